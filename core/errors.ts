@@ -1,0 +1,99 @@
+/**
+ * Every error code Confab puts on the wire or throws, in one place (fastify's way).
+ *
+ * An error is a value with a stable `code` that programs and tests match on, and a message a person can act
+ * on. `fatal` says whether the session is closed after the ERROR frame: only where the byte stream can no
+ * longer be trusted, or the session broke a rule it cannot recover from.
+ */
+
+/** What a code means and whether it ends the session. */
+export interface ErrorSpec {
+  /** The default message; a call site may give a more specific one. */
+  readonly message: string;
+  /** True when the connection is closed after this error is sent. */
+  readonly fatal: boolean;
+}
+
+/** The core's error codes. Plugins add their own codes (prefixed with their name) through `ConfabError`. */
+export const ERRORS = {
+  FRAME_TOO_LARGE: { message: 'frame payload is larger than the server accepts', fatal: true },
+  FRAME_TRUNCATED: { message: 'the connection ended in the middle of a frame', fatal: true },
+  FRAME_MALFORMED: { message: 'a frame must be a 5-byte header followed by exactly its payload', fatal: false },
+  UNKNOWN_FRAME_TYPE: { message: 'no core frame type or channel has this type id', fatal: false },
+  NOT_A_FRAMED_CLIENT: { message: 'the first byte is not HELLO (0x01), an HTTP method or a TLS handshake', fatal: true },
+  HELLO_REQUIRED: { message: 'the first frame must be HELLO (0x01)', fatal: true },
+  HELLO_INVALID: { message: 'HELLO must be a JSON object with v, name and room', fatal: true },
+  HELLO_TIMEOUT: { message: 'no HELLO arrived in time', fatal: true },
+  UNSUPPORTED_VERSION: { message: 'this server speaks protocol v1', fatal: true },
+  HANDSHAKE_REFUSED: { message: 'the server refused this session', fatal: true },
+  RESUME_FAILED: { message: 'the session to resume is unknown or expired; join again without resume', fatal: true },
+  INVALID_UTF8: { message: 'the payload is not valid UTF-8', fatal: false },
+  INVALID_JSON: { message: 'the payload is not a JSON object', fatal: false },
+  TEXT_FRAME_UNSUPPORTED: { message: 'send binary WebSocket messages, one frame each', fatal: false },
+  CHANNEL_NOT_ALLOWED: { message: 'this channel cannot be used over this transport', fatal: false },
+  IDLE_TIMEOUT: { message: 'no frame arrived within the idle timeout; send PING every heartbeatMs', fatal: true },
+  SEND_QUEUE_OVERFLOW: { message: 'the session reads too slowly: its send queue is full', fatal: true },
+  SERVER_CLOSING: { message: 'the server is shutting down', fatal: true },
+  CONFIG_INVALID: { message: 'the configuration is invalid', fatal: true },
+  CONFIG_LOAD_FAILED: { message: 'the configuration file could not be loaded', fatal: true },
+  PLUGIN_INVALID: { message: 'a plugin is not valid', fatal: true },
+  NOT_CONNECTED: { message: 'the client is not connected', fatal: false },
+  CONNECTION_CLOSED: { message: 'the connection closed', fatal: true },
+  FFMPEG_NOT_FOUND: { message: 'no ffmpeg binary was found', fatal: true },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A core error code. */
+export type CoreErrorCode = keyof typeof ERRORS;
+
+/** The JSON payload of an ERROR frame (0x03). */
+export interface ErrorPayload {
+  code: string;
+  message: string;
+  fatal: boolean;
+  /** The plugin channel the error concerns, when a plugin raised it. */
+  channel?: string;
+  /** The client's reference (e.g. a chat `clientId`) of the request that failed. */
+  ref?: string;
+}
+
+/**
+ * An error as a value: a stable `code`, an actionable message and whether it is fatal to the session.
+ *
+ * @example
+ *   throw new ConfabError('FRAME_TOO_LARGE', `payload of ${n} bytes exceeds maxPayload ${max}`);
+ *   throw new ConfabError('CHAT_TEXT_TOO_LONG', 'text is 5000 characters; the limit is 4000', { fatal: false });
+ */
+export class ConfabError extends Error {
+  /** The stable code, e.g. `FRAME_TOO_LARGE`. */
+  readonly code: string;
+  /** True when the session must be closed after this error. */
+  readonly fatal: boolean;
+  /** The plugin channel concerned, if any. */
+  channel?: string;
+  /** The client's reference of the failed request, if any. */
+  ref?: string;
+
+  constructor(code: CoreErrorCode | (string & {}), message?: string, options: { fatal?: boolean; cause?: unknown } = {}) {
+    const spec: ErrorSpec | undefined = (ERRORS as Record<string, ErrorSpec>)[code];
+    super(message ?? spec?.message ?? code, { cause: options.cause });
+    this.name = 'ConfabError';
+    this.code = code;
+    this.fatal = options.fatal ?? spec?.fatal ?? false;
+  }
+
+  /** The ERROR frame payload for this error. */
+  toPayload(): ErrorPayload {
+    const payload: ErrorPayload = { code: this.code, message: this.message, fatal: this.fatal };
+    if (this.channel !== undefined) payload.channel = this.channel;
+    if (this.ref !== undefined) payload.ref = this.ref;
+    return payload;
+  }
+}
+
+/**
+ * True for a ConfabError, including one from another copy of this module (a config file bundled by esbuild
+ * carries its own copy of the core).
+ */
+export function isConfabError(value: unknown): value is ConfabError {
+  return value instanceof Error && value.name === 'ConfabError' && typeof (value as ConfabError).code === 'string';
+}

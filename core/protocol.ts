@@ -1,0 +1,88 @@
+/**
+ * The core wire protocol, v1: frame type ids and the JSON payloads of the core frames.
+ * Shared by the server and the client SDK (browser and Node); see docs/protocol.md for the byte layouts.
+ */
+
+/** The protocol version spoken in HELLO and WELCOME. */
+export const PROTOCOL_VERSION = 1;
+
+/** Core frame types (0x00–0x0F). Plugin channels are assigned ids from 0x10 to 0xFF. */
+export const FrameType = {
+  HELLO: 0x01,
+  WELCOME: 0x02,
+  ERROR: 0x03,
+  PING: 0x04,
+  PONG: 0x05,
+  PEER_JOINED: 0x06,
+  PEER_LEFT: 0x07,
+  BYE: 0x08,
+  UDP_BIND: 0x09,
+} as const;
+
+/** The first type id handed to a plugin channel. */
+export const FIRST_CHANNEL_ID = 0x10;
+/** The last type id a plugin channel can have. */
+export const LAST_CHANNEL_ID = 0xff;
+
+/** Bytes in a frame header: type (u8) and payload length (u32 big-endian). */
+export const FRAME_HEADER_BYTES = 5;
+
+/** Default largest payload a frame may carry (16 MiB). */
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** How a channel's payloads are carried. */
+export type ChannelKind =
+  /** UTF-8 JSON objects with an `op` field; reliable, replayed on resume. */
+  | 'json'
+  /** Raw bytes; reliable, replayed on resume (file chunks). */
+  | 'binary'
+  /** Raw bytes that may be dropped for a slow receiver and may travel over UDP (audio, video, screen). */
+  | 'media';
+
+/** HELLO (0x01), the client's first frame. */
+export interface Hello {
+  v: number;
+  name: string;
+  room?: string;
+  token?: string;
+  /** The resume token from the previous WELCOME, to continue a session that lost its connection. */
+  resume?: string;
+  /** With `resume`: how many frames (other than PING and PONG) the client received after its last WELCOME. */
+  received?: number;
+  client?: string;
+}
+
+/** A participant as peers see it. */
+export interface PeerInfo {
+  id: string;
+  name: string;
+}
+
+/** WELCOME (0x02), the server's answer to HELLO. */
+export interface Welcome {
+  v: number;
+  session: string;
+  name: string;
+  room: string;
+  /** Channel name to type id, for every channel of every plugin on this server. */
+  channels: Record<string, number>;
+  /** Channel name to kind (`json`, `binary`, `media`): an addition to v1 that clients may ignore. */
+  channelKinds: Record<string, ChannelKind>;
+  peers: PeerInfo[];
+  mediaToken: string;
+  resume: string;
+  heartbeatMs: number;
+  /** True when this WELCOME continues an earlier session; the missed frames follow it. */
+  resumed: boolean;
+}
+
+/** PEER_LEFT (0x07). */
+export interface PeerLeft extends PeerInfo {
+  /** `bye`, `timeout`, `disconnected`, `error` or `kicked`. */
+  reason: string;
+}
+
+/** BYE (0x08). */
+export interface Bye {
+  reason?: string;
+}

@@ -1,0 +1,195 @@
+/**
+ * The core's public types, in one place: server options, plugins and what they are given, channels,
+ * connections. Session, Room and the hooks are classes and live in their own files.
+ */
+import type { Database } from 'better-sqlite3';
+import type { ConfabError } from './errors.js';
+import type { JsonObject } from './json.js';
+import type { Logger, LogLevel } from './logger.js';
+import type { ChannelKind, Hello } from './protocol.js';
+import type { Room } from './room.js';
+import type { ServerHooks } from './hooks.js';
+import type { Session } from './session.js';
+
+/** Options of the server, the `server` block of `plugins.config.ts`. Every field has a default. */
+export interface ServerOptions {
+  /** Address to bind. Default `127.0.0.1`; `0.0.0.0` opens the server to the LAN. */
+  host?: string;
+  /** TCP port for HTTP, WebSocket and framed TCP, and the UDP port for media. Default 5000; 0 picks a free one. */
+  port?: number;
+  /** Directory for the embedded store and plugin files. Default `.confab` under the working directory. */
+  dataDir?: string;
+  /** The name the server gives itself (discovery, /health). Default the host name. */
+  name?: string;
+  /** Largest frame payload accepted, in bytes. Default 16 MiB. */
+  maxPayload?: number;
+  /** How often clients ping, told to them in WELCOME. Default 3000 ms. */
+  heartbeatMs?: number;
+  /** A session silent for this long is closed. Default 5 × heartbeatMs. */
+  idleTimeoutMs?: number;
+  /** A connection that has not sent HELLO within this time is closed. Default 10 000 ms. */
+  helloTimeoutMs?: number;
+  /** How long a session that lost its connection can be resumed. Default 30 000 ms. */
+  resumeGraceMs?: number;
+  /** Reliable frames kept per session for resume. Default 1024. */
+  resumeBufferFrames?: number;
+  /** Bytes of reliable frames kept per session for resume. Default 4 MiB. */
+  resumeBufferBytes?: number;
+  /** Bytes a session may have waiting to be written before it is closed with SEND_QUEUE_OVERFLOW. Default 8 MiB. */
+  maxQueueBytes?: number;
+  /** Above this many waiting bytes, media frames for the session are held back (newest wins). Default 256 KiB. */
+  mediaHighWaterBytes?: number;
+  /** Listen for media on UDP at the same port number. Default true. */
+  udp?: boolean;
+  /** Log level. Default `info`. */
+  logLevel?: LogLevel;
+}
+
+/** Server options with every default filled in. */
+export type ResolvedServerOptions = Required<ServerOptions>;
+
+/** The whole configuration: what `plugins.config.ts` exports through `defineConfig`. */
+export interface ConfabConfig {
+  server?: ServerOptions;
+  plugins?: Plugin[];
+}
+
+/** How a plugin declares one of its channels. */
+export interface ChannelSpec {
+  kind: ChannelKind;
+  /** Largest payload accepted on this channel, in bytes. Default the server's maxPayload. */
+  maxPayload?: number;
+}
+
+/**
+ * A plugin: a name, the channels it owns and a `setup` that taps hooks and handles messages.
+ * Write one with `definePlugin`; a plugin with options is a function that returns one.
+ */
+export interface Plugin {
+  /** Unique name, used in logs, errors and the store (e.g. `chat`). */
+  name: string;
+  /** Channels by name; the server assigns each a type id and tells clients in WELCOME. */
+  channels?: Record<string, ChannelSpec>;
+  /** Names of plugins that must be listed before this one. */
+  dependencies?: string[];
+  /** Called once before the server listens. May be async (open files, prepare statements). */
+  setup(ctx: PluginContext): void | Promise<void>;
+}
+
+/** A message received on a channel: a JSON object for `json` channels, bytes for `binary` and `media`. */
+export type ChannelMessage = JsonObject | Uint8Array;
+
+/** Options for sending a media frame. */
+export interface MediaSendOptions {
+  /** Frames of one stream replace each other while the receiver is slow (e.g. `video:<sender id>`). */
+  stream: string;
+  /** A keyframe is never replaced by a delta frame of the same stream. */
+  keyframe?: boolean;
+}
+
+/** What `channel.send` and `channel.broadcast` may carry: an object for json channels, bytes otherwise. */
+export type OutgoingPayload = unknown;
+
+/** A handle on one of the plugin's channels. */
+export interface Channel {
+  readonly name: string;
+  readonly kind: ChannelKind;
+  /** The type id the server assigned. */
+  readonly id: number;
+  /** Sends to one session. Media needs `media` options; other kinds ignore them. */
+  send(session: Session, message: OutgoingPayload, media?: MediaSendOptions): void;
+  /** Sends to every session of the room, except `except`. The frame is encoded once. */
+  broadcast(room: Room, message: OutgoingPayload, options?: { except?: Session; media?: MediaSendOptions }): void;
+  /** Handles the messages clients send on this channel. Throwing a ConfabError sends it back as ERROR. */
+  onMessage(handler: (session: Session, message: ChannelMessage) => void): void;
+}
+
+/** Typed state a plugin keeps per room or per session, created on first use and gone with its owner. */
+export interface StateSlot<Owner extends object, T> {
+  get(owner: Owner): T;
+}
+
+/** A plugin's view of the embedded store (SQLite). */
+export interface PluginStore {
+  /** The better-sqlite3 database. Name tables after the plugin (`chat_messages`). */
+  readonly db: Database;
+  /**
+   * Applies the plugin's schema migrations in order, each once, in a transaction.
+   * Append new steps; never edit a step that has shipped.
+   */
+  migrate(steps: string[]): void;
+}
+
+/** What `setup` receives: the server's hooks and the plugin's own channels, state, store and logger. */
+export interface PluginContext {
+  /** The server's hooks (see core/hooks.ts). */
+  readonly hooks: ServerHooks;
+  /** The server's resolved options. */
+  readonly options: ResolvedServerOptions;
+  /** A logger that names the plugin. */
+  readonly log: Logger;
+  /** The embedded store. */
+  readonly store: PluginStore;
+  /** Directory where this plugin may keep files (created on demand). */
+  readonly dataDir: string;
+  /** A handle on one of the plugin's declared channels. */
+  channel(name: string): Channel;
+  /** Declares typed per-room state. */
+  perRoom<T>(create: (room: Room) => T): StateSlot<Room, T>;
+  /** Declares typed per-session state. */
+  perSession<T>(create: (session: Session) => T): StateSlot<Session, T>;
+  /** The room of that name, if it exists. */
+  room(name: string): Room | undefined;
+  /** Every room that exists now. */
+  rooms(): Iterable<Room>;
+}
+
+/** What the handshake hook is told about the connection that sent HELLO. */
+export interface HandshakeInfo {
+  /** Transport name: `tcp`, `ws`, or one a plugin added. */
+  transport: string;
+  remoteAddress: string;
+}
+
+/** A message on its way out, as the `outgoing` hook sees it. */
+export interface OutgoingMessage {
+  channel: string;
+  room: Room;
+  /** The one recipient, or undefined for a room broadcast. */
+  to?: Session;
+  except?: Session;
+  message: OutgoingPayload;
+}
+
+/** The events a connection emits to the server. */
+export interface ConnectionEvents {
+  /** A whole frame arrived. */
+  frame(type: number, payload: Uint8Array): void;
+  /** The byte stream broke (FRAME_TOO_LARGE, FRAME_TRUNCATED, FRAME_MALFORMED…). */
+  protocolError(error: ConfabError): void;
+  /** Buffered bytes were written out. */
+  drain(): void;
+  /** The connection is closed. */
+  close(): void;
+}
+
+/**
+ * One transport connection (TCP, WebSocket, or a plugin's): it carries whole frames both ways.
+ * A plugin adds a transport by building Connections and handing them to `server.accept()`.
+ */
+export interface Connection {
+  /** `tcp`, `ws`, … */
+  readonly transport: string;
+  readonly remoteAddress: string;
+  /** Bytes written but not yet handed to the operating system. */
+  readonly bufferedBytes: number;
+  /** Writes one encoded frame. */
+  write(frame: Uint8Array): void;
+  /** Ends after what was written is flushed. Idempotent. */
+  close(): void;
+  /** Sets the single listener for the connection's events. */
+  listen(events: ConnectionEvents): void;
+}
+
+/** The HELLO a handshake tap sees, already validated. */
+export type ValidHello = Required<Pick<Hello, 'v' | 'name' | 'room'>> & Hello;

@@ -1,0 +1,175 @@
+/**
+ * The client SDK's public types, in one place: options, events, plugin client halves and the connection
+ * interface that the Node and browser dialers implement. No Node imports: the browser build uses these too.
+ */
+import type { ConfabError } from '../errors.js';
+import type { JsonObject } from '../json.js';
+import type { ChannelKind, PeerInfo, Welcome } from '../protocol.js';
+import type { ConfabClient } from './client.js';
+
+/** Options of a `ConfabClient`. Only `url` and `name` are required. */
+export interface ClientOptions {
+  /** Where the server is: `tcp://127.0.0.1:5000` or `ws://127.0.0.1:5000/ws` (Node), `ws(s)://…/ws` (browser). */
+  url: string;
+  /** The display name asked for; the server may make it unique (`alice_1`): see `client.self.name`. */
+  name: string;
+  /** The room to join. Default `default`. */
+  room?: string;
+  /** An access token for an auth plugin, sent in HELLO. */
+  token?: string;
+  /** What kind of client this is, sent in HELLO (`node`, `web`, `bot`…). The entry points set `node` or `web`. */
+  clientKind?: string;
+  /** Reconnect and resume the session when the connection is lost. Default true. */
+  reconnect?: boolean;
+  /** Delays between reconnect attempts: start at `initialMs` (default 100), double, at most `maxMs` (default 5000). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** How long to keep trying to resume a lost session before giving up with `close`. Default 30 000 ms. */
+  resumeGraceMs?: number;
+  /** Largest frame payload sent or accepted, in bytes. Default 16 MiB, the server's default. */
+  maxPayload?: number;
+  /** How long to wait for WELCOME after dialling, per attempt. Default 10 000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Reliable messages held while not connected (before the first WELCOME, or while reconnecting). Default 1000. */
+  maxQueuedFrames?: number;
+}
+
+/** Where the client is in its life. */
+export type ClientState =
+  /** Created; `connect()` not called yet. */
+  | 'idle'
+  /** Dialling or waiting for the first WELCOME. */
+  | 'connecting'
+  /** Joined: frames flow. */
+  | 'open'
+  /** The connection was lost; trying to resume the session. */
+  | 'reconnecting'
+  /** Done for good: `close` was emitted. */
+  | 'closed';
+
+/** Another participant of the room. */
+export type Peer = PeerInfo;
+
+/** A participant that left, and why: `bye`, `timeout`, `disconnected`, `error`, `kicked`, or `unknown` when the client only saw it missing from a WELCOME. */
+export interface PeerLeftEvent extends Peer {
+  reason: string;
+}
+
+/** Who this client is in its session. */
+export interface Self {
+  /** The session id. */
+  id: string;
+  /** The name the server gave (may be `alice_1`). */
+  name: string;
+  room: string;
+}
+
+/** A channel of the server, as WELCOME listed it. */
+export interface ChannelInfo {
+  name: string;
+  /** The frame type id (0x10–0xFF). */
+  id: number;
+  kind: ChannelKind;
+}
+
+/** Why the client closed. */
+export interface CloseEvent {
+  /** `bye` (the app called `close()`), the server's BYE reason, `error` (a fatal error) or `disconnected` (lost for good). */
+  reason: string;
+  /** The error that ended the client, if one did. */
+  error?: ConfabError;
+}
+
+/** The events of a `ConfabClient`, for applications and bots. */
+export type ClientEvents = {
+  /** The first WELCOME of the session: the client is joined. `client.peers` already lists the others. */
+  welcome: [Welcome];
+  /** A participant joined the room (never twice for the same id). */
+  peerJoined: [Peer];
+  /** A participant left the room. */
+  peerLeft: [PeerLeftEvent];
+  /** The connection was lost; the next attempt to resume starts in `delayMs`. */
+  reconnecting: [{ attempt: number; delayMs: number }];
+  /** The session was resumed on a new connection; the messages missed were replayed. */
+  resumed: [Welcome];
+  /** The server reported a non-fatal error (a plugin refused a request): code, message, channel, ref. */
+  serverError: [ConfabError];
+  /** Something went wrong that the app should know about: a fatal server error, bad bytes from the server. */
+  error: [ConfabError];
+  /** The client is closed for good. After a fatal error, `error` is emitted first. */
+  close: [CloseEvent];
+};
+
+/** A message on a plugin channel: a JSON object on `json` channels, bytes on `binary` and `media` ones. */
+export type ClientMessage = JsonObject | Uint8Array;
+
+/**
+ * What a plugin's client half is given when attached with `client.use()`.
+ *
+ * Incoming bytes are views into what was received: copy them (`bytes.slice()`) to keep them long.
+ */
+export interface ClientPluginContext {
+  /** The client: `self`, `peers`, `channels`, `state` and its events. */
+  readonly client: ConfabClient;
+  /**
+   * Sends on a channel: an object (JSON-encoded) on a `json` channel, bytes on a `binary` or `media` one.
+   * Returns false when a media message was dropped because the client is not connected.
+   * Throws UNKNOWN_CHANNEL when the server has no such channel, INVALID_PAYLOAD for the wrong kind of
+   * message, SEND_QUEUE_OVERFLOW when too many reliable messages wait for a reconnect.
+   */
+  send(channel: string, message: object | Uint8Array): boolean;
+  /** Handles the messages the server sends on a channel. */
+  onMessage(channel: string, handler: (message: ClientMessage) => void): void;
+  /** Handles the server's non-fatal errors about this plugin's channels (those it sends on or handles). */
+  onError(handler: (error: ConfabError) => void): void;
+  /** Listens to a client event (`welcome`, `peerJoined`, `resumed`…). */
+  on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): void;
+}
+
+/**
+ * The client half of a plugin: attached once to a client, it returns the API the app uses.
+ *
+ * @example
+ *   export function chatClient(): ClientPlugin<ChatApi> {
+ *     return {
+ *       name: 'chat',
+ *       attach(ctx) {
+ *         ctx.onMessage('chat', (message) => …);
+ *         return { send: (text: string) => ctx.send('chat', { op: 'send', text }) };
+ *       },
+ *     };
+ *   }
+ *   const chat = client.use(chatClient());
+ */
+export interface ClientPlugin<Api> {
+  /** Unique among the plugins of a client; the server half's name by convention. */
+  name: string;
+  /** Called once by `client.use()`, before or after connecting. */
+  attach(ctx: ClientPluginContext): Api;
+}
+
+/** The events a client connection reports. */
+export interface ClientConnectionEvents {
+  /** The transport is connected: the client may write HELLO. */
+  open(): void;
+  /** A whole frame arrived. */
+  frame(type: number, payload: Uint8Array): void;
+  /** Bad bytes from the server; when `error.fatal`, the stream cannot be trusted any more. */
+  protocolError(error: ConfabError): void;
+  /** The transport is closed (`error` says why, when it failed). Reported once, last. */
+  close(error?: Error): void;
+}
+
+/** One transport connection to the server, carrying whole frames both ways (TCP or WebSocket). */
+export interface ClientConnection {
+  /** Bytes written but not yet sent. */
+  readonly bufferedBytes: number;
+  /** Writes one encoded frame. Only after `open`. */
+  write(frame: Uint8Array): void;
+  /** Ends the connection after what was written is flushed (forced after a short wait). Idempotent. */
+  close(): void;
+  /** Sets the single listener for the connection's events; called right after dialling. */
+  listen(events: ClientConnectionEvents): void;
+}
+
+/** Opens a connection to `url`; throws a ConfabError for a URL it cannot dial. */
+export type Dialer = (url: string, options: { maxPayload: number }) => ClientConnection;

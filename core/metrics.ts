@@ -1,0 +1,49 @@
+/**
+ * Counters for `/metrics` (Prometheus text format): frames and bytes per channel and direction, drops,
+ * errors by code. Gauges (sessions, rooms, queued bytes) are read from the server when scraped.
+ */
+
+/** Counters the server increments on its hot paths. */
+export class Metrics {
+  /** Frames received, by channel name (core frames by their type name). */
+  readonly framesIn = new Map<string, number>();
+  /** Bytes of payload received, by channel name. */
+  readonly bytesIn = new Map<string, number>();
+  /** Frames written, by channel name (a broadcast counts once per recipient). */
+  readonly framesOut = new Map<string, number>();
+  /** Media frames dropped for slow receivers. */
+  mediaDropped = 0;
+  /** Errors sent to clients, by code. */
+  readonly errors = new Map<string, number>();
+  /** Connections accepted, by transport. */
+  readonly connections = new Map<string, number>();
+
+  /** Adds `n` to a labelled counter. */
+  add(counter: Map<string, number>, label: string, n = 1): void {
+    counter.set(label, (counter.get(label) ?? 0) + n);
+  }
+
+  /** Renders every counter and the given gauges in Prometheus text format. */
+  render(gauges: Record<string, number>): string {
+    const lines: string[] = [];
+    const counter = (name: string, help: string, label: string, values: Map<string, number>) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [key, value] of values) lines.push(`${name}{${label}="${escapeLabel(key)}"} ${value}`);
+    };
+    counter('confab_frames_in_total', 'Frames received.', 'channel', this.framesIn);
+    counter('confab_bytes_in_total', 'Payload bytes received.', 'channel', this.bytesIn);
+    counter('confab_frames_out_total', 'Frames sent, per recipient.', 'channel', this.framesOut);
+    counter('confab_errors_total', 'ERROR frames sent, by code.', 'code', this.errors);
+    counter('confab_connections_total', 'Connections accepted, by transport.', 'transport', this.connections);
+    lines.push('# HELP confab_media_dropped_total Media frames dropped for slow receivers.', '# TYPE confab_media_dropped_total counter');
+    lines.push(`confab_media_dropped_total ${this.mediaDropped}`);
+    for (const [name, value] of Object.entries(gauges)) {
+      lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}

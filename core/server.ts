@@ -1,0 +1,504 @@
+/**
+ * The Confab server: one TCP port (HTTP, WebSocket at /ws, native framed TCP), UDP media on the same port
+ * number, rooms of sessions, and plugins applied from one list.
+ *
+ * @example
+ *   const server = await createServer({ server: { port: 5000 }, plugins: [chat()] });
+ *   const { host, port } = await server.listen();
+ *   // …
+ *   await server.close();
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { ChannelRegistry, type ChannelDefinition } from './channels.js';
+import { resolveServerOptions, validatePlugins } from './config.js';
+import { ConfabError, isConfabError } from './errors.js';
+import { encodeFrame, encodeJsonFrame } from './frame.js';
+import { parseHello } from './handshake.js';
+import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
+import { handleHttpRequest } from './http.js';
+import { decodeJsonObject } from './json.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { createPluginContext } from './plugin-context.js';
+import { FrameType, PROTOCOL_VERSION, type Welcome } from './protocol.js';
+import { Room } from './room.js';
+import { Session, type SessionHost } from './session.js';
+import { openStore, type Store } from './store.js';
+import { createOnePortListener } from './transports/one-port.js';
+import { TcpConnection } from './transports/tcp-connection.js';
+import { UdpEndpoint } from './transports/udp.js';
+import { WsConnection } from './transports/ws-connection.js';
+import type { ConfabConfig, Connection, Plugin, ResolvedServerOptions, ValidHello } from './types.js';
+
+/** Frames a client may send between HELLO and WELCOME; they are handled once it has joined. */
+const MAX_FRAMES_DURING_HANDSHAKE = 64;
+
+/** Names of core frame types, for metrics. */
+const CORE_FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FrameType).map(([name, type]) => [type, name]));
+
+/**
+ * Creates a server from a configuration: validates it, opens the store and runs every plugin's setup.
+ * Nothing listens until `listen()`.
+ */
+export async function createServer(config: ConfabConfig = {}): Promise<ConfabServer> {
+  const options = resolveServerOptions(config.server);
+  const plugins = validatePlugins(config.plugins ?? []);
+  const server = new ConfabServer(options, plugins);
+  try {
+    await server.setupPlugins();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
+}
+
+/** A running (or ready to run) Confab server. */
+export class ConfabServer implements SessionHost {
+  /** The server's hooks, for plugins (see core/hooks.ts). */
+  readonly hooks: ServerHooks = createServerHooks();
+  /** Options with every default filled in. */
+  readonly options: ResolvedServerOptions;
+  /** The plugins, in the order they were applied. */
+  readonly plugins: readonly Plugin[];
+  /** Counters behind /metrics. */
+  readonly metrics = new Metrics();
+  /** The server's logger. */
+  readonly log: Logger;
+  /** Rooms by name. */
+  readonly rooms = new Map<string, Room>();
+  /** Every channel and its type id. */
+  readonly channels: ChannelRegistry;
+  /** When the server was created (ms since epoch). */
+  readonly startedAt = Date.now();
+  #store: Store | undefined;
+  #sessions = new Map<string, Session>();
+  #byResumeToken = new Map<string, Session>();
+  #byMediaToken = new Map<string, Session>();
+  #graceTimers = new Map<Session, NodeJS.Timeout>();
+  #lostReason = new Map<Session, string>();
+  #sockets = new Set<Socket>();
+  #tcp: NetServer | undefined;
+  #http: HttpServer | undefined;
+  #wss: WebSocketServer | undefined;
+  #udp: UdpEndpoint | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #address: ListenInfo | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
+    this.options = options;
+    this.plugins = plugins;
+    this.log = createLogger({ level: options.logLevel, scope: 'confab' });
+    this.channels = new ChannelRegistry(plugins, options.maxPayload);
+  }
+
+  /** Sessions by id (active and detached). */
+  get sessions(): ReadonlyMap<string, Session> {
+    return this.#sessions;
+  }
+
+  /** Where the server listens, once it does. */
+  get address(): ListenInfo | undefined {
+    return this.#address;
+  }
+
+  /** The embedded store, opened on first use. */
+  get store(): Store {
+    this.#store ??= openStore(this.options.dataDir);
+    return this.#store;
+  }
+
+  /** Runs every plugin's setup, in order. Called once by `createServer`. */
+  async setupPlugins(): Promise<void> {
+    const host = {
+      hooks: this.hooks,
+      options: this.options,
+      log: this.log,
+      metrics: this.metrics,
+      channels: this.channels,
+      storeFor: (name: string) => this.store.forPlugin(name),
+      rooms: this.rooms,
+    };
+    for (const plugin of this.plugins) {
+      try {
+        await plugin.setup(createPluginContext(plugin, host));
+      } catch (error) {
+        if (isConfabError(error)) throw error;
+        throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin.name}" failed in setup: ${String(error)}`, { cause: error });
+      }
+    }
+  }
+
+  /** Listens on the TCP port (and UDP, unless disabled) and runs the `listen` hook. */
+  async listen(): Promise<ListenInfo> {
+    if (this.#address) return this.#address;
+    const { host, port } = this.options;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload + 5, perMessageDeflate: false });
+    this.#http = createHttpServer((request, response) => {
+      handleHttpRequest(this, request, response).catch((error: unknown) => {
+        this.log.error('http handler failed', { error: String(error) });
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    });
+    this.#http.on('upgrade', (request, socket, head) => {
+      if (new URL(request.url ?? '/', 'http://x').pathname !== '/ws') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.#wss!.handleUpgrade(request, socket, head, (ws) => this.accept(new WsConnection(ws, socket as Socket)));
+    });
+    this.#tcp = createOnePortListener({
+      framed: (socket, firstChunk) => this.accept(new TcpConnection(socket, { maxPayload: this.options.maxPayload, firstChunk })),
+      http: (socket) => this.#http!.emit('connection', socket),
+    });
+    this.#tcp.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.#tcp!.once('error', reject);
+      this.#tcp!.listen(port, host, () => {
+        this.#tcp!.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.#tcp.address() as AddressInfo;
+    if (this.options.udp) {
+      this.#udp = new UdpEndpoint(host, {
+        sessionByMediaToken: (token) => this.#byMediaToken.get(token),
+        frame: (session, type, payload) => this.#onUdpFrame(session, type, payload),
+        ignored: () => this.metrics.add(this.metrics.framesIn, 'udp_ignored'),
+      });
+      await this.#udp.listen(host, bound.port);
+    }
+    this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.floor(this.options.heartbeatMs / 2)));
+    this.#address = { host, port: bound.port };
+    await this.hooks.listen.promise(this.#address);
+    this.log.info('listening', { host, port: bound.port, plugins: this.plugins.map((p) => p.name) });
+    return this.#address;
+  }
+
+  /**
+   * Takes a new transport connection through HELLO to a session. Transports call this; a plugin that adds a
+   * transport builds a Connection and calls it too.
+   */
+  accept(connection: Connection): void {
+    this.metrics.add(this.metrics.connections, connection.transport);
+    if (this.#closing) {
+      this.#refuse(connection, new ConfabError('SERVER_CLOSING'));
+      return;
+    }
+    this.hooks.connection.call(connection);
+    let session: Session | undefined;
+    let queued: Array<[number, Uint8Array]> | undefined;
+    const helloTimer = setTimeout(() => this.#refuse(connection, new ConfabError('HELLO_TIMEOUT',
+      `no HELLO within ${this.options.helloTimeoutMs} ms`)), this.options.helloTimeoutMs);
+    helloTimer.unref();
+
+    connection.listen({
+      frame: (type, payload) => {
+        if (session) {
+          if (session.connection === connection) this.#onSessionFrame(session, type, payload);
+          return;
+        }
+        if (queued) {
+          if (queued.length >= MAX_FRAMES_DURING_HANDSHAKE) return this.#refuse(connection, new ConfabError('HELLO_REQUIRED', 'wait for WELCOME before sending more frames'));
+          queued.push([type, Uint8Array.from(payload)]);
+          return;
+        }
+        clearTimeout(helloTimer);
+        if (type !== FrameType.HELLO) {
+          return this.#refuse(connection, new ConfabError('HELLO_REQUIRED', `the first frame has type 0x${type.toString(16).padStart(2, '0')}; it must be HELLO (0x01)`));
+        }
+        queued = [];
+        this.#handshake(connection, payload).then((joined) => {
+          session = joined;
+          const frames = queued ?? [];
+          queued = undefined;
+          if (joined) for (const [t, p] of frames) if (joined.connection === connection) this.#onSessionFrame(joined, t, p);
+        }, (error: unknown) => {
+          this.log.error('handshake failed', { error: String(error) });
+          this.#refuse(connection, new ConfabError('HANDSHAKE_REFUSED', 'the server failed during the handshake'));
+        });
+      },
+      protocolError: (error) => {
+        if (session && session.connection === connection) {
+          if (error.fatal) this.fail(session, error);
+          else this.#sendError(session, error);
+        } else if (!session) {
+          this.#refuse(connection, error);
+        }
+      },
+      drain: () => {
+        if (session && session.connection === connection) session.flushHeldMedia();
+      },
+      close: () => {
+        clearTimeout(helloTimer);
+        if (session && session.connection === connection) this.#onConnectionLost(session);
+      },
+    });
+  }
+
+  /** Ends a session with a fatal error: ERROR to it, PEER_LEFT to its room. */
+  fail(session: Session, error: ConfabError): void {
+    this.metrics.add(this.metrics.errors, error.code);
+    session.sendUncounted(encodeJsonFrame(FrameType.ERROR, { ...error.toPayload(), fatal: true }));
+    this.endSession(session, 'error');
+  }
+
+  /** Sends a datagram to a session's bound UDP address. */
+  sendUdp(frame: Uint8Array, to: { address: string; port: number }): void {
+    this.#udp?.send(frame, to);
+  }
+
+  /** Counts a media frame dropped for a slow receiver. */
+  countDrop(): void {
+    this.metrics.mediaDropped++;
+  }
+
+  /**
+   * Removes a session for good: out of its room (PEER_LEFT to the others, `sessionLeft`), its connection
+   * closed, and the room disposed if it was the last member. Idempotent.
+   */
+  endSession(session: Session, reason: string): void {
+    if (this.#sessions.get(session.id) !== session) return;
+    const room = session.room;
+    this.#sessions.delete(session.id);
+    this.#byResumeToken.delete(session.resumeToken);
+    this.#byMediaToken.delete(session.mediaToken);
+    clearTimeout(this.#graceTimers.get(session));
+    this.#graceTimers.delete(session);
+    this.#lostReason.delete(session);
+    this.#udp?.unbind(session);
+    room.remove(session);
+    session.close();
+    if (!this.#closing) room.sendCore(FrameType.PEER_LEFT, { ...session.info, reason });
+    this.hooks.sessionLeft.call(session, room, reason);
+    if (room.size === 0 && this.rooms.get(room.name) === room) {
+      this.rooms.delete(room.name);
+      this.hooks.roomDisposed.call(room);
+    }
+  }
+
+  /**
+   * Closes the server: BYE to every session, listeners closed, the `close` hook run, the store closed.
+   * Idempotent; resolves when nothing is left listening.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#sweep);
+    const bye = encodeJsonFrame(FrameType.BYE, { reason: 'server closing' });
+    for (const session of [...this.#sessions.values()]) {
+      session.sendUncounted(bye);
+      this.endSession(session, 'shutdown');
+    }
+    this.#wss?.close();
+    const tcpClosed = this.#tcp?.listening ? new Promise<void>((resolve) => this.#tcp!.close(() => resolve())) : Promise.resolve();
+    this.#http?.closeAllConnections();
+    await waitUntil(() => this.#sockets.size === 0, 1000);
+    for (const socket of this.#sockets) socket.destroy();
+    await tcpClosed;
+    await this.#udp?.close();
+    await this.hooks.close.promise();
+    this.#store?.close();
+    if (this.#address) this.log.info('closed');
+  }
+
+  async #handshake(connection: Connection, payload: Uint8Array): Promise<Session | undefined> {
+    const hello = parseHello(payload);
+    if (hello instanceof ConfabError) return this.#refuse(connection, hello);
+    if (hello.resume !== undefined) return this.#resume(connection, hello);
+    const refusal = await this.hooks.handshake.promise(hello, { transport: connection.transport, remoteAddress: connection.remoteAddress });
+    if (refusal) return this.#refuse(connection, refusal);
+    if (this.#closing) return this.#refuse(connection, new ConfabError('SERVER_CLOSING'));
+    let room = this.rooms.get(hello.room);
+    if (!room) {
+      room = new Room(hello.room);
+      this.rooms.set(room.name, room);
+      this.hooks.roomCreated.call(room);
+    }
+    const session = new Session({
+      id: randomId(9),
+      name: room.uniqueName(hello.name),
+      room,
+      mediaToken: randomId(18),
+      resumeToken: randomId(24),
+      clientKind: hello.client,
+      connection,
+      host: this,
+    });
+    room.add(session);
+    this.#sessions.set(session.id, session);
+    this.#byResumeToken.set(session.resumeToken, session);
+    this.#byMediaToken.set(session.mediaToken, session);
+    session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, false)));
+    room.sendCore(FrameType.PEER_JOINED, session.info, session);
+    this.log.debug('joined', { session: session.id, name: session.name, room: room.name, transport: connection.transport });
+    this.hooks.sessionJoined.call(session, room);
+    return session;
+  }
+
+  #resume(connection: Connection, hello: ValidHello): Session | undefined {
+    const session = this.#byResumeToken.get(hello.resume!);
+    if (!session) return this.#refuse(connection, new ConfabError('RESUME_FAILED', 'no session has this resume token (it expired or was already used)'));
+    const replay = session.framesToReplay(hello.received ?? 0);
+    if (!replay) {
+      this.#refuse(connection, new ConfabError('RESUME_FAILED',
+        `the client received ${hello.received ?? 0} frames of ${session.reliableSent}, and the frames it missed are no longer kept; join again`));
+      this.endSession(session, 'disconnected');
+      return undefined;
+    }
+    const previous = session.connection;
+    this.#byResumeToken.delete(session.resumeToken);
+    session.resumeToken = randomId(24);
+    this.#byResumeToken.set(session.resumeToken, session);
+    clearTimeout(this.#graceTimers.get(session));
+    this.#graceTimers.delete(session);
+    this.#lostReason.delete(session);
+    this.#udp?.unbind(session);
+    session.attach(connection);
+    previous?.close();
+    session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, true)));
+    for (const frame of replay) session.sendUncounted(frame);
+    this.log.debug('resumed', { session: session.id, replayed: replay.length });
+    this.hooks.sessionResumed.call(session, session.room);
+    return session;
+  }
+
+  #welcome(session: Session, resumed: boolean): Welcome {
+    return {
+      v: PROTOCOL_VERSION,
+      session: session.id,
+      name: session.name,
+      room: session.room.name,
+      channels: this.channels.ids(),
+      channelKinds: this.channels.kinds(),
+      peers: session.room.peers(session),
+      mediaToken: session.mediaToken,
+      resume: session.resumeToken,
+      heartbeatMs: this.options.heartbeatMs,
+      resumed,
+    };
+  }
+
+  /** Sends a fatal ERROR to a connection that has no session, and closes it. */
+  #refuse(connection: Connection, error: ConfabError): undefined {
+    this.metrics.add(this.metrics.errors, error.code);
+    connection.write(encodeJsonFrame(FrameType.ERROR, { ...error.toPayload(), fatal: true }));
+    connection.close();
+    return undefined;
+  }
+
+  #sendError(session: Session, error: ConfabError): void {
+    this.metrics.add(this.metrics.errors, error.code);
+    session.sendError(error);
+  }
+
+  #onSessionFrame(session: Session, type: number, payload: Uint8Array): void {
+    session.lastSeen = Date.now();
+    if (type < 0x10) return this.#onCoreFrame(session, type, payload);
+    const channel = this.channels.byId.get(type);
+    if (!channel) {
+      this.metrics.add(this.metrics.framesIn, 'unknown');
+      return this.#sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE', `no channel has type id 0x${type.toString(16)}; WELCOME lists the channels`));
+    }
+    this.#dispatch(session, channel, payload);
+  }
+
+  #onCoreFrame(session: Session, type: number, payload: Uint8Array): void {
+    this.metrics.add(this.metrics.framesIn, CORE_FRAME_NAMES[type] ?? 'unknown');
+    switch (type) {
+      case FrameType.PING:
+        session.sendUncounted(encodeFrame(FrameType.PONG, payload));
+        return;
+      case FrameType.PONG:
+        return;
+      case FrameType.BYE:
+        this.endSession(session, 'bye');
+        return;
+      case FrameType.UDP_BIND:
+        return this.#sendError(session, new ConfabError('CHANNEL_NOT_ALLOWED', 'UDP_BIND is sent over UDP to the server\'s port, not over the connection'));
+      default:
+        return this.#sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE',
+          `a client may not send core frame type 0x${type.toString(16).padStart(2, '0')} after HELLO`));
+    }
+  }
+
+  #onUdpFrame(session: Session, type: number, payload: Uint8Array): void {
+    const channel = this.channels.byId.get(type);
+    if (!channel || channel.kind !== 'media') {
+      this.metrics.add(this.metrics.framesIn, 'udp_ignored');
+      return;
+    }
+    session.lastSeen = Date.now();
+    this.#dispatch(session, channel, payload);
+  }
+
+  #dispatch(session: Session, channel: ChannelDefinition, payload: Uint8Array): void {
+    this.metrics.add(this.metrics.framesIn, channel.name);
+    this.metrics.add(this.metrics.bytesIn, channel.name, payload.length);
+    if (payload.length > channel.maxPayload) {
+      return this.#sendChannelError(session, channel, new ConfabError('FRAME_TOO_LARGE',
+        `channel "${channel.name}" accepts payloads up to ${channel.maxPayload} bytes; this one has ${payload.length}`, { fatal: false }));
+    }
+    const message = channel.kind === 'json' ? decodeJsonObject(payload) : payload;
+    if (message instanceof ConfabError) return this.#sendChannelError(session, channel, message);
+    const hook = this.hooks.message.get(channel.name);
+    if (!hook) return;
+    try {
+      hook.call(session, message);
+    } catch (error) {
+      if (isConfabError(error)) return this.#sendChannelError(session, channel, error);
+      this.log.error('channel handler failed', { channel: channel.name, error: String(error) });
+      this.#sendChannelError(session, channel, new ConfabError('INTERNAL_ERROR', `the "${channel.name}" plugin failed on this message`));
+    }
+  }
+
+  #sendChannelError(session: Session, channel: ChannelDefinition, error: ConfabError): void {
+    error.channel ??= channel.name;
+    if (error.fatal) this.fail(session, error);
+    else this.#sendError(session, error);
+  }
+
+  #onConnectionLost(session: Session): void {
+    if (this.#closing || session.state !== 'active') return;
+    this.#udp?.unbind(session);
+    session.detach();
+    this.hooks.sessionDetached.call(session, session.room);
+    const reason = this.#lostReason.get(session) ?? 'disconnected';
+    const timer = setTimeout(() => this.endSession(session, reason), this.options.resumeGraceMs);
+    timer.unref();
+    this.#graceTimers.set(session, timer);
+  }
+
+  #sweepIdle(): void {
+    const now = Date.now();
+    for (const session of this.#sessions.values()) {
+      if (session.state !== 'active' || now - session.lastSeen <= this.options.idleTimeoutMs) continue;
+      const error = new ConfabError('IDLE_TIMEOUT', `nothing arrived for ${now - session.lastSeen} ms; the limit is ${this.options.idleTimeoutMs} ms`);
+      this.metrics.add(this.metrics.errors, error.code);
+      session.sendUncounted(encodeJsonFrame(FrameType.ERROR, error.toPayload()));
+      this.#lostReason.set(session, 'timeout');
+      const connection = session.connection!;
+      this.#onConnectionLost(session);
+      connection.close();
+    }
+  }
+}
+
+function randomId(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}

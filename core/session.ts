@@ -1,0 +1,217 @@
+/**
+ * A session: one participant or bot, with a unique display name in one room, its connection (which may be
+ * replaced on resume), an optional UDP address for media, and a bounded send queue.
+ *
+ * Reliable frames (core events, json and binary channels) are numbered, kept for resume and never silently
+ * dropped: a session whose queue would pass `maxQueueBytes` is closed with SEND_QUEUE_OVERFLOW. Media frames
+ * to a slow session are held back one per stream (newest wins, a keyframe is not replaced by a delta frame)
+ * and written when the connection drains, so a slow client never slows the others or grows server memory.
+ */
+import { ConfabError } from './errors.js';
+import { encodeJsonFrame } from './frame.js';
+import { FrameType, type PeerInfo } from './protocol.js';
+import { ResumeBuffer } from './resume-buffer.js';
+import type { Room } from './room.js';
+import type { Connection, ResolvedServerOptions } from './types.js';
+
+/** A UDP address bound to a session by UDP_BIND. */
+export interface UdpAddress {
+  address: string;
+  port: number;
+}
+
+/** Where a session is in its life. */
+export type SessionState = 'active' | 'detached' | 'closed';
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly options: ResolvedServerOptions;
+  /** Sends a datagram to a bound UDP address. */
+  sendUdp(frame: Uint8Array, to: UdpAddress): void;
+  /** Ends the session with an error it cannot recover from. */
+  fail(session: Session, error: ConfabError): void;
+  /** Counts a media frame dropped for a slow receiver. */
+  countDrop(session: Session): void;
+}
+
+interface HeldMediaFrame {
+  frame: Uint8Array;
+  keyframe: boolean;
+}
+
+/** Largest frame sent as one UDP datagram; larger media frames take the connection. */
+const MAX_UDP_FRAME = 65_000;
+
+/** One participant. */
+export class Session {
+  /** Unique session id (random, URL-safe). */
+  readonly id: string;
+  /** Display name, unique within the room. */
+  readonly name: string;
+  /** The room this session is in. */
+  readonly room: Room;
+  /** Secret that binds a UDP address to this session (UDP_BIND). */
+  readonly mediaToken: string;
+  /** What the client said it is in HELLO (`web`, `node`, `bot`…), if anything. */
+  readonly clientKind: string | undefined;
+  /** When the session joined (ms since epoch). */
+  readonly joinedAt = Date.now();
+  /** Secret the client presents to resume; replaced at every WELCOME. */
+  resumeToken: string;
+  /** The bound UDP address for media, if any. */
+  udpAddress: UdpAddress | undefined;
+  /** Last time any frame arrived from the client (ms since epoch). */
+  lastSeen = Date.now();
+  #state: SessionState = 'active';
+  #connection: Connection | undefined;
+  #host: SessionHost;
+  #resume: ResumeBuffer;
+  #heldMedia = new Map<string, HeldMediaFrame>();
+
+  constructor(fields: {
+    id: string;
+    name: string;
+    room: Room;
+    mediaToken: string;
+    resumeToken: string;
+    clientKind?: string;
+    connection: Connection;
+    host: SessionHost;
+  }) {
+    this.id = fields.id;
+    this.name = fields.name;
+    this.room = fields.room;
+    this.mediaToken = fields.mediaToken;
+    this.resumeToken = fields.resumeToken;
+    this.clientKind = fields.clientKind;
+    this.#connection = fields.connection;
+    this.#host = fields.host;
+    this.#resume = new ResumeBuffer(fields.host.options.resumeBufferFrames, fields.host.options.resumeBufferBytes);
+  }
+
+  /** The session as its peers see it. */
+  get info(): PeerInfo {
+    return { id: this.id, name: this.name };
+  }
+
+  /** `active` with a connection, `detached` while waiting for a resume, or `closed`. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** The current connection, if attached. */
+  get connection(): Connection | undefined {
+    return this.#connection;
+  }
+
+  /** Reliable frames sent so far (the number a resuming client compares with what it received). */
+  get reliableSent(): number {
+    return this.#resume.lastSeq;
+  }
+
+  /** Bytes waiting to be written on the connection. */
+  get queuedBytes(): number {
+    return this.#connection?.bufferedBytes ?? 0;
+  }
+
+  /**
+   * Sends a reliable frame: numbered, kept for resume, written now if attached. Closes the session with
+   * SEND_QUEUE_OVERFLOW rather than drop it when the client reads too slowly.
+   */
+  sendReliableFrame(frame: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#resume.push(frame);
+    const connection = this.#connection;
+    if (!connection) return;
+    if (connection.bufferedBytes + frame.length > this.#host.options.maxQueueBytes) {
+      this.#host.fail(this, new ConfabError('SEND_QUEUE_OVERFLOW',
+        `${connection.bufferedBytes} bytes are waiting for this session; the limit is ${this.#host.options.maxQueueBytes}`));
+      return;
+    }
+    connection.write(frame);
+  }
+
+  /** Sends a reliable core JSON frame (PEER_JOINED, ERROR…). */
+  sendReliableJson(type: number, value: unknown): void {
+    this.sendReliableFrame(encodeJsonFrame(type, value));
+  }
+
+  /**
+   * Sends a media frame: over UDP when bound, else on the connection unless it is backed up, in which case
+   * the frame waits as the newest of its stream (a held keyframe is only replaced by another keyframe).
+   */
+  sendMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {
+    if (this.#state !== 'active') return;
+    if (this.udpAddress && frame.length <= MAX_UDP_FRAME) {
+      this.#host.sendUdp(frame, this.udpAddress);
+      return;
+    }
+    const connection = this.#connection!;
+    if (connection.bufferedBytes < this.#host.options.mediaHighWaterBytes && this.#heldMedia.size === 0) {
+      connection.write(frame);
+      return;
+    }
+    const held = this.#heldMedia.get(stream);
+    if (held) {
+      this.#host.countDrop(this);
+      if (held.keyframe && !keyframe) return;
+    }
+    this.#heldMedia.set(stream, { frame, keyframe });
+    this.flushHeldMedia();
+  }
+
+  /** Writes held media frames while the connection has room. Called when the connection drains. */
+  flushHeldMedia(): void {
+    const connection = this.#connection;
+    if (!connection || this.#heldMedia.size === 0) return;
+    for (const [stream, held] of this.#heldMedia) {
+      if (connection.bufferedBytes >= this.#host.options.mediaHighWaterBytes) return;
+      this.#heldMedia.delete(stream);
+      connection.write(held.frame);
+    }
+  }
+
+  /** Writes a frame that is neither counted nor kept (WELCOME, PONG, BYE, fatal ERROR). */
+  sendUncounted(frame: Uint8Array): void {
+    this.#connection?.write(frame);
+  }
+
+  /** Sends a non-fatal error as a reliable ERROR frame. */
+  sendError(error: ConfabError): void {
+    this.sendReliableJson(FrameType.ERROR, error.toPayload());
+  }
+
+  /**
+   * The reliable frames after `received`, for a resume; undefined when some already fell out of the buffer.
+   */
+  framesToReplay(received: number): Uint8Array[] | undefined {
+    return this.#resume.framesAfter(received);
+  }
+
+  /** Attaches a (new) connection. Called by the server on join and on resume. */
+  attach(connection: Connection): void {
+    this.#connection = connection;
+    this.#state = 'active';
+    this.lastSeen = Date.now();
+  }
+
+  /** Forgets the connection; the session waits for a resume. Held media is dropped. */
+  detach(): void {
+    if (this.#state === 'closed') return;
+    this.#connection = undefined;
+    this.udpAddress = undefined;
+    this.#heldMedia.clear();
+    this.#state = 'detached';
+  }
+
+  /** Marks the session closed and closes its connection. Idempotent. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#heldMedia.clear();
+    this.udpAddress = undefined;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    connection?.close();
+  }
+}

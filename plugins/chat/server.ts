@@ -1,0 +1,109 @@
+/**
+ * The chat plugin, server half: room-wide and private messages, acks with server ids and timestamps,
+ * idempotent re-sends by clientId, and a bounded per-room history kept in the store across restarts.
+ */
+import { randomUUID } from 'node:crypto';
+import { definePlugin } from '../../core/config.js';
+import { ConfabError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
+import { readOptions } from '../../core/options.js';
+import type { Plugin, Session } from '../../core/index.js';
+import { ChatHistory } from './history.js';
+import { CHAT_CHANNEL, CHAT_ERRORS, MAX_CLIENT_ID_LENGTH, type ChatMessage, type ChatSend } from './protocol.js';
+
+/** Options of the chat plugin. */
+export interface ChatOptions {
+  /** Messages per room kept and sent to late joiners. 0 keeps none. Default 100. */
+  historyLimit?: number;
+  /** Longest message, in characters (Unicode code points). Default 4000. */
+  maxTextLength?: number;
+}
+
+/** clientIds remembered per session for idempotent re-sends. */
+const REMEMBERED_CLIENT_IDS = 256;
+
+/**
+ * Creates the chat plugin.
+ *
+ * @example
+ *   defineConfig({ plugins: [chat({ historyLimit: 200 })] });
+ */
+export function chat(options: ChatOptions = {}): Plugin {
+  const { historyLimit, maxTextLength } = readOptions('chat', options, {
+    historyLimit: { type: 'integer', min: 0, max: 100_000, default: 100 },
+    maxTextLength: { type: 'integer', min: 1, max: 1_000_000, default: 4000 },
+  });
+
+  return definePlugin({
+    name: 'chat',
+    channels: { [CHAT_CHANNEL]: { kind: 'json', maxPayload: maxTextLength * 4 + 4096 } },
+    setup(ctx) {
+      const channel = ctx.channel(CHAT_CHANNEL);
+      const history = new ChatHistory(ctx.store, historyLimit);
+      const sentByClientId = ctx.perSession(() => new Map<string, ChatMessage>());
+
+      ctx.hooks.sessionJoined.tap('chat', (session, room) => {
+        if (historyLimit === 0) return;
+        channel.send(session, { op: 'history', messages: history.visibleTo(room.name, session.id) });
+      });
+
+      channel.onMessage((session, message) => {
+        const request = parseSend(message as JsonObject);
+        const fail = (code: keyof typeof CHAT_ERRORS, text?: string) => {
+          const error = new ConfabError(code, text ?? CHAT_ERRORS[code], { fatal: false });
+          if (request?.clientId !== undefined) error.ref = request.clientId;
+          return error;
+        };
+        if (!request) throw fail('CHAT_BAD_REQUEST');
+
+        const remembered = sentByClientId.get(session);
+        const earlier = request.clientId === undefined ? undefined : remembered.get(request.clientId);
+        if (earlier) {
+          channel.send(session, { op: 'ack', ...earlier });
+          return;
+        }
+
+        if (request.text.trim().length === 0) throw fail('CHAT_TEXT_EMPTY');
+        if (isLongerThan(request.text, maxTextLength)) {
+          throw fail('CHAT_TEXT_TOO_LONG', `the text has more than ${maxTextLength} characters; shorten it or split it`);
+        }
+        let recipient: Session | undefined;
+        if (request.to !== undefined) {
+          recipient = session.room.get(request.to);
+          if (!recipient || recipient === session) throw fail('CHAT_NO_SUCH_PEER', `no other participant with id "${request.to}" is in this room`);
+        }
+
+        const stored: ChatMessage = { id: randomUUID(), from: session.info, text: request.text, ts: Date.now() };
+        if (recipient) stored.to = recipient.info;
+        history.add(session.room.name, stored);
+
+        if (recipient) channel.send(recipient, { op: 'message', ...stored });
+        else channel.broadcast(session.room, { op: 'message', ...stored }, { except: session });
+
+        const acked = request.clientId === undefined ? stored : { ...stored, clientId: request.clientId };
+        if (request.clientId !== undefined) {
+          remembered.set(request.clientId, acked);
+          if (remembered.size > REMEMBERED_CLIENT_IDS) remembered.delete(remembered.keys().next().value!);
+        }
+        channel.send(session, { op: 'ack', ...acked });
+      });
+    },
+  });
+}
+
+/** Checks the shape of a `send` request; undefined when it is not one. */
+function parseSend(message: JsonObject): ChatSend | undefined {
+  const { op, text, to, clientId } = message;
+  if (op !== 'send' || typeof text !== 'string') return undefined;
+  if (to !== undefined && typeof to !== 'string') return undefined;
+  if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) return undefined;
+  return { op, text, to, clientId };
+}
+
+/** True when `text` has more than `limit` code points (an emoji counts once). */
+function isLongerThan(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
+  let count = 0;
+  for (const _codePoint of text) if (++count > limit) return true;
+  return false;
+}

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Message, type Plugin as EsbuildPlugin } from 'esbuild';
 import { validateConfig } from './config.js';
 import { ConfabError, isConfabError } from './errors.js';
+import { describeValue } from './options.js';
 import type { ConfabConfig } from './types.js';
 
 /** The file name looked for in the working directory when no path is given. */
@@ -56,7 +57,7 @@ export async function loadConfigFile(path: string = DEFAULT_CONFIG_FILE): Promis
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new ConfabError(
       'CONFIG_LOAD_FAILED',
-      `the default export of ${file} must be a config object, got ${Array.isArray(config) ? 'an array' : config === null ? 'null' : typeof config}; ` +
+      `the default export of ${file} must be a config object, got ${describeValue(config)}; ` +
         'use export default defineConfig({ server: {...}, plugins: [...] })',
     );
   }

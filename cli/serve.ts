@@ -1,0 +1,133 @@
+/**
+ * `confab serve`: loads the config, lets command-line flags override its server options, listens, and
+ * closes cleanly on SIGINT or SIGTERM.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveServerOptions } from '../core/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../core/config-loader.js';
+import { ConfabError, isConfabError } from '../core/errors.js';
+import { createServer } from '../core/server.js';
+import type { ConfabConfig, ResolvedServerOptions, ServerOptions } from '../core/types.js';
+import { builtinPlugins } from '../plugins/index.js';
+
+export const usage = `Usage: confab serve [options]
+
+Starts a Confab server: HTTP, WebSocket (/ws) and framed TCP on one port, UDP media on the same number.
+
+Options:
+  --host <address>     address to bind (default 127.0.0.1; 0.0.0.0 opens the server to the LAN)
+  --port <n>           port to listen on (default 5000; 0 picks a free one, printed once listening)
+  --config <file>      config file (default ./${DEFAULT_CONFIG_FILE}; without one, the built-in plugins)
+  --data-dir <dir>     directory for the store and plugin files (default ./.confab)
+  --log-level <level>  debug, info, warn, error or silent (default info)
+  -h, --help           show this help
+
+Flags override the server options of the config file. Ctrl-C closes the server (every session gets BYE);
+a second Ctrl-C exits at once.
+`;
+
+/** Flag name → server option it sets. */
+const FLAGS = { host: 'host', port: 'port', 'data-dir': 'dataDir', 'log-level': 'logLevel' } as const;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+
+  const overrides = readFlags(values);
+  const config = await loadServeConfig(values.config);
+  // Checked here as well as in createServer so that a wrong option fails before anything is opened.
+  const options = resolveServerOptions({ ...config.server, ...overrides });
+  const server = await createServer({ ...config, server: options });
+
+  let listening;
+  try {
+    listening = await server.listen();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const stopped = untilSignal(() => server.close());
+  process.stdout.write(`${listeningLine(listening, options, config)}\n`);
+  return stopped;
+}
+
+/** The flags given, as server options, each checked under its flag name (`--port must be …`). */
+function readFlags(values: Partial<Record<keyof typeof FLAGS, string>>): ServerOptions {
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, option] of Object.entries(FLAGS)) {
+    const value = values[flag as keyof typeof FLAGS];
+    if (value === undefined) continue;
+    // A number-like port becomes a number; anything else stays a string so the error quotes it.
+    overrides[option] = option === 'port' && /^\d+$/.test(value) ? Number(value) : value;
+  }
+  try {
+    resolveServerOptions(overrides);
+  } catch (error) {
+    if (!isConfabError(error)) throw error;
+    const message = error.message.replace(/^server\.(\w+)/, (_, option: string) => {
+      const flag = Object.entries(FLAGS).find(([, name]) => name === option)?.[0];
+      return flag ? `--${flag}` : `server.${option}`;
+    });
+    throw new ConfabError(error.code, message);
+  }
+  return overrides as ServerOptions;
+}
+
+/** The config to serve: --config, else ./plugins.config.ts if there is one, else the built-in plugins. */
+async function loadServeConfig(path: string | undefined): Promise<ConfabConfig> {
+  if (path !== undefined) return (await loadConfigFile(path)).config;
+  if (existsSync(resolve(process.cwd(), DEFAULT_CONFIG_FILE))) return (await loadConfigFile()).config;
+  return { server: {}, plugins: builtinPlugins() };
+}
+
+/** `Confab listening on http://127.0.0.1:5000 (tcp, ws /ws, udp) with plugins: chat, files` */
+function listeningLine(at: { host: string; port: number }, options: ResolvedServerOptions, config: ConfabConfig): string {
+  const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+  const transports = ['tcp', 'ws /ws', ...(options.udp ? ['udp'] : [])].join(', ');
+  const names = (config.plugins ?? []).map((plugin) => plugin.name);
+  const plugins = names.length > 0 ? `with plugins: ${names.join(', ')}` : 'with no plugins';
+  return `Confab listening on http://${host}:${at.port} (${transports}) ${plugins}`;
+}
+
+/**
+ * Resolves with the exit code once SIGINT or SIGTERM has closed the server: 0, or 1 if closing failed.
+ * A second signal while closing exits at once.
+ */
+function untilSignal(close: () => Promise<void>): Promise<number> {
+  return new Promise((done) => {
+    let closing = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (closing) {
+        process.stderr.write(`confab: ${signal} again, exiting without waiting\n`);
+        process.exit(130);
+      }
+      closing = true;
+      process.stderr.write(`confab: ${signal}, closing (Ctrl-C again to exit at once)\n`);
+      close().then(
+        () => done(0),
+        (error: unknown) => {
+          process.stderr.write(`confab: closing failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          done(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,259 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defineConfig, definePlugin, MAX_CHANNELS, resolveServerOptions, validateConfig, validatePlugins } from '../../core/config.js';
+import { isConfabError } from '../../core/errors.js';
+import { readOptions } from '../../core/options.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../core/protocol.js';
+import type { ChannelSpec, Plugin, ServerOptions } from '../../core/types.js';
+
+/** Runs fn, expecting a ConfabError with `code`; returns its message for the few checks that need it. */
+function errorOf(fn: () => unknown, code: string): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(isConfabError(error), `expected a ConfabError, got ${String(error)}`);
+    assert.is(error.code, code, error.message);
+    return error.message;
+  }
+  assert.unreachable(`expected ${code}`);
+  return '';
+}
+
+const setup = () => {};
+const plugin = (name: string, channels?: Record<string, ChannelSpec>, extra: Partial<Plugin> = {}): Plugin => ({
+  name,
+  ...(channels ? { channels } : {}),
+  setup,
+  ...extra,
+});
+
+test('defineConfig() and definePlugin() return their argument unchanged', () => {
+  const p = plugin('chat');
+  const config = { server: { port: 1 }, plugins: [p] };
+  assert.is(defineConfig(config), config);
+  assert.is(definePlugin(p), p);
+});
+
+test('resolveServerOptions(undefined) fills every default', () => {
+  assert.equal(resolveServerOptions(undefined), {
+    host: '127.0.0.1',
+    port: 5000,
+    dataDir: resolve(process.cwd(), '.confab'),
+    name: hostname(),
+    maxPayload: DEFAULT_MAX_PAYLOAD,
+    heartbeatMs: 3000,
+    idleTimeoutMs: 15_000,
+    helloTimeoutMs: 10_000,
+    resumeGraceMs: 30_000,
+    resumeBufferFrames: 1024,
+    resumeBufferBytes: 4 * 1024 * 1024,
+    maxQueueBytes: 8 * 1024 * 1024,
+    mediaHighWaterBytes: 256 * 1024,
+    udp: true,
+    logLevel: 'info',
+  });
+});
+
+test('resolveServerOptions() keeps given values and derives idleTimeoutMs from heartbeatMs', () => {
+  const options = resolveServerOptions({ port: 0, heartbeatMs: 1000, udp: false, logLevel: 'silent', host: '::1' });
+  assert.is(options.port, 0);
+  assert.is(options.idleTimeoutMs, 5000);
+  assert.is(options.udp, false);
+  assert.is(options.logLevel, 'silent');
+  assert.is(options.host, '::1');
+  assert.is(resolveServerOptions({ heartbeatMs: 1000, idleTimeoutMs: 1500 }).idleTimeoutMs, 1500);
+});
+
+test('resolveServerOptions() resolves a relative dataDir against the working directory', () => {
+  assert.is(resolveServerOptions({ dataDir: 'data/x' }).dataDir, resolve(process.cwd(), 'data/x'));
+  assert.is(resolveServerOptions({ dataDir: '/srv/confab' }).dataDir, '/srv/confab');
+});
+
+const wrongValues: [keyof ServerOptions, unknown][] = [
+  ['host', 5],
+  ['host', ''],
+  ['port', '5000x'],
+  ['port', '5000'],
+  ['port', 65536],
+  ['port', -1],
+  ['port', 1.5],
+  ['dataDir', ''],
+  ['dataDir', null],
+  ['name', {}],
+  ['maxPayload', 0],
+  ['maxPayload', 2 ** 32],
+  ['heartbeatMs', 0],
+  ['heartbeatMs', Number.NaN],
+  ['idleTimeoutMs', '15s'],
+  ['helloTimeoutMs', 2 ** 31],
+  ['resumeGraceMs', -1],
+  ['resumeBufferFrames', 1.5],
+  ['resumeBufferBytes', []],
+  ['maxQueueBytes', 0],
+  ['mediaHighWaterBytes', -1],
+  ['udp', 'yes'],
+  ['udp', 1],
+  ['logLevel', 'verbose'],
+];
+
+for (const [option, value] of wrongValues) {
+  test(`resolveServerOptions() rejects ${option}: ${JSON.stringify(value) ?? String(value)} with CONFIG_INVALID naming server.${option}`, () => {
+    const message = errorOf(() => resolveServerOptions({ [option]: value } as ServerOptions), 'CONFIG_INVALID');
+    assert.ok(message.startsWith(`server.${option} must be`), message);
+  });
+}
+
+test('resolveServerOptions() rejects an unknown option with CONFIG_INVALID suggesting the nearest name', () => {
+  assert.ok(errorOf(() => resolveServerOptions({ prot: 5000 } as ServerOptions), 'CONFIG_INVALID').includes('did you mean port?'));
+  assert.ok(errorOf(() => resolveServerOptions({ heartbeat: 1 } as ServerOptions), 'CONFIG_INVALID').includes('did you mean heartbeatMs?'));
+  assert.ok(errorOf(() => resolveServerOptions({ loglevel: 'info' } as ServerOptions), 'CONFIG_INVALID').includes('did you mean logLevel?'));
+  const far = errorOf(() => resolveServerOptions({ colour: 'red' } as ServerOptions), 'CONFIG_INVALID');
+  assert.not.ok(far.includes('did you mean'), far);
+});
+
+test('resolveServerOptions() rejects a server block that is not an object with CONFIG_INVALID', () => {
+  errorOf(() => resolveServerOptions(5000 as unknown as ServerOptions), 'CONFIG_INVALID');
+  errorOf(() => resolveServerOptions([] as unknown as ServerOptions), 'CONFIG_INVALID');
+});
+
+test('resolveServerOptions() rejects idleTimeoutMs not above heartbeatMs with CONFIG_INVALID', () => {
+  errorOf(() => resolveServerOptions({ heartbeatMs: 3000, idleTimeoutMs: 3000 }), 'CONFIG_INVALID');
+  errorOf(() => resolveServerOptions({ idleTimeoutMs: 2000 }), 'CONFIG_INVALID');
+});
+
+test('resolveServerOptions() rejects mediaHighWaterBytes not below maxQueueBytes with CONFIG_INVALID', () => {
+  errorOf(() => resolveServerOptions({ maxQueueBytes: 1000, mediaHighWaterBytes: 1000 }), 'CONFIG_INVALID');
+  errorOf(() => resolveServerOptions({ maxQueueBytes: 100_000 }), 'CONFIG_INVALID');
+});
+
+test('validatePlugins() returns the same plugin objects for a valid list', () => {
+  const chat = plugin('chat', { chat: { kind: 'json' } });
+  const files = plugin('files', { 'files:meta': { kind: 'json' }, 'files.data': { kind: 'binary', maxPayload: 65536 } }, { dependencies: ['chat'] });
+  const video = plugin('video-relay', { video: { kind: 'media' } });
+  const list = [chat, files, video];
+  const result = validatePlugins(list);
+  assert.is(result, list);
+  assert.is(result[1], files);
+});
+
+test('validatePlugins(undefined) returns an empty list', () => {
+  assert.equal(validatePlugins(undefined), []);
+});
+
+test('validatePlugins() allows extra plugin properties (an API for other plugins)', () => {
+  validatePlugins([plugin('chat', undefined, { api: { hooks: {} } } as Partial<Plugin>)]);
+});
+
+const invalidLists: [string, unknown][] = [
+  ['a non-array', { chat: plugin('chat') }],
+  ['a factory that was not called', [function chat() {}]],
+  ['a non-object entry', ['chat']],
+  ['a null entry', [null]],
+  ['a plugin without a name', [{ setup }]],
+  ['an empty name', [{ name: '', setup }]],
+  ['an upper-case name', [plugin('Chat')]],
+  ['a name starting with a digit', [plugin('2chat')]],
+  ['a name with an underscore', [plugin('my_chat')]],
+  ['a plugin listed twice', [plugin('chat'), plugin('chat')]],
+  ['a plugin without setup', [{ name: 'chat' }]],
+  ['a setup that is not a function', [{ name: 'chat', setup: 'yes' }]],
+  ['a misspelt channels key', [{ name: 'chat', chanels: { chat: { kind: 'json' } }, setup }]],
+  ['channels as an array', [{ name: 'chat', channels: [{ kind: 'json' }], setup }]],
+  ['a channel kind "text"', [plugin('chat', { chat: { kind: 'text' as 'json' } })]],
+  ['a channel without kind', [plugin('chat', { chat: {} as ChannelSpec })]],
+  ['a channel spec that is a string', [plugin('chat', { chat: 'json' as unknown as ChannelSpec })]],
+  ['an unknown channel property', [plugin('chat', { chat: { kind: 'json', reliable: true } as ChannelSpec })]],
+  ['a channel name with upper case', [plugin('chat', { Chat: { kind: 'json' } })]],
+  ['a channel name with a space', [plugin('chat', { 'chat room': { kind: 'json' } })]],
+  ['an empty channel name', [plugin('chat', { '': { kind: 'json' } })]],
+  ['a channel maxPayload of 0', [plugin('chat', { chat: { kind: 'json', maxPayload: 0 } })]],
+  ['a channel maxPayload of 1.5', [plugin('chat', { chat: { kind: 'json', maxPayload: 1.5 } })]],
+  ['a channel maxPayload as a string', [plugin('chat', { chat: { kind: 'json', maxPayload: '1k' as unknown as number } })]],
+  ['a channel declared by two plugins', [plugin('chat', { msg: { kind: 'json' } }), plugin('files', { msg: { kind: 'binary' } })]],
+  ['dependencies that are not an array', [plugin('files', undefined, { dependencies: 'chat' as unknown as string[] })]],
+  ['a dependency that is not a string', [plugin('files', undefined, { dependencies: [1] as unknown as string[] })]],
+  ['a dependency listed later', [plugin('files', undefined, { dependencies: ['chat'] }), plugin('chat')]],
+  ['a dependency not listed', [plugin('files', undefined, { dependencies: ['chat'] })]],
+  ['a plugin depending on itself', [plugin('chat', undefined, { dependencies: ['chat'] })]],
+];
+
+for (const [what, list] of invalidLists) {
+  test(`validatePlugins() rejects ${what} with PLUGIN_INVALID`, () => {
+    errorOf(() => validatePlugins(list), 'PLUGIN_INVALID');
+  });
+}
+
+function withChannels(count: number): Plugin[] {
+  const plugins: Plugin[] = [];
+  for (let p = 0; p * 10 < count; p++) {
+    const channels: Record<string, ChannelSpec> = {};
+    for (let c = p * 10; c < Math.min(count, p * 10 + 10); c++) channels[`ch${c}`] = { kind: 'json' };
+    plugins.push(plugin(`p${p}`, channels));
+  }
+  return plugins;
+}
+
+test(`validatePlugins() accepts ${MAX_CHANNELS} channels and rejects one more with PLUGIN_INVALID`, () => {
+  assert.is(MAX_CHANNELS, 240);
+  validatePlugins(withChannels(240));
+  errorOf(() => validatePlugins(withChannels(241)), 'PLUGIN_INVALID');
+});
+
+test('validateConfig() rejects an unknown top-level key with CONFIG_INVALID suggesting the nearest', () => {
+  assert.ok(errorOf(() => validateConfig({ plugin: [] }), 'CONFIG_INVALID').includes('did you mean plugins?'));
+  errorOf(() => validateConfig('config'), 'CONFIG_INVALID');
+});
+
+test('validateConfig() checks both the server options and the plugins', () => {
+  errorOf(() => validateConfig({ server: { port: 'x' } }), 'CONFIG_INVALID');
+  errorOf(() => validateConfig({ plugins: [plugin('Chat')] }), 'PLUGIN_INVALID');
+  const config = { server: { port: 0 }, plugins: [plugin('chat')] };
+  assert.is(validateConfig(config), config);
+});
+
+const chatSchema = {
+  historyLimit: { type: 'integer', min: 0, default: 100 },
+  maxTextLength: { type: 'integer', min: 1, max: 65536, default: 4000 },
+  ratio: { type: 'number', min: 0, max: 1, default: 0.5 },
+  greeting: { type: 'string', default: 'hi' },
+  mode: { type: 'string', values: ['open', 'closed'], default: 'open' },
+  persist: { type: 'boolean', default: true },
+  token: { type: 'string' },
+} as const;
+
+test('readOptions() fills defaults and keeps given values, typed from the schema', () => {
+  const options = readOptions('chat', { historyLimit: 0, mode: 'closed' }, chatSchema);
+  assert.equal(options, { historyLimit: 0, maxTextLength: 4000, ratio: 0.5, greeting: 'hi', mode: 'closed', persist: true, token: undefined });
+  // Compile-time checks of the inferred types.
+  const limit: number = options.historyLimit;
+  const mode: 'open' | 'closed' = options.mode;
+  const persist: boolean = options.persist;
+  const token: string | undefined = options.token;
+  void [limit, mode, persist, token];
+  assert.equal(readOptions('chat', undefined, chatSchema).historyLimit, 100);
+});
+
+test('readOptions() rejects a value out of range with CONFIG_INVALID naming the plugin and option', () => {
+  const message = errorOf(() => readOptions('chat', { historyLimit: -1 }, chatSchema), 'CONFIG_INVALID');
+  assert.is(message, 'plugin "chat": option historyLimit must be an integer ≥ 0, got -1');
+  errorOf(() => readOptions('chat', { maxTextLength: 70_000 }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', { ratio: 2 }, chatSchema), 'CONFIG_INVALID');
+});
+
+test('readOptions() rejects wrong types with CONFIG_INVALID', () => {
+  errorOf(() => readOptions('chat', { historyLimit: '10' }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', { ratio: Number.POSITIVE_INFINITY }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', { greeting: 5 }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', { mode: 'ajar' }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', { persist: 'true' }, chatSchema), 'CONFIG_INVALID');
+  errorOf(() => readOptions('chat', 5, chatSchema), 'CONFIG_INVALID');
+});
+
+test('readOptions() rejects an unknown option with CONFIG_INVALID suggesting the nearest', () => {
+  const message = errorOf(() => readOptions('chat', { historyLimt: 5 }, chatSchema), 'CONFIG_INVALID');
+  assert.ok(message.startsWith('plugin "chat": ') && message.includes('did you mean historyLimit?'), message);
+});
+
+test.run();

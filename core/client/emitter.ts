@@ -10,7 +10,8 @@ export type EventMap = { [event: string]: unknown[] };
 export type Listener<Events extends EventMap, K extends keyof Events> = (...args: Events[K]) => void;
 
 interface Entry {
-  listener: (...args: never[]) => void;
+  /** A `Listener` of the entry's event; stored untyped because one map holds every event's listeners. */
+  listener: unknown;
   once: boolean;
 }
 
@@ -79,7 +80,7 @@ export class Emitter<Events extends EventMap> {
   #add<K extends keyof Events>(event: K, listener: Listener<Events, K>, once: boolean): this {
     let entries = this.#listeners.get(event);
     if (!entries) this.#listeners.set(event, (entries = []));
-    entries.push({ listener: listener as Entry['listener'], once });
+    entries.push({ listener, once });
     return this;
   }
 }

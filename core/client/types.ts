@@ -49,7 +49,10 @@ export type ClientState =
 /** Another participant of the room. */
 export type Peer = PeerInfo;
 
-/** A participant that left, and why: `bye`, `timeout`, `disconnected`, `error`, `kicked`, or `unknown` when the client only saw it missing from a WELCOME. */
+/**
+ * A participant that left, and why: `bye`, `timeout`, `disconnected`, `error`, `kicked`, or `unknown` when the
+ * client only saw it missing from a resumed WELCOME's peer list.
+ */
 export interface PeerLeftEvent extends Peer {
   reason: string;
 }
@@ -114,7 +117,9 @@ export interface ClientPluginContext {
    * Sends on a channel: an object (JSON-encoded) on a `json` channel, bytes on a `binary` or `media` one.
    * Returns false when a media message was dropped because the client is not connected.
    * Throws UNKNOWN_CHANNEL when the server has no such channel, INVALID_PAYLOAD for the wrong kind of
-   * message, SEND_QUEUE_OVERFLOW when too many reliable messages wait for a reconnect.
+   * message, FRAME_TOO_LARGE above `maxPayload`, SEND_QUEUE_OVERFLOW when too many messages wait for a
+   * connection, NOT_CONNECTED once the client is closed. Before the first WELCOME, messages wait (channel
+   * checks happen then, and failures become `error` events).
    */
   send(channel: string, message: object | Uint8Array): boolean;
   /** Handles the messages the server sends on a channel. */

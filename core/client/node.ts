@@ -1,0 +1,33 @@
+/**
+ * The client SDK for Node (the terminal UI, bots, tests): `ConfabClient` over native TCP or WebSocket.
+ *
+ * @example
+ *   import { connect } from './core/client/node.js';
+ *   const client = await connect({ url: 'tcp://127.0.0.1:5000', name: 'bot', room: 'lab1' });
+ *   client.on('peerJoined', (peer) => console.log(`${peer.name} joined`));
+ *   await client.close();
+ */
+import { ConfabClient as CoreClient } from './client.js';
+import { dialNode } from './dial-node.js';
+import type { ClientOptions } from './types.js';
+
+export type * from './types.js';
+export type { Welcome, ChannelKind } from '../protocol.js';
+export { ConfabError, isConfabError } from '../errors.js';
+
+/** A client for Node: `url` is `tcp://host:port` or `ws://host:port/ws`; HELLO says `client: "node"` by default. */
+export class ConfabClient extends CoreClient {
+  constructor(options: ClientOptions) {
+    super({ clientKind: 'node', ...options }, dialNode);
+  }
+}
+
+/**
+ * Creates a client, connects it and resolves with it once joined (WELCOME). Rejects with the ConfabError
+ * that stopped it (the server's code when it refused the handshake); the client is then closed.
+ */
+export async function connect(options: ClientOptions): Promise<ConfabClient> {
+  const client = new ConfabClient(options);
+  await client.connect();
+  return client;
+}

@@ -53,13 +53,13 @@ export function createChannel(definition: ChannelDefinition, hooks: ServerHooks,
 
   const encode = (message: OutgoingPayload): Uint8Array => {
     if (kind === 'json') return encodeJsonFrame(id, message);
-    if (!(message instanceof Uint8Array)) throw new ConfabError('CHANNEL_PAYLOAD', `channel "${name}" is ${kind}: send a Uint8Array`);
+    if (!(message instanceof Uint8Array)) throw new ConfabError('INVALID_PAYLOAD', `channel "${name}" is ${kind}: send a Uint8Array`);
     return encodeFrame(id, message);
   };
 
   const mediaOptions = (media: MediaSendOptions | undefined): MediaSendOptions | undefined => {
     if (kind !== 'media') return undefined;
-    if (!media) throw new ConfabError('CHANNEL_PAYLOAD', `channel "${name}" is media: give { stream } so frames of a stream can replace each other`);
+    if (!media) throw new ConfabError('INVALID_PAYLOAD', `channel "${name}" is media: give { stream } so frames of a stream can replace each other`);
     return media;
   };
 

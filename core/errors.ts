@@ -2,8 +2,9 @@
  * Every error code Confab puts on the wire or throws, in one place (fastify's way).
  *
  * An error is a value with a stable `code` that programs and tests match on, and a message a person can act
- * on. `fatal` says whether the session is closed after the ERROR frame: only where the byte stream can no
- * longer be trusted, or the session broke a rule it cannot recover from.
+ * on. `fatal` says the session is over: the connection closes and the session cannot be resumed. Used only
+ * where the byte stream can no longer be trusted, or the session broke a rule it cannot recover from.
+ * IDLE_TIMEOUT is the one non-fatal error after which the connection closes: the session waits for a resume.
  */
 
 /** What a code means and whether it ends the session. */
@@ -20,7 +21,6 @@ export const ERRORS = {
   FRAME_TRUNCATED: { message: 'the connection ended in the middle of a frame', fatal: true },
   FRAME_MALFORMED: { message: 'a frame must be a 5-byte header followed by exactly its payload', fatal: false },
   UNKNOWN_FRAME_TYPE: { message: 'no core frame type or channel has this type id', fatal: false },
-  NOT_A_FRAMED_CLIENT: { message: 'the first byte is not HELLO (0x01), an HTTP method or a TLS handshake', fatal: true },
   HELLO_REQUIRED: { message: 'the first frame must be HELLO (0x01)', fatal: true },
   HELLO_INVALID: { message: 'HELLO must be a JSON object with v, name and room', fatal: true },
   HELLO_TIMEOUT: { message: 'no HELLO arrived in time', fatal: true },
@@ -31,7 +31,7 @@ export const ERRORS = {
   INVALID_JSON: { message: 'the payload is not a JSON object', fatal: false },
   TEXT_FRAME_UNSUPPORTED: { message: 'send binary WebSocket messages, one frame each', fatal: false },
   CHANNEL_NOT_ALLOWED: { message: 'this channel cannot be used over this transport', fatal: false },
-  IDLE_TIMEOUT: { message: 'no frame arrived within the idle timeout; send PING every heartbeatMs', fatal: true },
+  IDLE_TIMEOUT: { message: 'no frame arrived within the idle timeout; send PING every heartbeatMs (the session can be resumed)', fatal: false },
   SEND_QUEUE_OVERFLOW: { message: 'the session reads too slowly: its send queue is full', fatal: true },
   SERVER_CLOSING: { message: 'the server is shutting down', fatal: true },
   CONFIG_INVALID: { message: 'the configuration is invalid', fatal: true },
@@ -41,11 +41,15 @@ export const ERRORS = {
   STORE_MIGRATION_FAILED: { message: 'a schema migration of the embedded store failed', fatal: true },
   STORE_CLOSED: { message: 'the embedded store is closed', fatal: true },
   INTERNAL_ERROR: { message: 'the server failed on this message; it was not processed', fatal: false },
-  CHANNEL_PAYLOAD: { message: 'this payload does not fit the channel kind', fatal: false },
   UNKNOWN_CHANNEL: { message: 'the server has no channel of this name', fatal: false },
+  INVALID_PAYLOAD: { message: 'this payload does not fit the channel kind', fatal: false },
+  UNKNOWN_ERROR: { message: 'the server sent an ERROR without a code', fatal: false },
+  CONNECT_FAILED: { message: 'could not connect to the server', fatal: true },
+  HANDSHAKE_TIMEOUT: { message: 'the server did not answer HELLO in time', fatal: true },
   NOT_CONNECTED: { message: 'the client is not connected', fatal: false },
   CONNECTION_CLOSED: { message: 'the connection closed', fatal: true },
   FFMPEG_NOT_FOUND: { message: 'no ffmpeg binary was found', fatal: true },
+  FFPROBE_NOT_FOUND: { message: 'no ffprobe binary was found', fatal: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A core error code. */

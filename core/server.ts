@@ -154,7 +154,7 @@ export class ConfabServer implements SessionHost {
     this.#tcp = createOnePortListener({
       framed: (socket, firstChunk) => this.accept(new TcpConnection(socket, { maxPayload: this.options.maxPayload, firstChunk })),
       http: (socket) => this.#http!.emit('connection', socket),
-    });
+    }, this.options.helloTimeoutMs);
     this.#tcp.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));

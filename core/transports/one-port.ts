@@ -2,8 +2,8 @@
  * One TCP port for everything: the first byte of a connection tells what it speaks.
  *   0x01 (HELLO)            → native framed TCP
  *   an HTTP method letter   → HTTP (health, metrics, the web client) and WebSocket upgrades at /ws
- *   0x16 (TLS handshake)    → TLS, once a certificate is configured (not yet: refused like a broken client)
- *   anything else           → a framed client that broke the protocol: ERROR, then close
+ *   anything else           → a framed client that broke the protocol: ERROR HELLO_REQUIRED, then close
+ *                             (TLS, first byte 0x16, is not served yet and is refused the same way)
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConfabError } from '../errors.js';
@@ -21,13 +21,10 @@ export interface OnePortHandlers {
 /** First bytes of the HTTP methods we answer. */
 const HTTP_FIRST_BYTES = new Set([...'GHPDOCT'].map((c) => c.charCodeAt(0)));
 
-/** How long a connection may stay silent before its first byte. */
-const FIRST_BYTE_TIMEOUT_MS = 10_000;
-
-/** Creates the TCP listener that sniffs each connection's first byte. */
-export function createOnePortListener(handlers: OnePortHandlers): Server {
+/** Creates the TCP listener that sniffs each connection's first byte; a silent one is closed after `firstByteTimeoutMs`. */
+export function createOnePortListener(handlers: OnePortHandlers, firstByteTimeoutMs: number): Server {
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       socket.setTimeout(0);
@@ -40,8 +37,8 @@ export function createOnePortListener(handlers: OnePortHandlers): Server {
         handlers.http(socket);
         socket.resume();
       } else {
-        const error = new ConfabError('NOT_A_FRAMED_CLIENT',
-          `first byte 0x${first.toString(16).padStart(2, '0')} is not HELLO (0x01), an HTTP method or TLS (0x16)`);
+        const error = new ConfabError('HELLO_REQUIRED', `the first byte is 0x${first.toString(16).padStart(2, '0')}: a framed `
+          + 'client starts with HELLO (0x01), HTTP with a method name; TLS is not enabled on this server');
         socket.end(encodeJsonFrame(FrameType.ERROR, error.toPayload()));
         setTimeout(() => socket.destroy(), 2000).unref();
       }

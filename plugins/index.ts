@@ -3,8 +3,19 @@
  * this list when there is no plugins.config.ts, and the root plugins.config.ts starts from it.
  */
 import type { Plugin } from '../core/types.js';
+import { chat, type ChatOptions } from './chat/server.js';
 
-/** A fresh instance of every built-in plugin, with default options, in dependency order. */
-export function builtinPlugins(): Plugin[] {
-  return [];
+/** Options for the built-in plugins, by plugin name. */
+export interface BuiltinOptions {
+  chat?: ChatOptions;
+}
+
+/**
+ * A fresh instance of every built-in plugin, in dependency order.
+ *
+ * @example
+ *   defineConfig({ plugins: builtinPlugins({ chat: { historyLimit: 500 } }) });
+ */
+export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
+  return [chat(options.chat)];
 }

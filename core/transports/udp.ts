@@ -50,7 +50,7 @@ export class UdpEndpoint {
 
   /** Forgets a session's binding (it left or detached). */
   unbind(session: Session): void {
-    if (session.udpAddress) this.#bound.delete(key(session.udpAddress));
+    if (session.udpAddress && this.#bound.get(key(session.udpAddress)) === session) this.#bound.delete(key(session.udpAddress));
     session.udpAddress = undefined;
   }
 
@@ -73,6 +73,8 @@ export class UdpEndpoint {
       const session = this.#handlers.sessionByMediaToken(Buffer.from(frame.payload).toString('utf8'));
       if (!session) return this.#handlers.ignored('unknown media token');
       this.unbind(session);
+      const previous = this.#bound.get(key(from));
+      if (previous) this.unbind(previous);
       session.udpAddress = from;
       this.#bound.set(key(from), session);
       this.send(encodeFrame(FrameType.UDP_BIND, frame.payload), from);

@@ -12,14 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { ChannelRegistry, type ChannelDefinition } from './channels.js';
+import { ChannelRegistry } from './channels.js';
+import { FrameDispatcher } from './dispatch.js';
 import { resolveServerOptions, validatePlugins } from './config.js';
 import { ConfabError, isConfabError } from './errors.js';
-import { encodeFrame, encodeJsonFrame } from './frame.js';
+import { encodeJsonFrame } from './frame.js';
 import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
 import { handleHttpRequest } from './http.js';
-import { decodeJsonObject } from './json.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createPluginContext } from './plugin-context.js';
@@ -36,8 +36,6 @@ import type { ConfabConfig, Connection, Plugin, ResolvedServerOptions, ValidHell
 /** Frames a client may send between HELLO and WELCOME; they are handled once it has joined. */
 const MAX_FRAMES_DURING_HANDSHAKE = 64;
 
-/** Names of core frame types, for metrics. */
-const CORE_FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FrameType).map(([name, type]) => [type, name]));
 
 /**
  * Creates a server from a configuration: validates it, opens the store and runs every plugin's setup.
@@ -88,6 +86,7 @@ export class ConfabServer implements SessionHost {
   #sweep: NodeJS.Timeout | undefined;
   #address: ListenInfo | undefined;
   #closing: Promise<void> | undefined;
+  #dispatcher = new FrameDispatcher(this);
 
   constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
     this.options = options;
@@ -170,7 +169,7 @@ export class ConfabServer implements SessionHost {
     if (this.options.udp) {
       this.#udp = new UdpEndpoint(host, {
         sessionByMediaToken: (token) => this.#byMediaToken.get(token),
-        frame: (session, type, payload) => this.#onUdpFrame(session, type, payload),
+        frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
         ignored: () => this.metrics.add(this.metrics.framesIn, 'udp_ignored'),
       });
       await this.#udp.listen(host, bound.port);
@@ -194,6 +193,7 @@ export class ConfabServer implements SessionHost {
     }
     this.hooks.connection.call(connection);
     let session: Session | undefined;
+    let open = true;
     let queued: Array<[number, Uint8Array]> | undefined;
     const helloTimer = setTimeout(() => this.#refuse(connection, new ConfabError('HELLO_TIMEOUT',
       `no HELLO within ${this.options.helloTimeoutMs} ms`)), this.options.helloTimeoutMs);
@@ -202,7 +202,7 @@ export class ConfabServer implements SessionHost {
     connection.listen({
       frame: (type, payload) => {
         if (session) {
-          if (session.connection === connection) this.#onSessionFrame(session, type, payload);
+          if (session.connection === connection) this.#dispatcher.frame(session, type, payload);
           return;
         }
         if (queued) {
@@ -219,7 +219,10 @@ export class ConfabServer implements SessionHost {
           session = joined;
           const frames = queued ?? [];
           queued = undefined;
-          if (joined) for (const [t, p] of frames) if (joined.connection === connection) this.#onSessionFrame(joined, t, p);
+          if (!joined || joined.connection !== connection) return;
+          // The connection may have closed while a handshake tap was thinking.
+          if (!open) return this.#onConnectionLost(joined);
+          for (const [t, p] of frames) if (joined.connection === connection) this.#dispatcher.frame(joined, t, p);
         }, (error: unknown) => {
           this.log.error('handshake failed', { error: String(error) });
           this.#refuse(connection, new ConfabError('HANDSHAKE_REFUSED', 'the server failed during the handshake'));
@@ -228,7 +231,7 @@ export class ConfabServer implements SessionHost {
       protocolError: (error) => {
         if (session && session.connection === connection) {
           if (error.fatal) this.fail(session, error);
-          else this.#sendError(session, error);
+          else this.sendError(session, error);
         } else if (!session) {
           this.#refuse(connection, error);
         }
@@ -237,6 +240,7 @@ export class ConfabServer implements SessionHost {
         if (session && session.connection === connection) session.flushHeldMedia();
       },
       close: () => {
+        open = false;
         clearTimeout(helloTimer);
         if (session && session.connection === connection) this.#onConnectionLost(session);
       },
@@ -248,6 +252,12 @@ export class ConfabServer implements SessionHost {
     this.metrics.add(this.metrics.errors, error.code);
     session.sendUncounted(encodeJsonFrame(FrameType.ERROR, { ...error.toPayload(), fatal: true }));
     this.endSession(session, 'error');
+  }
+
+  /** Sends a non-fatal ERROR to a session, and counts it. */
+  sendError(session: Session, error: ConfabError): void {
+    this.metrics.add(this.metrics.errors, error.code);
+    session.sendError(error);
   }
 
   /** Sends a datagram to a session's bound UDP address. */
@@ -395,77 +405,6 @@ export class ConfabServer implements SessionHost {
     connection.write(encodeJsonFrame(FrameType.ERROR, { ...error.toPayload(), fatal: true }));
     connection.close();
     return undefined;
-  }
-
-  #sendError(session: Session, error: ConfabError): void {
-    this.metrics.add(this.metrics.errors, error.code);
-    session.sendError(error);
-  }
-
-  #onSessionFrame(session: Session, type: number, payload: Uint8Array): void {
-    session.lastSeen = Date.now();
-    if (type < 0x10) return this.#onCoreFrame(session, type, payload);
-    const channel = this.channels.byId.get(type);
-    if (!channel) {
-      this.metrics.add(this.metrics.framesIn, 'unknown');
-      return this.#sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE', `no channel has type id 0x${type.toString(16)}; WELCOME lists the channels`));
-    }
-    this.#dispatch(session, channel, payload);
-  }
-
-  #onCoreFrame(session: Session, type: number, payload: Uint8Array): void {
-    this.metrics.add(this.metrics.framesIn, CORE_FRAME_NAMES[type] ?? 'unknown');
-    switch (type) {
-      case FrameType.PING:
-        session.sendUncounted(encodeFrame(FrameType.PONG, payload));
-        return;
-      case FrameType.PONG:
-        return;
-      case FrameType.BYE:
-        this.endSession(session, 'bye');
-        return;
-      case FrameType.UDP_BIND:
-        return this.#sendError(session, new ConfabError('CHANNEL_NOT_ALLOWED', 'UDP_BIND is sent over UDP to the server\'s port, not over the connection'));
-      default:
-        return this.#sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE',
-          `a client may not send core frame type 0x${type.toString(16).padStart(2, '0')} after HELLO`));
-    }
-  }
-
-  #onUdpFrame(session: Session, type: number, payload: Uint8Array): void {
-    const channel = this.channels.byId.get(type);
-    if (!channel || channel.kind !== 'media') {
-      this.metrics.add(this.metrics.framesIn, 'udp_ignored');
-      return;
-    }
-    session.lastSeen = Date.now();
-    this.#dispatch(session, channel, payload);
-  }
-
-  #dispatch(session: Session, channel: ChannelDefinition, payload: Uint8Array): void {
-    this.metrics.add(this.metrics.framesIn, channel.name);
-    this.metrics.add(this.metrics.bytesIn, channel.name, payload.length);
-    if (payload.length > channel.maxPayload) {
-      return this.#sendChannelError(session, channel, new ConfabError('FRAME_TOO_LARGE',
-        `channel "${channel.name}" accepts payloads up to ${channel.maxPayload} bytes; this one has ${payload.length}`, { fatal: false }));
-    }
-    const message = channel.kind === 'json' ? decodeJsonObject(payload) : payload;
-    if (message instanceof ConfabError) return this.#sendChannelError(session, channel, message);
-    const hook = this.hooks.message.get(channel.name);
-    if (!hook) return;
-    try {
-      hook.call(session, message);
-    } catch (error) {
-      if (isConfabError(error)) return this.#sendChannelError(session, channel, error);
-      this.log.error('channel handler failed', { channel: channel.name, error: String(error) });
-      this.#sendChannelError(session, channel, new ConfabError('INTERNAL_ERROR', `the "${channel.name}" plugin failed on this message`));
-    }
-  }
-
-  #sendChannelError(session: Session, channel: ChannelDefinition, error: ConfabError): void {
-    error.channel ??= channel.name;
-    if (error.fatal) this.fail(session, error);
-    else this.#sendError(session, error);
   }
 
   #onConnectionLost(session: Session): void {

@@ -1,0 +1,95 @@
+/**
+ * Where a session's incoming frames go: core frames (PING, BYE…) are answered here; channel frames are
+ * size-checked, decoded (JSON for json channels) and handed to the channel's `message` hook, and whatever a
+ * handler throws goes back to the sender as an ERROR, never out of the server.
+ */
+import type { ChannelDefinition } from './channels.js';
+import { ConfabError, isConfabError } from './errors.js';
+import { encodeFrame } from './frame.js';
+import { decodeJsonObject } from './json.js';
+import { FIRST_CHANNEL_ID, FrameType } from './protocol.js';
+import type { ConfabServer } from './server.js';
+import type { Session } from './session.js';
+
+/** Names of core frame types, for metrics. */
+const CORE_FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FrameType).map(([name, type]) => [type, name]));
+
+/** Routes the frames of joined sessions. */
+export class FrameDispatcher {
+  #server: ConfabServer;
+
+  constructor(server: ConfabServer) {
+    this.#server = server;
+  }
+
+  /** A frame from a session's connection (TCP, WebSocket or a plugin's transport). */
+  frame(session: Session, type: number, payload: Uint8Array): void {
+    session.lastSeen = Date.now();
+    if (type < FIRST_CHANNEL_ID) return this.#coreFrame(session, type, payload);
+    const channel = this.#server.channels.byId.get(type);
+    if (!channel) {
+      this.#server.metrics.add(this.#server.metrics.framesIn, 'unknown');
+      return this.#server.sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE',
+        `no channel has type id 0x${type.toString(16)}; WELCOME lists the channels`));
+    }
+    this.#channelFrame(session, channel, payload);
+  }
+
+  /** A frame from a session's bound UDP address: only media channels are accepted, others are ignored. */
+  udpFrame(session: Session, type: number, payload: Uint8Array): void {
+    const channel = this.#server.channels.byId.get(type);
+    if (!channel || channel.kind !== 'media') {
+      this.#server.metrics.add(this.#server.metrics.framesIn, 'udp_ignored');
+      return;
+    }
+    session.lastSeen = Date.now();
+    this.#channelFrame(session, channel, payload);
+  }
+
+  #coreFrame(session: Session, type: number, payload: Uint8Array): void {
+    const server = this.#server;
+    server.metrics.add(server.metrics.framesIn, CORE_FRAME_NAMES[type] ?? 'unknown');
+    switch (type) {
+      case FrameType.PING:
+        session.sendUncounted(encodeFrame(FrameType.PONG, payload));
+        return;
+      case FrameType.PONG:
+        return;
+      case FrameType.BYE:
+        server.endSession(session, 'bye');
+        return;
+      case FrameType.UDP_BIND:
+        return server.sendError(session, new ConfabError('CHANNEL_NOT_ALLOWED', 'UDP_BIND is sent over UDP to the server\'s port, not over the connection'));
+      default:
+        return server.sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE',
+          `a client may not send core frame type 0x${type.toString(16).padStart(2, '0')} after HELLO`));
+    }
+  }
+
+  #channelFrame(session: Session, channel: ChannelDefinition, payload: Uint8Array): void {
+    const { metrics, hooks, log } = this.#server;
+    metrics.add(metrics.framesIn, channel.name);
+    metrics.add(metrics.bytesIn, channel.name, payload.length);
+    if (payload.length > channel.maxPayload) {
+      return this.#channelError(session, channel, new ConfabError('FRAME_TOO_LARGE',
+        `channel "${channel.name}" accepts payloads up to ${channel.maxPayload} bytes; this one has ${payload.length}`, { fatal: false }));
+    }
+    const message = channel.kind === 'json' ? decodeJsonObject(payload) : payload;
+    if (message instanceof ConfabError) return this.#channelError(session, channel, message);
+    const hook = hooks.message.get(channel.name);
+    if (!hook) return;
+    try {
+      hook.call(session, message);
+    } catch (error) {
+      if (isConfabError(error)) return this.#channelError(session, channel, error);
+      log.error('channel handler failed', { channel: channel.name, error: String(error) });
+      this.#channelError(session, channel, new ConfabError('INTERNAL_ERROR', `the "${channel.name}" plugin failed on this message`));
+    }
+  }
+
+  #channelError(session: Session, channel: ChannelDefinition, error: ConfabError): void {
+    error.channel ??= channel.name;
+    if (error.fatal) this.#server.fail(session, error);
+    else this.#server.sendError(session, error);
+  }
+}

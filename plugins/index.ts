@@ -4,10 +4,12 @@
  */
 import type { Plugin } from '../core/types.js';
 import { chat, type ChatOptions } from './chat/server.js';
+import { web, type WebOptions } from './web/server.js';
 
 /** Options for the built-in plugins, by plugin name. */
 export interface BuiltinOptions {
   chat?: ChatOptions;
+  web?: WebOptions;
 }
 
 /**
@@ -17,5 +19,5 @@ export interface BuiltinOptions {
  *   defineConfig({ plugins: builtinPlugins({ chat: { historyLimit: 500 } }) });
  */
 export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
-  return [chat(options.chat)];
+  return [chat(options.chat), web(options.web)];
 }

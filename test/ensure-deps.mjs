@@ -91,7 +91,42 @@ function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => ![...installed].some((i) => i === p || i.split(':')[0] === p));
 }
 
-let failed = false;
+/** Programs the tests run, and the Debian package that brings each. */
+const TEST_PROGRAMS = [
+  { path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' },
+  { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
+  { path: '/usr/bin/tmux', pkg: 'tmux' },
+];
+/** Installed with chromium so pages render text. */
+const TEST_EXTRA_PACKAGES = ['fonts-dejavu-core'];
+
+/**
+ * Installs the Debian packages of the programs the tests need when they are missing: as root with apt-get
+ * (CI, a fresh machine), else it says what to run. Returns false when something is still missing.
+ */
+function ensureTestPrograms() {
+  const missing = TEST_PROGRAMS.filter((program) => !fs.existsSync(program.path));
+  if (missing.length === 0) return true;
+  const packages = [...missing.map((program) => program.pkg), ...TEST_EXTRA_PACKAGES];
+  const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
+    console.error(`pretest: the tests need ${missing.map((p) => p.path).join(', ')}; install them with: sudo ${command}`);
+    return false;
+  }
+  console.log(`pretest: installing what the tests need: ${command}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...packages]]) {
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) {
+      console.error(`pretest: apt-get ${args[0]} failed (exit ${result.status})`);
+      return false;
+    }
+  }
+  return TEST_PROGRAMS.every((program) => fs.existsSync(program.path));
+}
+
+let failed = !ensureTestPrograms();
 const reason = staleReason();
 if (reason) {
   console.log(`pretest: ${reason}; running npm ci`);

@@ -66,8 +66,9 @@ function serverSchema() {
     resumeGraceMs: { type: 'integer', min: 0, max: MAX_TIMER_MS, default: 30_000 },
     resumeBufferFrames: { type: 'integer', min: 0, default: 1024 },
     resumeBufferBytes: { type: 'integer', min: 0, default: 4 * 1024 * 1024 },
-    maxQueueBytes: { type: 'integer', min: 1, default: 8 * 1024 * 1024 },
-    mediaHighWaterBytes: { type: 'integer', min: 0, default: 256 * 1024 },
+    maxQueueBytes: { type: 'integer', min: 64 * 1024, default: 8 * 1024 * 1024 },
+    // At least a socket's own high-water mark (16 KiB), so a backed-up socket always emits 'drain' later.
+    mediaHighWaterBytes: { type: 'integer', min: 16 * 1024, default: 256 * 1024 },
     udp: { type: 'boolean', default: true },
     logLevel: { type: 'string', values: LOG_LEVELS, default: 'info' },
   } as const satisfies Record<keyof ServerOptions, OptionSpec>;

@@ -47,7 +47,7 @@ export function createServerHooks() {
     sessionDetached: new SyncHook<[Session, Room]>(['session', 'room']),
     /** A detached session came back; the frames it missed have been replayed. */
     sessionResumed: new SyncHook<[Session, Room]>(['session', 'room']),
-    /** A session left its room for good (`bye`, `timeout`, `disconnected`, `error`, `kicked`). */
+    /** A session left its room for good: `bye`, `timeout`, `disconnected`, `error`, or `shutdown` when the server closes. */
     sessionLeft: new SyncHook<[Session, Room, string]>(['session', 'room', 'reason']),
     /**
      * A message arrived on a channel, keyed by channel name. Channel handlers tap here; a tap with an

@@ -47,7 +47,10 @@ export interface Hello {
   token?: string;
   /** The resume token from the previous WELCOME, to continue a session that lost its connection. */
   resume?: string;
-  /** With `resume`: how many frames (other than PING and PONG) the client received after its last WELCOME. */
+  /**
+   * With `resume`: how many counted frames the client received since the session began (every frame after the
+   * first WELCOME except WELCOME, PING, PONG, BYE, UDP_BIND and frames of media channels).
+   */
   received?: number;
   client?: string;
 }
@@ -78,7 +81,7 @@ export interface Welcome {
 
 /** PEER_LEFT (0x07). */
 export interface PeerLeft extends PeerInfo {
-  /** `bye`, `timeout`, `disconnected`, `error` or `kicked`. */
+  /** `bye`, `timeout` (idle, then not resumed), `disconnected` (lost, then not resumed) or `error`. */
   reason: string;
 }
 

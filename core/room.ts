@@ -51,12 +51,14 @@ export class Room {
   }
 
   /**
-   * A display name not taken in this room: `alice`, else `alice_1`, `alice_2`, … (the seeds' rule).
+   * A display name not taken in this room: `alice`, else `alice_1`, `alice_2`, … (the seeds' rule), shortened
+   * where needed so it stays within MAX_NAME_LENGTH.
    */
   uniqueName(requested: string): string {
     if (!this.#names.has(requested)) return requested;
     for (let n = 1; ; n++) {
-      const candidate = `${requested}_${n}`;
+      const suffix = `_${n}`;
+      const candidate = requested.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
       if (!this.#names.has(candidate)) return candidate;
     }
   }

@@ -168,7 +168,10 @@ export class ConfabServer implements SessionHost {
     const bound = this.#tcp.address() as AddressInfo;
     if (this.options.udp) {
       this.#udp = new UdpEndpoint(host, {
-        sessionByMediaToken: (token) => this.#byMediaToken.get(token),
+        sessionByMediaToken: (token) => {
+          const session = this.#byMediaToken.get(token);
+          return session?.state === 'active' ? session : undefined;
+        },
         frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
         ignored: () => this.metrics.add(this.metrics.framesIn, 'udp_ignored'),
       });
@@ -215,14 +218,11 @@ export class ConfabServer implements SessionHost {
           return this.#refuse(connection, new ConfabError('HELLO_REQUIRED', `the first frame has type 0x${type.toString(16).padStart(2, '0')}; it must be HELLO (0x01)`));
         }
         queued = [];
-        this.#handshake(connection, payload).then((joined) => {
+        this.#handshake(connection, payload, () => open).then((joined) => {
           session = joined;
           const frames = queued ?? [];
           queued = undefined;
-          if (!joined || joined.connection !== connection) return;
-          // The connection may have closed while a handshake tap was thinking.
-          if (!open) return this.#onConnectionLost(joined);
-          for (const [t, p] of frames) if (joined.connection === connection) this.#dispatcher.frame(joined, t, p);
+          if (joined) for (const [t, p] of frames) if (joined.connection === connection) this.#dispatcher.frame(joined, t, p);
         }, (error: unknown) => {
           this.log.error('handshake failed', { error: String(error) });
           this.#refuse(connection, new ConfabError('HANDSHAKE_REFUSED', 'the server failed during the handshake'));
@@ -322,13 +322,15 @@ export class ConfabServer implements SessionHost {
     if (this.#address) this.log.info('closed');
   }
 
-  async #handshake(connection: Connection, payload: Uint8Array): Promise<Session | undefined> {
+  /** HELLO to WELCOME. `isOpen` tells whether the connection is still there after the async handshake taps. */
+  async #handshake(connection: Connection, payload: Uint8Array, isOpen: () => boolean): Promise<Session | undefined> {
     const hello = parseHello(payload);
     if (hello instanceof ConfabError) return this.#refuse(connection, hello);
     if (hello.resume !== undefined) return this.#resume(connection, hello);
     const refusal = await this.hooks.handshake.promise(hello, { transport: connection.transport, remoteAddress: connection.remoteAddress });
     if (refusal) return this.#refuse(connection, refusal);
     if (this.#closing) return this.#refuse(connection, new ConfabError('SERVER_CLOSING'));
+    if (!isOpen()) return undefined;
     let room = this.rooms.get(hello.room);
     if (!room) {
       room = new Room(hello.room);
@@ -423,8 +425,8 @@ export class ConfabServer implements SessionHost {
     for (const session of this.#sessions.values()) {
       if (session.state !== 'active' || now - session.lastSeen <= this.options.idleTimeoutMs) continue;
       const error = new ConfabError('IDLE_TIMEOUT', `nothing arrived for ${now - session.lastSeen} ms; the limit is ${this.options.idleTimeoutMs} ms`);
-      this.metrics.add(this.metrics.errors, error.code);
-      session.sendUncounted(encodeJsonFrame(FrameType.ERROR, error.toPayload()));
+      // Counted and kept like any non-fatal ERROR: a client that resumes is told (again) why it was cut.
+      this.sendError(session, error);
       this.#lostReason.set(session, 'timeout');
       const connection = session.connection!;
       this.#onConnectionLost(session);

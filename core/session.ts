@@ -123,7 +123,8 @@ export class Session {
     this.#resume.push(frame);
     const connection = this.#connection;
     if (!connection) return;
-    if (connection.bufferedBytes + frame.length > this.#host.options.maxQueueBytes) {
+    // An empty queue takes any frame (each is bounded by maxPayload); a backed-up one only up to the limit.
+    if (connection.bufferedBytes > 0 && connection.bufferedBytes + frame.length > this.#host.options.maxQueueBytes) {
       this.#host.fail(this, new ConfabError('SEND_QUEUE_OVERFLOW',
         `${connection.bufferedBytes} bytes are waiting for this session; the limit is ${this.#host.options.maxQueueBytes}`));
       return;

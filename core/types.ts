@@ -35,9 +35,12 @@ export interface ServerOptions {
   resumeBufferFrames?: number;
   /** Bytes of reliable frames kept per session for resume. Default 4 MiB. */
   resumeBufferBytes?: number;
-  /** Bytes a session may have waiting to be written before it is closed with SEND_QUEUE_OVERFLOW. Default 8 MiB. */
+  /**
+   * Bytes a session may have waiting to be written before it is closed with SEND_QUEUE_OVERFLOW. Default 8 MiB,
+   * at least 64 KiB. A single frame larger than this is still accepted into an empty queue.
+   */
   maxQueueBytes?: number;
-  /** Above this many waiting bytes, media frames for the session are held back (newest wins). Default 256 KiB. */
+  /** Above this many waiting bytes, media frames for the session are held back (newest wins). Default 256 KiB, at least 16 KiB. */
   mediaHighWaterBytes?: number;
   /** Listen for media on UDP at the same port number. Default true. */
   udp?: boolean;

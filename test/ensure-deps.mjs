@@ -91,11 +91,18 @@ function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => ![...installed].some((i) => i === p || i.split(':')[0] === p));
 }
 
-/** Programs the tests run, and the Debian package that brings each. */
+/** Where a program is on PATH, or undefined. */
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && fs.existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return undefined;
+}
+
+/** Programs the tests run (Chromium where CHROMIUM_PATH says, else Debian's), and the Debian package of each. */
 const TEST_PROGRAMS = [
-  { path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' },
-  { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
-  { path: '/usr/bin/tmux', pkg: 'tmux' },
+  { name: 'chromium', found: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), pkg: 'chromium' },
+  { name: 'ffmpeg', found: () => Boolean(process.env.FFMPEG_PATH ?? onPath('ffmpeg')), pkg: 'ffmpeg' },
 ];
 /** Installed with chromium so pages render text. */
 const TEST_EXTRA_PACKAGES = ['fonts-dejavu-core'];
@@ -105,13 +112,14 @@ const TEST_EXTRA_PACKAGES = ['fonts-dejavu-core'];
  * (CI, a fresh machine), else it says what to run. Returns false when something is still missing.
  */
 function ensureTestPrograms() {
-  const missing = TEST_PROGRAMS.filter((program) => !fs.existsSync(program.path));
+  const missing = TEST_PROGRAMS.filter((program) => !program.found());
   if (missing.length === 0) return true;
   const packages = [...missing.map((program) => program.pkg), ...TEST_EXTRA_PACKAGES];
   const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
-    console.error(`pretest: the tests need ${missing.map((p) => p.path).join(', ')}; install them with: sudo ${command}`);
+    console.error(`pretest: the tests need ${missing.map((p) => p.name).join(' and ')}. On Debian: sudo ${command}`);
+    console.error('pretest: elsewhere, install them and set CHROMIUM_PATH (and FFMPEG_PATH if ffmpeg is not on PATH)');
     return false;
   }
   console.log(`pretest: installing what the tests need: ${command}`);
@@ -123,7 +131,7 @@ function ensureTestPrograms() {
       return false;
     }
   }
-  return TEST_PROGRAMS.every((program) => fs.existsSync(program.path));
+  return TEST_PROGRAMS.every((program) => program.found());
 }
 
 let failed = !ensureTestPrograms();

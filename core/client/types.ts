@@ -50,7 +50,7 @@ export type ClientState =
 export type Peer = PeerInfo;
 
 /**
- * A participant that left, and why: `bye`, `timeout`, `disconnected`, `error`, `kicked`, or `unknown` when the
+ * A participant that left, and why: `bye`, `timeout`, `disconnected`, `error`, or `unknown` when the
  * client only saw it missing from a resumed WELCOME's peer list.
  */
 export interface PeerLeftEvent extends Peer {

@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../frame-decoder.js';
 import type { Connection, ConnectionEvents } from '../types.js';
+import { destroyWhenStalled } from './linger.js';
 
 /** A framed TCP client, handed over by the one-port listener with the bytes it already read. */
 export class TcpConnection implements Connection {
@@ -50,8 +51,7 @@ export class TcpConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#socket.end();
-    // A peer that never reads must not keep the socket open for ever.
-    setTimeout(() => this.#socket.destroy(), 2000).unref();
+    destroyWhenStalled(() => this.#socket.writableLength, () => this.#socket.destroyed, () => this.#socket.destroy());
   }
 
   #onData(chunk: Uint8Array): void {

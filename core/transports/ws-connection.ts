@@ -6,6 +6,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ConfabError } from '../errors.js';
 import { decodeSingleFrame } from '../frame.js';
 import type { Connection, ConnectionEvents } from '../types.js';
+import { destroyWhenStalled } from './linger.js';
 
 /** A browser or Node client over WebSocket. */
 export class WsConnection implements Connection {
@@ -20,7 +21,13 @@ export class WsConnection implements Connection {
     this.remoteAddress = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('error', () => ws.terminate());
+    // ws reports a broken stream (a message over maxPayload, a bad opcode) and closes it: the session ends.
+    ws.on('error', (error: Error & { code?: string }) => {
+      const tooLarge = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      this.#events?.protocolError(new ConfabError(tooLarge ? 'FRAME_TOO_LARGE' : 'FRAME_MALFORMED',
+        `the WebSocket stream broke: ${error.message}`, { fatal: true }));
+      ws.terminate();
+    });
     socket.on('drain', () => this.#events?.drain());
     ws.on('close', () => {
       this.#closed = true;
@@ -44,7 +51,7 @@ export class WsConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#ws.close(1000);
-    setTimeout(() => this.#ws.terminate(), 2000).unref();
+    destroyWhenStalled(() => this.#ws.bufferedAmount, () => this.#ws.readyState === this.#ws.CLOSED, () => this.#ws.terminate());
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {

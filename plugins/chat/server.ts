@@ -51,7 +51,8 @@ export function chat(options: ChatOptions = {}): Plugin {
         const request = parseSend(message as JsonObject);
         const fail = (code: keyof typeof CHAT_ERRORS, text?: string) => {
           const error = new ConfabError(code, text ?? CHAT_ERRORS[code], { fatal: false });
-          if (request?.clientId !== undefined) error.ref = request.clientId;
+          const ref = (message as JsonObject).clientId;
+          if (typeof ref === 'string') error.ref = ref;
           return error;
         };
         if (!request) throw fail('CHAT_BAD_REQUEST');

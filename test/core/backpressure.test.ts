@@ -200,7 +200,7 @@ test('session.sendReliableFrame() closes a paused reader past maxQueueBytes with
   const error = await slow.next((f) => f.type === FrameType.ERROR, LONG);
   assert.is(error.json.code, 'SEND_QUEUE_OVERFLOW');
   assert.is(error.json.fatal, true);
-  await slow.closed;
+  await waitFor(() => slow.isClosed, LONG, 'the connection to close');
 
   for (const peer of [sender, member]) {
     const left = await peer.next((f) => f.type === FrameType.PEER_LEFT);
@@ -272,6 +272,31 @@ test('session.sendMediaFrame() holds the newest frame of each stream for a pause
   reader.send(FrameType.PING, new Uint8Array([7]));
   await reader.next((f) => f.type === FrameType.PONG, LONG);
   assert.is(reader.frames.filter((f) => f.type === mediaId).length, 0);
+});
+
+test('session.sendReliableFrame() delivers a frame larger than maxQueueBytes to a reader whose queue is empty', async () => {
+  const ts = await start();
+  const { client: sender, welcome } = await joinRaw(ts.port, 'sender');
+  const { client: reader, welcome: readerWelcome } = await joinRaw(ts.port, 'reader');
+  const dataId = welcome.channels['t-data']!;
+  assert.is(ts.server.sessions.get(readerWelcome.session)!.queuedBytes, 0);
+  // Within maxPayload (16 MiB), so the server accepts it from the sender.
+  const big = payload(1, LIMITS.maxQueueBytes + 512 * KIB);
+  sender.send(dataId, big);
+  // An empty queue takes any frame: the limit is on what waits, and one frame is bounded by maxPayload.
+  const frame = await reader.next((f) => f.type === dataId || f.type === FrameType.ERROR, LONG);
+  assert.is(frame.type, dataId, `the reader got ${JSON.stringify(frame.json)} instead of the frame`);
+  assert.is(frame.payload.length, big.length);
+  assert.is(ts.server.sessions.get(readerWelcome.session)?.state, 'active');
+});
+
+test('a mediaHighWaterBytes below a socket\'s own high-water mark (16 KiB) is refused as CONFIG_INVALID', async () => {
+  try {
+    await startServer([relay], { ...LIMITS, mediaHighWaterBytes: 0 });
+    assert.unreachable('startServer should have refused the option');
+  } catch (error) {
+    assert.is((error as { code?: string }).code, 'CONFIG_INVALID');
+  }
 });
 
 test.run();

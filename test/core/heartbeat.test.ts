@@ -60,4 +60,25 @@ test('any frame counts as activity, not only PING', async () => {
   }
 });
 
+test('a session cut by IDLE_TIMEOUT resumes when the client counts the ERROR like any other frame', async () => {
+  const server = await startServer([], { ...FAST, resumeGraceMs: 5000 });
+  try {
+    const silent = await RawClient.join('tcp', server.port, { name: 'sleepy' });
+    const other = await RawClient.join('tcp', server.port, { name: 'other' });
+    await silent.client.next((f) => f.type === FrameType.PEER_JOINED);
+    const error = await silent.client.nextError(3000);
+    assert.is(error.code, 'IDLE_TIMEOUT');
+    await silent.client.closed;
+    const back = await RawClient.tcp(server.port);
+    back.sendJson(FrameType.HELLO, { v: 1, name: 'sleepy', resume: silent.welcome.resume, received: 2 /* PEER_JOINED, ERROR */ });
+    const welcome = await back.next((f) => f.type === FrameType.WELCOME || f.type === FrameType.ERROR);
+    assert.is(welcome.type, FrameType.WELCOME, JSON.stringify(welcome.json));
+    assert.is(welcome.json.resumed, true);
+    back.destroy();
+    other.client.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+
 test.run();

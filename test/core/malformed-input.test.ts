@@ -6,7 +6,7 @@ import { encodeFrame, encodeJsonFrame } from '../../core/frame.js';
 import { FrameType } from '../../core/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, waitFor, type TestServer } from '../helpers/server.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -50,8 +50,8 @@ test('a TCP frame longer than maxPayload gets FRAME_TOO_LARGE before the payload
   });
 });
 
-test('a WebSocket message over maxPayload is refused with close code 1009', async () => {
-  await withBystanders(async ({ port }) => {
+test('a WebSocket message over maxPayload is refused with close code 1009 and its session ends', async () => {
+  await withBystanders(async ({ port, server }) => {
     await attacker('ws', port);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
     await new Promise((resolve) => ws.once('open', resolve));
@@ -60,6 +60,7 @@ test('a WebSocket message over maxPayload is refused with close code 1009', asyn
     ws.send(encodeFrame(0x10, new Uint8Array(MAX_PAYLOAD + 100)));
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));
     assert.is(code, 1009);
+    await waitFor(() => ![...server.sessions.values()].some((s) => s.name === 'big'), 3000, 'the session to end');
   });
 });
 

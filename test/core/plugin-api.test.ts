@@ -119,7 +119,7 @@ test('hooks.handshake refuses HELLO with the ConfabError a tap returns, and clos
     const error = await client.nextError(LONG);
     assert.is(error.code, 'AUTH_REQUIRED');
     assert.is(error.fatal, true);
-    await client.closed;
+    await waitFor(() => client.isClosed, LONG, 'the connection to close');
     assert.not.ok(client.frames.some((f) => f.type === FrameType.WELCOME));
   }
   assert.is(ts.server.sessions.size, 0);
@@ -147,7 +147,7 @@ test('a hooks.handshake tap that throws refuses HELLO with HANDSHAKE_REFUSED and
   const error = await client.nextError(LONG);
   assert.is(error.code, 'HANDSHAKE_REFUSED');
   assert.is(error.fatal, true);
-  await client.closed;
+  await waitFor(() => client.isClosed, LONG, 'the connection to close');
   const { welcome } = await join(ts.port, 'lucky');
   assert.is(welcome.name, 'lucky');
 });
@@ -176,15 +176,19 @@ test('a client that disconnects while hooks.handshake is pending does not stay i
   ghost.sendJson(FrameType.HELLO, { v: 1, name: 'ghost', room: 'main' });
   await waitFor(() => waiting, LONG, 'the handshake tap to start');
   ghost.destroy();
-  await ghost.closed;
+  await waitFor(() => ghost.isClosed, LONG, 'the connection to close');
   // Give the server the moment it needs to see the connection close (a wait, not a timing assertion).
   await sleep(200);
   release();
-  // BUG: core/server.ts accept(): the connection's close event arrives while `session` is still undefined
-  // and is dropped, so the session made after the hook resolves stays 'active' on a dead connection until
-  // the idle sweep (idleTimeoutMs, 15 s by default), and its peers see a member who is not there.
-  await waitFor(() => ![...ts.server.sessions.values()].some((s) => s.name === 'ghost'), 3000, 'the ghost session to be gone');
-  await waitFor(() => ts.server.rooms.get('main')?.size === 1, LONG, 'the room to hold only bob');
+  // Another join is a sync point: the ghost's handshake resumed (microtasks) before carol's HELLO was read.
+  await join(ts.port, 'carol');
+  // Regression (fixed in a767702): accept() dropped a close event that came while `session` was undefined,
+  // so the session made after the hook resolved stayed 'active' on a dead connection until the idle sweep
+  // (idleTimeoutMs, 15 s by default), and its peers saw a member who was not there.
+  const ghosts = () => [...ts.server.sessions.values()].filter((s) => s.name === 'ghost');
+  assert.equal(ghosts().map((s) => s.state).filter((state) => state === 'active'), [], 'the ghost is not an active member');
+  await waitFor(() => ghosts().length === 0, LONG, 'the ghost session to be gone');
+  await waitFor(() => ts.server.rooms.get('main')?.size === 2, LONG, 'the room to hold only bob and carol');
   assert.not.ok(bob.isClosed);
 });
 
@@ -314,7 +318,7 @@ test('roomCreated, sessionJoined, sessionLeft and roomDisposed fire with their a
     'sessionLeft dave r1 shutdown',
     'roomDisposed r1',
   ]);
-  assert.equal(problems.filter((p) => !p.includes('another r1 object')), []);
+  assert.equal(problems, []);
   assert.is(ts.server.rooms.size, 0);
 });
 
@@ -365,7 +369,7 @@ test('a handler that throws a fatal ConfabError closes that session and its peer
   assert.is(error.code, 'X_KICKED');
   assert.is(error.channel, 'strict');
   assert.is(error.fatal, true);
-  await alice.closed;
+  await waitFor(() => alice.isClosed, LONG, 'the connection to close');
   const left = await bob.next((f) => f.type === FrameType.PEER_LEFT, LONG);
   assert.equal(left.json, { id: welcome.session, name: 'alice', reason: 'error' });
   bob.sendJson(id, { op: 'fine' });
@@ -422,7 +426,7 @@ test('ctx.perRoom() gives each room its own state, and a room made again starts 
   assert.equal(await count(carol), ['r2', 2, 2]);
 
   carol.sendJson(FrameType.BYE, {});
-  await carol.closed;
+  await waitFor(() => carol.isClosed, LONG, 'the connection to close');
   await waitFor(() => !ts.server.rooms.has('r2'), LONG, 'room r2 to be disposed');
   const { client: dave } = await join(ts.port, 'dave', 'r2');
   assert.equal(await count(dave), ['r2', 1, 1]);

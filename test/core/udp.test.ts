@@ -309,6 +309,19 @@ test('a session that loses its connection is unbound while it waits for a resume
   assert.is(bob.frames.filter((f) => f.type === mediaId).length, 0);
 });
 
+test('UDP_BIND for a session that waits for a resume gets no reply and binds nothing', async () => {
+  const ts = await start();
+  const { client: alice, welcome } = await join(ts.port, 'alice');
+  alice.destroy();
+  await waitFor(() => ts.server.sessions.get(welcome.session)?.state === 'detached', LONG, 'alice to be detached');
+  const peer = await udp(ts.port);
+  await peer.send(FrameType.UDP_BIND, new TextEncoder().encode(welcome.mediaToken));
+  await sleep(SILENCE_MS);
+  // Only an active session can be bound: a detached one has no connection to take its media.
+  assert.is(peer.frames.length, 0, 'no UDP_BIND reply for a detached session');
+  assert.is(ts.server.sessions.get(welcome.session)?.udpAddress, undefined);
+});
+
 test('UDP_BIND of an address already bound to another session moves it: media for the first session takes its connection', async () => {
   const ts = await start();
   const { client: alice, welcome: aliceWelcome, mediaId } = await join(ts.port, 'alice');
@@ -322,8 +335,8 @@ test('UDP_BIND of an address already bound to another session moves it: media fo
   assert.is(text(await shared.next((f) => f.type === mediaId)), 'for-everyone');
   await sleep(SILENCE_MS);
   await roundTrip(alice);
-  // BUG: core/transports/udp.ts #onMessage gives the address to Bob but leaves alice.udpAddress pointing at
-  // it, so Alice's copy goes to Bob's socket (a second datagram) and never reaches Alice's connection.
+  // Regression (fixed in 3837a5d): udp.ts #onMessage gave the address to Bob but left alice.udpAddress
+  // pointing at it, so Alice's copy went to Bob's socket (a second datagram), never to Alice's connection.
   assert.is(shared.frames.length, 0, 'only Bob\'s copy came over UDP');
   assert.equal(alice.frames.filter((f) => f.type === mediaId).map(text), ['for-everyone'], 'Alice got her copy over TCP');
   assert.is(ts.server.sessions.get(aliceWelcome.session)?.udpAddress, undefined);
@@ -343,8 +356,8 @@ test('UDP_BIND of an address already bound to another session moves it: the firs
   const before = ignoredCount(ts);
   await shared.send(mediaId, media('from-bob'));
   await waitFor(() => carol.frames.some((f) => f.type === mediaId) || ignoredCount(ts) > before, LONG, 'the datagram to be relayed or ignored');
-  // BUG: Alice's leaving (server.endSession → udp.unbind) deletes the binding of the address, which is Bob's
-  // now, so his datagrams are ignored although bob.udpAddress still names it.
+  // Regression (fixed in 3837a5d): Alice's leaving (server.endSession → udp.unbind) deleted the binding of
+  // the address, which was Bob's by then, so his datagrams were ignored although bob.udpAddress named it.
   assert.is(ignoredCount(ts), before, 'Bob\'s datagram was not ignored');
   assert.equal(carol.frames.filter((f) => f.type === mediaId).map(text), ['from-bob']);
   assert.equal(ts.server.sessions.get(bobWelcome.session)?.udpAddress, { address: '127.0.0.1', port: shared.socket.address().port });

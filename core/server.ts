@@ -361,10 +361,12 @@ export class ConfabServer implements SessionHost {
   #resume(connection: Connection, hello: ValidHello): Session | undefined {
     const session = this.#byResumeToken.get(hello.resume!);
     if (!session) return this.#refuse(connection, new ConfabError('RESUME_FAILED', 'no session has this resume token (it expired or was already used)'));
-    const replay = session.framesToReplay(hello.received ?? 0);
+    const received = hello.received ?? 0;
+    const replay = session.framesToReplay(received);
     if (!replay) {
-      this.#refuse(connection, new ConfabError('RESUME_FAILED',
-        `the client received ${hello.received ?? 0} frames of ${session.reliableSent}, and the frames it missed are no longer kept; join again`));
+      this.#refuse(connection, new ConfabError('RESUME_FAILED', received > session.reliableSent
+        ? `HELLO says ${received} frames were received, but only ${session.reliableSent} were sent; join again`
+        : `the frames after number ${received} (of ${session.reliableSent}) are no longer kept; join again`));
       this.endSession(session, 'disconnected');
       return undefined;
     }

@@ -51,6 +51,7 @@ export const CHAT_ERRORS = {
   CHAT_TEXT_EMPTY: 'the text is empty',
   CHAT_TEXT_TOO_LONG: 'the text is longer than the server allows',
   CHAT_NO_SUCH_PEER: 'the recipient is not in this room',
+  CHAT_CLIENT_ID_REUSED: 'this clientId already named another message of this session; use a new one',
 } as const;
 
 /** Longest clientId accepted. */

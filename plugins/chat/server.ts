@@ -60,6 +60,7 @@ export function chat(options: ChatOptions = {}): Plugin {
         const remembered = sentByClientId.get(session);
         const earlier = request.clientId === undefined ? undefined : remembered.get(request.clientId);
         if (earlier) {
+          if (earlier.text !== request.text || earlier.to?.id !== request.to) throw fail('CHAT_CLIENT_ID_REUSED');
           channel.send(session, { op: 'ack', ...earlier });
           return;
         }

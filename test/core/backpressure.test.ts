@@ -7,7 +7,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { definePlugin } from '../../core/config.js';
 import { FrameType } from '../../core/protocol.js';
-import { PausableClient } from '../helpers/pausable-client.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
 import { startServer, waitFor, type TestServer } from '../helpers/server.js';
 
@@ -71,12 +70,6 @@ async function joinRaw(port: number, name: string, transport: 'tcp' | 'ws' = 'tc
   return joined;
 }
 
-async function joinPausable(port: number, name: string, transport: 'tcp' | 'ws' = 'tcp') {
-  const joined = await PausableClient.join(transport, port, { name, room: ROOM });
-  cleanups.push(() => joined.client.destroy());
-  return joined;
-}
-
 /** A payload: [keyframe flag u8][counter u32 BE][filler]. */
 function payload(counter: number, size: number, keyframe = false): Uint8Array {
   const bytes = new Uint8Array(size);
@@ -111,7 +104,7 @@ for (const transport of ['tcp', 'ws'] as const) {
     const ts = await start();
     const { client: sender, welcome } = await joinRaw(ts.port, 'sender');
     const { client: fast } = await joinRaw(ts.port, 'fast');
-    const { client: slow, welcome: slowWelcome } = await joinPausable(ts.port, 'slow', transport);
+    const { client: slow, welcome: slowWelcome } = await joinRaw(ts.port, 'slow', transport);
     const mediaId = welcome.channels['t-media']!;
     const slowId = slowWelcome.session;
     slow.pause();
@@ -165,7 +158,7 @@ test('session.sendReliableFrame() closes a paused reader past maxQueueBytes with
   const ts = await start();
   const { client: sender, welcome } = await joinRaw(ts.port, 'sender');
   const { client: member, welcome: memberWelcome } = await joinRaw(ts.port, 'member');
-  const { client: slow, welcome: slowWelcome } = await joinPausable(ts.port, 'slow');
+  const { client: slow, welcome: slowWelcome } = await joinRaw(ts.port, 'slow');
   const dataId = welcome.channels['t-data']!;
   const slowId = slowWelcome.session;
   slow.pause();
@@ -221,7 +214,7 @@ for (const transport of ['tcp', 'ws'] as const) {
   test(`session.sendMediaFrame() keeps a held keyframe for a paused ${transport} reader rather than replace it by later deltas`, async () => {
     const ts = await start();
     const { client: sender, welcome } = await joinRaw(ts.port, 'sender');
-    const { client: reader, welcome: readerWelcome } = await joinPausable(ts.port, 'reader', transport);
+    const { client: reader, welcome: readerWelcome } = await joinRaw(ts.port, 'reader', transport);
     const mediaId = welcome.channels['t-media']!;
     const dataId = welcome.channels['t-data']!;
     reader.pause();
@@ -247,7 +240,7 @@ test('session.sendMediaFrame() holds the newest frame of each stream for a pause
   const ts = await start();
   const { client: alice, welcome } = await joinRaw(ts.port, 'alice');
   const { client: bob } = await joinRaw(ts.port, 'bob');
-  const { client: reader, welcome: readerWelcome } = await joinPausable(ts.port, 'reader');
+  const { client: reader, welcome: readerWelcome } = await joinRaw(ts.port, 'reader');
   const mediaId = welcome.channels['t-media']!;
   const dataId = welcome.channels['t-data']!;
   reader.pause();

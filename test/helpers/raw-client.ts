@@ -45,6 +45,7 @@ export class RawClient {
     socket.on('data', (chunk) => client.#receive(decoder.push(chunk).frames));
     client.destroy = () => socket.destroy();
     client.pause = () => socket.pause();
+    client.resume = () => socket.resume();
     return client;
   }
 
@@ -60,6 +61,7 @@ export class RawClient {
     });
     client.destroy = () => ws.terminate();
     client.pause = () => ws.pause();
+    client.resume = () => ws.resume();
     client.sendText = (text: string) => ws.send(text);
     return client;
   }
@@ -69,7 +71,10 @@ export class RawClient {
     const client = transport === 'tcp' ? await RawClient.tcp(port) : await RawClient.ws(port);
     client.sendJson(FrameType.HELLO, { v: 1, ...hello });
     const welcome = await client.next((f) => f.type === FrameType.WELCOME || f.type === FrameType.ERROR);
-    if (welcome.type !== FrameType.WELCOME) throw new Error(`join refused: ${JSON.stringify(welcome.json)}`);
+    if (welcome.type !== FrameType.WELCOME) {
+      client.destroy();
+      throw new Error(`join refused: ${JSON.stringify(welcome.json)}`);
+    }
     return { client, welcome: welcome.json as Welcome };
   }
 
@@ -77,6 +82,8 @@ export class RawClient {
   destroy: () => void = () => undefined;
   /** Stops reading from the socket (a slow receiver). */
   pause: () => void = () => undefined;
+  /** Reads again after `pause()` (the slow receiver catches up). */
+  resume: () => void = () => undefined;
   /** Sends a text WebSocket message (WebSocket clients only). */
   sendText: (text: string) => void = () => {
     throw new Error('not a WebSocket client');
@@ -139,10 +146,13 @@ export class RawClient {
   #receive(frames: Frame[]): void {
     for (const frame of frames) {
       const received: ReceivedFrame = { type: frame.type, payload: frame.payload };
-      try {
-        received.json = JSON.parse(new TextDecoder().decode(frame.payload));
-      } catch {
-        // Binary payloads stay as bytes.
+      // Only payloads that look like a JSON object are parsed: large binary floods stay cheap.
+      if (frame.payload[0] === 0x7b) {
+        try {
+          received.json = JSON.parse(new TextDecoder().decode(frame.payload));
+        } catch {
+          // Not JSON after all: the bytes stay as they are.
+        }
       }
       this.frames.push(received);
     }

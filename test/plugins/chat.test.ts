@@ -112,6 +112,10 @@ test('a re-sent clientId is stored once and acknowledged again with the same id'
     b.client.sendJson(FrameType.PING, {});
     await b.client.next((f) => f.type === FrameType.PONG);
     assert.is(b.client.frames.filter((f) => f.json?.op === 'message').length, 0, 'bob got the message once');
+    a.client.sendJson(0x10, { op: 'send', text: 'something else', clientId: 'c-1' });
+    const reused = await a.client.nextError();
+    assert.is(reused.code, 'CHAT_CLIENT_ID_REUSED');
+    assert.is(reused.ref, 'c-1');
     a.client.destroy();
     b.client.destroy();
   });

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
-import type { Plugin, PluginContext, PluginStore, ResolvedServerOptions, StateSlot } from './types.js';
+import type { Connection, Plugin, PluginContext, PluginStore, ResolvedServerOptions, StateSlot } from './types.js';
 
 /** What the server lends to plugin contexts. */
 export interface PluginHost {
@@ -21,6 +21,7 @@ export interface PluginHost {
   channels: ChannelRegistry;
   storeFor(plugin: string): PluginStore;
   rooms: Map<string, Room>;
+  accept(connection: Connection): void;
 }
 
 /** Builds the context for one plugin. */
@@ -46,6 +47,7 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
     perSession: <T>(create: (session: Session) => T) => stateSlot(create),
     room: (name: string) => host.rooms.get(name),
     rooms: () => host.rooms.values(),
+    accept: (connection: Connection) => host.accept(connection),
   };
 }
 

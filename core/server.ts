@@ -121,6 +121,7 @@ export class ConfabServer implements SessionHost {
       channels: this.channels,
       storeFor: (name: string) => this.store.forPlugin(name),
       rooms: this.rooms,
+      accept: (connection: Connection) => this.accept(connection),
     };
     for (const plugin of this.plugins) {
       try {

@@ -145,6 +145,11 @@ export interface PluginContext {
   room(name: string): Room | undefined;
   /** Every room that exists now. */
   rooms(): Iterable<Room>;
+  /**
+   * Hands the server a connection of a transport the plugin provides (a serial line, an in-process pipe,
+   * QUIC…): from here on it goes through HELLO, WELCOME and the hooks like a TCP or WebSocket client.
+   */
+  accept(connection: Connection): void;
 }
 
 /** What the handshake hook is told about the connection that sent HELLO. */

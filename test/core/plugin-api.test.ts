@@ -16,7 +16,8 @@ import { FrameType } from '../../core/protocol.js';
 import type { Room } from '../../core/room.js';
 import { createServer } from '../../core/server.js';
 import type { Session } from '../../core/session.js';
-import type { HandshakeInfo, OutgoingMessage, Plugin } from '../../core/types.js';
+import { encodeJsonFrame } from '../../core/frame.js';
+import type { Connection, ConnectionEvents, HandshakeInfo, OutgoingMessage, Plugin } from '../../core/types.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
 
@@ -507,6 +508,56 @@ test('createServer() rejects when a plugin\'s setup throws; nothing listens, lat
     assert.equal(ran, ['early', 'early close']);
     await assertNothingListens(port);
   }
+});
+
+/** An in-process transport: frames go straight between the test and the server, no socket. */
+class PipeConnection implements Connection {
+  readonly transport = 'pipe';
+  readonly remoteAddress = 'in-process';
+  readonly bufferedBytes = 0;
+  readonly received: Array<{ type: number; json: any }> = [];
+  events: ConnectionEvents | undefined;
+  closed = false;
+  write(frame: Uint8Array): void {
+    this.received.push({ type: frame[0], json: JSON.parse(new TextDecoder().decode(frame.subarray(5)) || 'null') });
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events?.close();
+  }
+  listen(events: ConnectionEvents): void {
+    this.events = events;
+  }
+}
+
+test('ctx.accept() takes a connection of a plugin\'s own transport through HELLO to a session', async () => {
+  let open: (() => PipeConnection) | undefined;
+  const pipeTransport = definePlugin({
+    name: 'pipe-transport',
+    setup(ctx) {
+      open = () => {
+        const connection = new PipeConnection();
+        ctx.accept(connection);
+        return connection;
+      };
+    },
+  });
+  const testServer = await startServer([pipeTransport]);
+  cleanups.push(() => testServer.stop());
+  const tcp = await RawClient.join('tcp', testServer.port, { name: 'alice', room: 'lab' });
+  cleanups.push(() => tcp.client.destroy());
+  const pipe = open!();
+  const hello = encodeJsonFrame(FrameType.HELLO, { v: 1, name: 'piped', room: 'lab' });
+  pipe.events!.frame(hello[0], hello.subarray(5));
+  await waitFor(() => pipe.received.some((f) => f.type === FrameType.WELCOME), 3000, 'WELCOME on the pipe');
+  const welcome = pipe.received.find((f) => f.type === FrameType.WELCOME)!.json;
+  assert.equal(welcome.peers, [{ id: tcp.welcome.session, name: 'alice' }]);
+  const joined = await tcp.client.next((f) => f.type === FrameType.PEER_JOINED);
+  assert.is(joined.json.name, 'piped');
+  pipe.events!.frame(FrameType.BYE, new Uint8Array(0));
+  const left = await tcp.client.next((f) => f.type === FrameType.PEER_LEFT);
+  assert.is(left.json.reason, 'bye');
 });
 
 test.run();

@@ -14,13 +14,20 @@ const textEncoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
 /**
+ * A Buffer on Node (so `ws` and sockets take frames as they are, instead of wrapping them once per
+ * recipient of a broadcast), a plain Uint8Array in the browser. Every byte is written before use.
+ */
+const allocate: (size: number) => Uint8Array =
+  typeof Buffer === 'function' ? (size) => Buffer.allocUnsafe(size) : (size) => new Uint8Array(size);
+
+/**
  * Encodes one frame into a new buffer.
  *
  * @example
  *   socket.write(encodeFrame(FrameType.PING));
  */
 export function encodeFrame(type: number, payload: Uint8Array = EMPTY): Uint8Array {
-  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  const out = allocate(FRAME_HEADER_BYTES + payload.length);
   out[0] = type;
   new DataView(out.buffer, out.byteOffset, FRAME_HEADER_BYTES).setUint32(1, payload.length);
   out.set(payload, FRAME_HEADER_BYTES);

@@ -1,11 +1,14 @@
 /**
- * Chat history in the store: the last `limit` messages of each room, kept across restarts.
+ * Chat history: the last `limit` messages of each room, in the store (so they survive a restart) and in
+ * memory for the rooms that exist (so a join does not read the database). The database keeps exactly what
+ * memory keeps: each insert beyond the limit deletes the oldest row of that room, in one transaction.
  */
-import type { Statement } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { PluginStore } from '../../core/index.js';
 import type { ChatMessage } from './protocol.js';
 
 interface Row {
+  seq: number;
   id: string;
   from_id: string;
   from_name: string;
@@ -15,12 +18,21 @@ interface Row {
   ts: number;
 }
 
+/** One room's recent messages, oldest first, with their row numbers in the store. */
+export interface RoomHistory {
+  readonly room: string;
+  readonly messages: ChatMessage[];
+  readonly seqs: number[];
+}
+
 /** The per-room message history of the chat plugin. */
 export class ChatHistory {
   readonly limit: number;
+  #db: Database;
   #insert: Statement;
-  #trim: Statement;
-  #visible: Statement;
+  #deleteUpTo: Statement;
+  #latest: Statement;
+  #append: (history: RoomHistory, message: ChatMessage) => void;
 
   constructor(store: PluginStore, limit: number) {
     this.limit = limit;
@@ -38,35 +50,47 @@ export class ChatHistory {
        );
        CREATE INDEX chat_messages_room ON chat_messages (room, seq);`,
     ]);
-    const db = store.db;
-    this.#insert = db.prepare(
+    this.#db = store.db;
+    this.#insert = this.#db.prepare(
       'INSERT INTO chat_messages (id, room, from_id, from_name, to_id, to_name, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.#trim = db.prepare(
-      `DELETE FROM chat_messages WHERE room = ? AND seq <= (
-         SELECT seq FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`);
-    this.#visible = db.prepare(
-      `SELECT id, from_id, from_name, to_id, to_name, text, ts FROM (
-         SELECT * FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT ?)
-       WHERE to_id IS NULL OR from_id = ? OR to_id = ? ORDER BY seq`);
-  }
-
-  /** Stores a message and forgets the room's messages beyond the limit. */
-  add(room: string, message: ChatMessage): void {
-    if (this.limit === 0) return;
-    this.#insert.run(message.id, room, message.from.id, message.from.name, message.to?.id ?? null, message.to?.name ?? null, message.text, message.ts);
-    this.#trim.run(room, room, this.limit);
-  }
-
-  /**
-   * The room's history as one session may see it, oldest first: room-wide messages, and private ones only
-   * when the session sent or received them.
-   */
-  visibleTo(room: string, sessionId: string): ChatMessage[] {
-    const rows = this.#visible.all(room, this.limit, sessionId, sessionId) as Row[];
-    return rows.map((row) => {
-      const message: ChatMessage = { id: row.id, from: { id: row.from_id, name: row.from_name }, text: row.text, ts: row.ts };
-      if (row.to_id !== null) message.to = { id: row.to_id, name: row.to_name ?? '' };
-      return message;
+    this.#deleteUpTo = this.#db.prepare('DELETE FROM chat_messages WHERE room = ? AND seq <= ?');
+    this.#latest = this.#db.prepare(
+      'SELECT seq, id, from_id, from_name, to_id, to_name, text, ts FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT ?');
+    this.#append = this.#db.transaction((history: RoomHistory, message: ChatMessage) => {
+      const { lastInsertRowid } = this.#insert.run(message.id, history.room, message.from.id, message.from.name,
+        message.to?.id ?? null, message.to?.name ?? null, message.text, message.ts);
+      history.messages.push(message);
+      history.seqs.push(Number(lastInsertRowid));
+      if (history.messages.length > this.limit) {
+        history.messages.shift();
+        this.#deleteUpTo.run(history.room, history.seqs.shift());
+      }
     });
   }
+
+  /** Reads a room's history from the store (when the room is created), dropping rows beyond the limit. */
+  load(room: string): RoomHistory {
+    const rows = (this.#latest.all(room, this.limit) as Row[]).reverse();
+    if (rows.length > 0) this.#deleteUpTo.run(room, rows[0].seq - 1);
+    return { room, messages: rows.map(toMessage), seqs: rows.map((row) => row.seq) };
+  }
+
+  /** Stores a message in the room's history, forgetting the oldest beyond the limit. */
+  add(history: RoomHistory, message: ChatMessage): void {
+    if (this.limit > 0) this.#append(history, message);
+  }
+}
+
+/**
+ * The messages one session may see, oldest first: room-wide ones, and private ones only when the session
+ * sent or received them.
+ */
+export function visibleTo(history: RoomHistory, sessionId: string): ChatMessage[] {
+  return history.messages.filter((m) => m.to === undefined || m.from.id === sessionId || m.to.id === sessionId);
+}
+
+function toMessage(row: Row): ChatMessage {
+  const message: ChatMessage = { id: row.id, from: { id: row.from_id, name: row.from_name }, text: row.text, ts: row.ts };
+  if (row.to_id !== null) message.to = { id: row.to_id, name: row.to_name ?? '' };
+  return message;
 }

@@ -8,7 +8,7 @@ import { ConfabError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
-import { ChatHistory } from './history.js';
+import { ChatHistory, visibleTo } from './history.js';
 import { CHAT_CHANNEL, CHAT_ERRORS, MAX_CLIENT_ID_LENGTH, type ChatMessage, type ChatSend } from './protocol.js';
 
 /** Options of the chat plugin. */
@@ -40,11 +40,12 @@ export function chat(options: ChatOptions = {}): Plugin {
     setup(ctx) {
       const channel = ctx.channel(CHAT_CHANNEL);
       const history = new ChatHistory(ctx.store, historyLimit);
+      const roomHistory = ctx.perRoom((room) => history.load(room.name));
       const sentByClientId = ctx.perSession(() => new Map<string, ChatMessage>());
 
       ctx.hooks.sessionJoined.tap('chat', (session, room) => {
         if (historyLimit === 0) return;
-        channel.send(session, { op: 'history', messages: history.visibleTo(room.name, session.id) });
+        channel.send(session, { op: 'history', messages: visibleTo(roomHistory.get(room), session.id) });
       });
 
       channel.onMessage((session, message) => {
@@ -77,7 +78,7 @@ export function chat(options: ChatOptions = {}): Plugin {
 
         const stored: ChatMessage = { id: randomUUID(), from: session.info, text: request.text, ts: Date.now() };
         if (recipient) stored.to = recipient.info;
-        history.add(session.room.name, stored);
+        history.add(roomHistory.get(session.room), stored);
 
         if (recipient) channel.send(recipient, { op: 'message', ...stored });
         else channel.broadcast(session.room, { op: 'message', ...stored }, { except: session });

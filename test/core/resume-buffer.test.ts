@@ -43,4 +43,20 @@ test('buffer stays correct across many pushes (compaction)', () => {
   assert.equal(buffer.framesAfter(9_998)!.map((f) => f[0]), [9_999 % 256, 10_000 % 256]);
 });
 
+test('with maxFrames 0 nothing is kept: only a client that missed nothing can resume', () => {
+  const buffer = new ResumeBuffer(0, 1000);
+  buffer.push(frame(1));
+  buffer.push(frame(2));
+  assert.equal(buffer.framesAfter(2), []);
+  assert.is(buffer.framesAfter(1), undefined);
+});
+
+test('a frame larger than maxBytes is still kept alone, the newest', () => {
+  const buffer = new ResumeBuffer(10, 4);
+  buffer.push(frame(1, 2));
+  buffer.push(frame(2, 8));
+  assert.equal(buffer.framesAfter(1)!.map((f) => f[0]), [2]);
+  assert.is(buffer.framesAfter(0), undefined);
+});
+
 test.run();

@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { join as joinPath } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfabClient } from '../../core/client/node.js';
@@ -142,6 +144,10 @@ test('history is bounded by historyLimit and survives a server restart', async (
   for (const text of ['1', '2', '3', '4', '5']) await a.chat.send(text);
   await a.client.close();
   await first.stop({ keepData: true });
+  const db = new Database(joinPath(first.dataDir, 'confab.db'), { readonly: true });
+  const { rows } = db.prepare('SELECT count(*) AS rows FROM chat_messages').get() as { rows: number };
+  db.close();
+  assert.is(rows, 3, 'the store keeps no more than historyLimit messages per room');
 
   const second = await startServer([chat({ historyLimit: 3 })], { dataDir: first.dataDir });
   try {

@@ -1,0 +1,130 @@
+/**
+ * The media frame header, shared by every media plugin (video-relay, audio-mix, screen) and their clients.
+ *
+ * A media channel's payload is this header followed by the encoded bytes (a JPEG, an Opus packet, PCM…):
+ *
+ *   offset  size  field
+ *   0       1     version (1)
+ *   1       1     flags: bit 0 = keyframe (a frame that decodes on its own)
+ *   2       1     codec (MediaCodec)
+ *   3       1     sender id length in bytes (0..255)
+ *   4       4     sequence number, uint32 big-endian, per sender and stream, wrapping
+ *   8       8     capture timestamp, float64 big-endian, milliseconds since the Unix epoch
+ *   16      n     sender id (UTF-8): empty or the sender's own id from a client; always set by the server
+ *   16+n    …     the encoded media
+ *
+ * A client may leave the sender empty; the server checks it owns any sender it names and rewrites the header
+ * with the sender's session id before relaying, so receivers always know who a frame is from. The header has
+ * a codec and a keyframe flag so a later codec (VP8, H.264) fits without a protocol change.
+ *
+ * This module works in Node and in the browser (Uint8Array and DataView only).
+ */
+
+/** Codec ids on the wire. */
+export const MediaCodec = {
+  /** A JPEG image; every frame is a keyframe. */
+  JPEG: 1,
+  /** One Opus packet of 20 ms, 48 kHz mono. */
+  OPUS: 2,
+  /** Signed 16-bit little-endian PCM, 48 kHz mono, 960 samples (20 ms). */
+  PCM_S16LE: 3,
+  /** A VP8 frame (reserved for WebCodecs/ffmpeg clients). */
+  VP8: 4,
+  /** An H.264 access unit in Annex B (reserved). */
+  H264: 5,
+} as const;
+
+/** A codec id. */
+export type MediaCodec = (typeof MediaCodec)[keyof typeof MediaCodec];
+
+/** The header's version byte. */
+export const MEDIA_HEADER_VERSION = 1;
+/** Bytes before the sender id. */
+export const MEDIA_HEADER_FIXED_BYTES = 16;
+
+const CODECS: ReadonlySet<number> = new Set(Object.values(MediaCodec));
+const KEYFRAME_FLAG = 0x01;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A media frame: the header's fields and the encoded bytes. */
+export interface MediaFrame {
+  /** Codec of `data`. */
+  codec: MediaCodec;
+  /** True when the frame decodes on its own (always for JPEG, PCM and Opus). */
+  keyframe: boolean;
+  /** Sequence number, per sender and stream, wrapping at 2^32. */
+  seq: number;
+  /** Capture time, milliseconds since the Unix epoch (fractions allowed). */
+  captureMs: number;
+  /** The sender's session id; empty in a frame from a client that leaves it to the server. */
+  sender: string;
+  /** The encoded media. */
+  data: Uint8Array;
+}
+
+/** Why a media frame was refused by `decodeMediaFrame`. */
+export type MediaFrameProblem = 'short-header' | 'bad-version' | 'unknown-codec' | 'bad-sender';
+
+/** The result of decoding: the frame, or the problem that made it malformed. */
+export type DecodedMediaFrame = { ok: true; frame: MediaFrame } | { ok: false; problem: MediaFrameProblem };
+
+/** Encodes a media frame: header, sender id, data, in one new buffer. */
+export function encodeMediaFrame(frame: MediaFrame): Uint8Array {
+  const sender = utf8Encoder.encode(frame.sender);
+  if (sender.length > 255) throw new RangeError('a media sender id is at most 255 bytes of UTF-8');
+  const bytes = new Uint8Array(MEDIA_HEADER_FIXED_BYTES + sender.length + frame.data.length);
+  writeHeader(bytes, frame, sender);
+  bytes.set(frame.data, MEDIA_HEADER_FIXED_BYTES + sender.length);
+  return bytes;
+}
+
+/**
+ * Decodes a media frame. `data` is a view into `bytes`, not a copy. Never throws: a malformed frame comes
+ * back as `{ ok: false, problem }` for the caller to count and drop.
+ */
+export function decodeMediaFrame(bytes: Uint8Array): DecodedMediaFrame {
+  if (bytes.length < MEDIA_HEADER_FIXED_BYTES) return { ok: false, problem: 'short-header' };
+  if (bytes[0] !== MEDIA_HEADER_VERSION) return { ok: false, problem: 'bad-version' };
+  const codec = bytes[2]!;
+  if (!CODECS.has(codec)) return { ok: false, problem: 'unknown-codec' };
+  const senderLength = bytes[3]!;
+  if (bytes.length < MEDIA_HEADER_FIXED_BYTES + senderLength) return { ok: false, problem: 'short-header' };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let sender: string;
+  try {
+    sender = utf8Decoder.decode(bytes.subarray(MEDIA_HEADER_FIXED_BYTES, MEDIA_HEADER_FIXED_BYTES + senderLength));
+  } catch {
+    return { ok: false, problem: 'bad-sender' };
+  }
+  return {
+    ok: true,
+    frame: {
+      codec: codec as MediaCodec,
+      keyframe: (bytes[1]! & KEYFRAME_FLAG) !== 0,
+      seq: view.getUint32(4),
+      captureMs: view.getFloat64(8),
+      sender,
+      data: bytes.subarray(MEDIA_HEADER_FIXED_BYTES + senderLength),
+    },
+  };
+}
+
+/**
+ * Re-encodes a received frame with the server's idea of its sender: what a relay does before fan-out.
+ * One allocation per relayed frame, shared by every receiver.
+ */
+export function withSender(frame: MediaFrame, sender: string): Uint8Array {
+  return encodeMediaFrame({ ...frame, sender });
+}
+
+function writeHeader(bytes: Uint8Array, frame: MediaFrame, sender: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  bytes[0] = MEDIA_HEADER_VERSION;
+  bytes[1] = frame.keyframe ? KEYFRAME_FLAG : 0;
+  bytes[2] = frame.codec;
+  bytes[3] = sender.length;
+  view.setUint32(4, frame.seq >>> 0);
+  view.setFloat64(8, frame.captureMs);
+  bytes.set(sender, MEDIA_HEADER_FIXED_BYTES);
+}

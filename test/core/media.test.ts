@@ -1,0 +1,52 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeMediaFrame, encodeMediaFrame, MediaCodec, withSender, type MediaFrame } from '../../core/media.js';
+
+const frame: MediaFrame = {
+  codec: MediaCodec.JPEG,
+  keyframe: true,
+  seq: 0xfffffffe,
+  captureMs: 1763800000123.5,
+  sender: 'abc',
+  data: new Uint8Array([0xff, 0xd8, 1, 2, 3]),
+};
+
+test('decodeMediaFrame(encodeMediaFrame(x)) gives x back', () => {
+  const decoded = decodeMediaFrame(encodeMediaFrame(frame));
+  assert.ok(decoded.ok);
+  if (!decoded.ok) return;
+  assert.equal({ ...decoded.frame, data: [...decoded.frame.data] }, { ...frame, data: [...frame.data] });
+});
+
+test('withSender() rewrites the sender and keeps everything else', () => {
+  const decoded = decodeMediaFrame(encodeMediaFrame({ ...frame, sender: '' }));
+  assert.ok(decoded.ok);
+  if (!decoded.ok) return;
+  const relayed = decodeMediaFrame(withSender(decoded.frame, 'session-1'));
+  assert.ok(relayed.ok);
+  if (!relayed.ok) return;
+  assert.is(relayed.frame.sender, 'session-1');
+  assert.is(relayed.frame.seq, frame.seq);
+  assert.equal([...relayed.frame.data], [...frame.data]);
+});
+
+test('malformed frames come back as problems, never as exceptions', () => {
+  const good = encodeMediaFrame(frame);
+  assert.equal(decodeMediaFrame(good.subarray(0, 10)), { ok: false, problem: 'short-header' });
+  assert.equal(decodeMediaFrame(good.subarray(0, 17)), { ok: false, problem: 'short-header' });
+  const badVersion = good.slice();
+  badVersion[0] = 9;
+  assert.equal(decodeMediaFrame(badVersion), { ok: false, problem: 'bad-version' });
+  const badCodec = good.slice();
+  badCodec[2] = 200;
+  assert.equal(decodeMediaFrame(badCodec), { ok: false, problem: 'unknown-codec' });
+  const badSender = good.slice();
+  badSender[16] = 0xff;
+  assert.equal(decodeMediaFrame(badSender), { ok: false, problem: 'bad-sender' });
+  for (let i = 0; i < 2000; i++) {
+    const random = new Uint8Array(Math.floor(Math.random() * 64)).map(() => Math.floor(Math.random() * 256));
+    decodeMediaFrame(random);
+  }
+});
+
+test.run();

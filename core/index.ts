@@ -13,6 +13,9 @@ export { Session, type UdpAddress, type SessionState } from './session.js';
 export { FrameType, PROTOCOL_VERSION, type ChannelKind, type Hello, type Welcome, type PeerInfo } from './protocol.js';
 export { encodeFrame, encodeJsonFrame, decodeSingleFrame, type Frame } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
+export { createMediaInbox, type MediaInbox, type MediaInboxOptions } from './media-inbox.js';
+export { GRANTS, allGrants, isGrant, type Grant } from './grants.js';
+export { MediaCodec, encodeMediaFrame, decodeMediaFrame, withSender, type MediaFrame, type DecodedMediaFrame, type MediaFrameProblem } from './media.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export type {
   Channel,

@@ -13,6 +13,8 @@ export class Metrics {
   readonly framesOut = new Map<string, number>();
   /** Media frames dropped for slow receivers. */
   mediaDropped = 0;
+  /** Malformed or refused media frames dropped on arrival, by reason (`short-header`, `not-owner`…). */
+  readonly mediaRefused = new Map<string, number>();
   /** Errors sent to clients, by code. */
   readonly errors = new Map<string, number>();
   /** Connections accepted, by transport. */
@@ -35,6 +37,7 @@ export class Metrics {
     counter('confab_frames_out_total', 'Frames sent, per recipient.', 'channel', this.framesOut);
     counter('confab_errors_total', 'ERROR frames sent, by code.', 'code', this.errors);
     counter('confab_connections_total', 'Connections accepted, by transport.', 'transport', this.connections);
+    counter('confab_media_refused_total', 'Media frames refused on arrival, by reason.', 'reason', this.mediaRefused);
     lines.push('# HELP confab_media_dropped_total Media frames dropped for slow receivers.', '# TYPE confab_media_dropped_total counter');
     lines.push(`confab_media_dropped_total ${this.mediaDropped}`);
     for (const [name, value] of Object.entries(gauges)) {

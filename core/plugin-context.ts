@@ -31,6 +31,7 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
     hooks: host.hooks,
     options: host.options,
     log: host.log.child(plugin.name),
+    metrics: host.metrics,
     get store() {
       store ??= host.storeFor(plugin.name);
       return store;

@@ -8,6 +8,7 @@
  * and written when the connection drains, so a slow client never slows the others or grows server memory.
  */
 import { ConfabError } from './errors.js';
+import { allGrants, type Grant } from './grants.js';
 import { encodeJsonFrame } from './frame.js';
 import { FrameType, type PeerInfo } from './protocol.js';
 import { ResumeBuffer } from './resume-buffer.js';
@@ -62,6 +63,8 @@ export class Session {
   udpAddress: UdpAddress | undefined;
   /** Last time any frame arrived from the client (ms since epoch). */
   lastSeen = Date.now();
+  /** What this session may do (see core/grants.ts); plugins check it, auth and moderation change it. */
+  readonly grants: Set<Grant> = allGrants();
   #state: SessionState = 'active';
   #connection: Connection | undefined;
   #host: SessionHost;
@@ -175,6 +178,11 @@ export class Session {
   /** Writes a frame that is neither counted nor kept (WELCOME, PONG, BYE, fatal ERROR). */
   sendUncounted(frame: Uint8Array): void {
     this.#connection?.write(frame);
+  }
+
+  /** Ends the session with a fatal error: the client gets the ERROR frame, its peers see it leave. */
+  fail(error: ConfabError): void {
+    this.#host.fail(this, error);
   }
 
   /** Sends a non-fatal error as a reliable ERROR frame. */

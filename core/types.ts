@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3';
 import type { ConfabError } from './errors.js';
 import type { JsonObject } from './json.js';
 import type { Logger, LogLevel } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { ChannelKind, Hello } from './protocol.js';
 import type { Room } from './room.js';
 import type { ServerHooks } from './hooks.js';
@@ -131,6 +132,8 @@ export interface PluginContext {
   readonly options: ResolvedServerOptions;
   /** A logger that names the plugin. */
   readonly log: Logger;
+  /** The server's counters, rendered at `/metrics`; a plugin may add to them. */
+  readonly metrics: Metrics;
   /** The embedded store. */
   readonly store: PluginStore;
   /** Directory where this plugin may keep files (created on demand). */

@@ -25,6 +25,13 @@ interface Command {
 /** Every subcommand, in the order `confab --help` lists them. */
 const COMMANDS: Record<string, Command> = {
   serve: { summary: 'start a server with the plugins of plugins.config.ts', load: () => import('./serve.js') },
+  file: { summary: 'share a file with a room (send), list its files, download one (get)', load: () => import('./file.js') },
+  new: { summary: 'scaffold a plugin: confab new plugin NAME (server, client, protocol, README, a test)', load: () => import('./new.js') },
+  trace: { summary: 'show a trace written by the inspector plugin as a table, live with --follow', load: () => import('./trace.js') },
+  token: { summary: 'mint an access token for the auth plugin (room, name, grants, lifetime)', load: () => import('./token.js') },
+  discover: { summary: 'list the servers announcing themselves on the LAN', load: () => import('./discover.js') },
+  schedule: { summary: 'list, add, update or remove scheduled meetings on a server', load: () => import('./schedule.js') },
+  bot: { summary: 'run a scripted bot, or the recorder, injector or load tester: confab bot --help', load: () => import('./bot.js') },
 };
 
 function help(): string {

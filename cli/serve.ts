@@ -64,6 +64,11 @@ export async function run(args: string[]): Promise<number> {
   }
   const stopped = untilSignal(() => server.close());
   process.stdout.write(`${listeningLine(listening, options, config)}\n`);
+  if (server.tls) {
+    const scheme = `https://${listening.host.includes(':') ? `[${listening.host}]` : listening.host}:${listening.port}`;
+    process.stdout.write(`TLS on the same port (${scheme}, wss, tls://), ${server.tls.source} certificate ${server.tls.certPath}\n`
+      + `  SHA-256 fingerprint: ${server.tls.fingerprint}\n`);
+  }
   return stopped;
 }
 

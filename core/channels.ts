@@ -79,15 +79,15 @@ export function createChannel(definition: ChannelDefinition, hooks: ServerHooks,
       else session.sendReliableFrame(frame);
       metrics.add(metrics.framesOut, name);
     },
-    broadcast(room: Room, message: OutgoingPayload, options: { except?: Session; media?: MediaSendOptions } = {}) {
+    broadcast(room: Room, message: OutgoingPayload, options: { except?: Session; filter?: (session: Session) => boolean; media?: MediaSendOptions } = {}) {
       if (hooks.outgoing.isUsed()) {
         const result = hooks.outgoing.call({ channel: name, room, except: options.except, message });
         if (result === false) return;
         message = result.message;
       }
       const frame = encode(message);
-      room.sendFrame(frame, { except: options.except, media: mediaOptions(options.media) });
-      metrics.add(metrics.framesOut, name, options.except?.room === room ? room.size - 1 : room.size);
+      const sent = room.sendFrame(frame, { except: options.except, filter: options.filter, media: mediaOptions(options.media) });
+      metrics.add(metrics.framesOut, name, sent);
     },
     onMessage(handler: (session: Session, message: ChannelMessage) => void) {
       hooks.message.for(name).tap(definition.plugin, (session, message) => {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { ConfabError } from './errors.js';
 import { checkOptions, describeValue, didYouMean, type OptionSpec } from './options.js';
 import { DEFAULT_MAX_PAYLOAD, FIRST_CHANNEL_ID, LAST_CHANNEL_ID } from './protocol.js';
-import type { ChannelSpec, ConfabConfig, Plugin, ResolvedServerOptions, ServerOptions } from './types.js';
+import type { ChannelSpec, ConfabConfig, Plugin, ResolvedServerOptions, ServerOptions, TlsOption } from './types.js';
 
 /**
  * Gives a config file its types; returns the config unchanged (Vite's way).
@@ -71,7 +71,7 @@ function serverSchema() {
     mediaHighWaterBytes: { type: 'integer', min: 16 * 1024, default: 256 * 1024 },
     udp: { type: 'boolean', default: true },
     logLevel: { type: 'string', values: LOG_LEVELS, default: 'info' },
-  } as const satisfies Record<keyof ServerOptions, OptionSpec>;
+  } as const satisfies Record<Exclude<keyof ServerOptions, 'tls'>, OptionSpec>;
 }
 
 /**
@@ -85,7 +85,9 @@ function serverSchema() {
  */
 export function resolveServerOptions(options: ServerOptions | undefined): ResolvedServerOptions {
   const fail = (message: string) => new ConfabError('CONFIG_INVALID', message);
-  const read = checkOptions(serverSchema(), options, {
+  // `tls` is an object or a word, which the flat schema cannot describe: it is checked on its own.
+  const { tls, ...rest }: ServerOptions = isPlainObject(options) ? options : {};
+  const read = checkOptions(serverSchema(), isPlainObject(options) ? rest : options, {
     fail,
     subject: (key) => `server.${key}`,
     unknown: (key) => `server.${key}`,
@@ -95,6 +97,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
     ...read,
     dataDir: resolve(process.cwd(), read.dataDir),
     idleTimeoutMs: read.idleTimeoutMs ?? Math.min(5 * read.heartbeatMs, MAX_TIMER_MS),
+    tls: resolveTlsOption(tls, read.host, fail),
   };
   if (resolved.idleTimeoutMs <= resolved.heartbeatMs) {
     throw fail(
@@ -109,6 +112,28 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
     );
   }
   return resolved;
+}
+
+/** The `tls` option checked, with its default: self-signed when the host is not loopback, else off. */
+function resolveTlsOption(tls: unknown, host: string, fail: (message: string) => Error): TlsOption {
+  if (tls === undefined) return isLoopbackHost(host) ? 'off' : 'self-signed';
+  if (tls === 'off' || tls === 'self-signed') return tls;
+  const paths = tls as Record<string, unknown>;
+  if (isPlainObject(tls) && typeof paths.cert === 'string' && typeof paths.key === 'string' && Object.keys(tls).length === 2
+    && paths.cert !== '' && paths.key !== '') {
+    return { cert: resolve(process.cwd(), paths.cert), key: resolve(process.cwd(), paths.key) };
+  }
+  throw fail(`server.tls must be { cert, key } (PEM file paths), "self-signed" or "off", got ${describeValue(tls)}`);
+}
+
+/** True for `localhost` and addresses in 127.0.0.0/8 or ::1: only this machine can reach them. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || /^::ffff:127\./.test(bare);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;

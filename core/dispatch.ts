@@ -25,6 +25,7 @@ export class FrameDispatcher {
   /** A frame from a session's connection (TCP, WebSocket or a plugin's transport). */
   frame(session: Session, type: number, payload: Uint8Array): void {
     session.lastSeen = Date.now();
+    this.#frameIn(session, type, payload);
     if (type < FIRST_CHANNEL_ID) return this.#coreFrame(session, type, payload);
     const channel = this.#server.channels.byId.get(type);
     if (!channel) {
@@ -37,6 +38,7 @@ export class FrameDispatcher {
 
   /** A frame from a session's bound UDP address: only media channels are accepted, others are ignored. */
   udpFrame(session: Session, type: number, payload: Uint8Array): void {
+    this.#frameIn(session, type, payload);
     const channel = this.#server.channels.byId.get(type);
     if (!channel || channel.kind !== 'media') {
       this.#server.metrics.add(this.#server.metrics.framesIn, 'udp_ignored');
@@ -44,6 +46,12 @@ export class FrameDispatcher {
     }
     session.lastSeen = Date.now();
     this.#channelFrame(session, channel, payload);
+  }
+
+  /** Calls the `frameIn` hook, only when something tapped it. */
+  #frameIn(session: Session, type: number, payload: Uint8Array): void {
+    const hook = this.#server.hooks.frameIn;
+    if (hook.isUsed()) hook.call(session, type, payload);
   }
 
   #coreFrame(session: Session, type: number, payload: Uint8Array): void {

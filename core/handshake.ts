@@ -24,7 +24,7 @@ export function parseHello(payload: Uint8Array): ValidHello | ConfabError {
   const room = value.room === undefined ? DEFAULT_ROOM : checkName('room', value.room);
   if (room instanceof ConfabError) return room;
   const hello: ValidHello = { v: PROTOCOL_VERSION, name, room };
-  for (const field of ['token', 'resume', 'client'] as const) {
+  for (const field of ['token', 'password', 'resume', 'client'] as const) {
     const text = value[field];
     if (text === undefined) continue;
     if (typeof text !== 'string' || text.length > 4096) {

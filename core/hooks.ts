@@ -14,7 +14,7 @@ import { AsyncSeriesBailHook, AsyncSeriesHook, HookMap, SyncBailHook, SyncHook, 
 import type { ConfabError } from './errors.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
-import type { ChannelMessage, Connection, HandshakeInfo, OutgoingMessage, ValidHello } from './types.js';
+import type { ChannelMessage, Connection, HandshakeInfo, MediaSendOptions, OutgoingMessage, ValidHello } from './types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Where the server listens, as the `listen` hook is told. */
@@ -64,5 +64,22 @@ export function createServerHooks() {
      * unanswered requests get /health, /metrics or 404.
      */
     http: new AsyncSeriesBailHook<[IncomingMessage, ServerResponse], true | undefined>(['request', 'response']),
+    /**
+     * A frame arrived from a joined session (any transport, UDP included), before it is handled: type id and
+     * payload (a view: copy it to keep it). For inspectors and counters; a tap must not change the bytes.
+     * Only called when tapped, so it costs nothing otherwise.
+     */
+    frameIn: new SyncHook<[Session, number, Uint8Array]>(['session', 'type', 'payload']),
+    /**
+     * A frame is being written to a session (connection or UDP): type id and payload (a view). Frames a
+     * session misses while detached fire when they are replayed. Only called when tapped.
+     */
+    frameOut: new SyncHook<[Session, number, Uint8Array]>(['session', 'type', 'payload']),
+    /**
+     * A media frame (the whole encoded frame) is about to be sent to one session. A tap that returns `true`
+     * takes it over: it drops it, or delivers it later with `session.deliverMediaFrame()` (network
+     * impairment for labs). Only called when tapped.
+     */
+    mediaOut: new SyncBailHook<[Session, Uint8Array, MediaSendOptions], true | void>(['session', 'frame', 'media']),
   });
 }

@@ -19,6 +19,11 @@ export class Metrics {
   readonly errors = new Map<string, number>();
   /** Connections accepted, by transport. */
   readonly connections = new Map<string, number>();
+  /**
+   * Gauges that plugins set, by full metric name (`confab_audio_tick_lateness_p99_ms`), rendered after the
+   * server's own gauges. A plugin sets the current value; it is read when `/metrics` is scraped.
+   */
+  readonly gauges = new Map<string, number>();
 
   /** Adds `n` to a labelled counter. */
   add(counter: Map<string, number>, label: string, n = 1): void {
@@ -40,7 +45,7 @@ export class Metrics {
     counter('confab_media_refused_total', 'Media frames refused on arrival, by reason.', 'reason', this.mediaRefused);
     lines.push('# HELP confab_media_dropped_total Media frames dropped for slow receivers.', '# TYPE confab_media_dropped_total counter');
     lines.push(`confab_media_dropped_total ${this.mediaDropped}`);
-    for (const [name, value] of Object.entries(gauges)) {
+    for (const [name, value] of [...Object.entries(gauges), ...this.gauges]) {
       lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
     }
     return lines.join('\n') + '\n';

@@ -22,6 +22,8 @@ export interface PluginHost {
   storeFor(plugin: string): PluginStore;
   rooms: Map<string, Room>;
   accept(connection: Connection): void;
+  /** Names of every plugin, in order. */
+  plugins: readonly string[];
 }
 
 /** Builds the context for one plugin. */
@@ -49,6 +51,7 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
     room: (name: string) => host.rooms.get(name),
     rooms: () => host.rooms.values(),
     accept: (connection: Connection) => host.accept(connection),
+    plugins: host.plugins,
   };
 }
 

@@ -45,6 +45,8 @@ export interface Hello {
   name: string;
   room?: string;
   token?: string;
+  /** A room password, for an auth plugin that protects rooms with one (see plugins/auth). */
+  password?: string;
   /** The resume token from the previous WELCOME, to continue a session that lost its connection. */
   resume?: string;
   /**
@@ -73,6 +75,11 @@ export interface Welcome {
   channelKinds: Record<string, ChannelKind>;
   peers: PeerInfo[];
   mediaToken: string;
+  /**
+   * The session's 32-byte AES-256-GCM key (base64) that seals its UDP datagrams, UDP_BIND included
+   * (docs/protocol.md, "UDP media"). Handed out only on the control connection; unchanged on resume.
+   */
+  mediaKey: string;
   resume: string;
   heartbeatMs: number;
   /** True when this WELCOME continues an earlier session; the missed frames follow it. */

@@ -77,15 +77,20 @@ export class Room {
   }
 
   /**
-   * Sends one already-encoded frame to every member but `except`. Reliable frames are kept for resume;
-   * media frames may be dropped for a slow member.
+   * Sends one already-encoded frame to every member but `except` (and, with `filter`, only to members it
+   * accepts; it is called once per member). Reliable frames are kept for resume; media frames may be dropped
+   * for a slow member. Returns how many members it was sent to.
    */
-  sendFrame(frame: Uint8Array, options: { except?: Session; media?: { stream: string; keyframe?: boolean } } = {}): void {
+  sendFrame(frame: Uint8Array, options: { except?: Session; filter?: (session: Session) => boolean; media?: { stream: string; keyframe?: boolean } } = {}): number {
+    let sent = 0;
     for (const session of this.#members.values()) {
       if (session === options.except) continue;
+      if (options.filter && !options.filter(session)) continue;
       if (options.media) session.sendMediaFrame(frame, options.media.stream, options.media.keyframe ?? false);
       else session.sendReliableFrame(frame);
+      sent++;
     }
+    return sent;
   }
 
   /** Sends a core JSON frame (PEER_JOINED, PEER_LEFT…) to every member but `except`. */

@@ -19,7 +19,9 @@ import { ConfabError, isConfabError } from './errors.js';
 import { encodeJsonFrame } from './frame.js';
 import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
+import { allGrants } from './grants.js';
 import { handleHttpRequest } from './http.js';
+import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createPluginContext } from './plugin-context.js';
@@ -27,6 +29,7 @@ import { FrameType, PROTOCOL_VERSION, type Welcome } from './protocol.js';
 import { Room } from './room.js';
 import { Session, type SessionHost } from './session.js';
 import { openStore, type Store } from './store.js';
+import { loadServerTls, type ServerTls } from './tls.js';
 import { createOnePortListener } from './transports/one-port.js';
 import { TcpConnection } from './transports/tcp-connection.js';
 import { UdpEndpoint } from './transports/udp.js';
@@ -85,6 +88,7 @@ export class ConfabServer implements SessionHost {
   #udp: UdpEndpoint | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #address: ListenInfo | undefined;
+  #tls: ServerTls | undefined;
   #closing: Promise<void> | undefined;
   #dispatcher = new FrameDispatcher(this);
 
@@ -105,6 +109,11 @@ export class ConfabServer implements SessionHost {
     return this.#address;
   }
 
+  /** The TLS certificate served on the port (its fingerprint, its source), once listening with TLS on. */
+  get tls(): ServerTls | undefined {
+    return this.#tls;
+  }
+
   /** The embedded store, opened on first use. */
   get store(): Store {
     this.#store ??= openStore(this.options.dataDir);
@@ -122,6 +131,7 @@ export class ConfabServer implements SessionHost {
       storeFor: (name: string) => this.store.forPlugin(name),
       rooms: this.rooms,
       accept: (connection: Connection) => this.accept(connection),
+      plugins: this.plugins.map((plugin) => plugin.name),
     };
     for (const plugin of this.plugins) {
       try {
@@ -137,6 +147,7 @@ export class ConfabServer implements SessionHost {
   async listen(): Promise<ListenInfo> {
     if (this.#address) return this.#address;
     const { host, port } = this.options;
+    this.#tls = await loadServerTls(this.options);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload + 5, perMessageDeflate: false });
     this.#http = createHttpServer((request, response) => {
       handleHttpRequest(this, request, response).catch((error: unknown) => {
@@ -154,7 +165,7 @@ export class ConfabServer implements SessionHost {
     this.#tcp = createOnePortListener({
       framed: (socket, firstChunk) => this.accept(new TcpConnection(socket, { maxPayload: this.options.maxPayload, firstChunk })),
       http: (socket) => this.#http!.emit('connection', socket),
-    }, this.options.helloTimeoutMs);
+    }, this.options.helloTimeoutMs, this.#tls?.context);
     this.#tcp.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
@@ -174,7 +185,10 @@ export class ConfabServer implements SessionHost {
           return session?.state === 'active' ? session : undefined;
         },
         frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
-        ignored: () => this.metrics.add(this.metrics.framesIn, 'udp_ignored'),
+        ignored: (reason) => {
+          this.metrics.add(this.metrics.framesIn, 'udp_ignored');
+          this.metrics.add(this.metrics.mediaRefused, `udp-${reason}`);
+        },
       });
       await this.#udp.listen(host, bound.port);
     }
@@ -182,6 +196,10 @@ export class ConfabServer implements SessionHost {
     this.#address = { host, port: bound.port };
     await this.hooks.listen.promise(this.#address);
     this.log.info('listening', { host, port: bound.port, plugins: this.plugins.map((p) => p.name) });
+    if (this.#tls) {
+      const { source, certPath, fingerprint, generated } = this.#tls;
+      this.log.info(generated ? 'tls certificate generated' : 'tls on', { source, cert: certPath, sha256: fingerprint });
+    }
     return this.#address;
   }
 
@@ -197,7 +215,7 @@ export class ConfabServer implements SessionHost {
     }
     this.hooks.connection.call(connection);
     let session: Session | undefined;
-    let open = true;
+    const closed = new AbortController();
     let queued: Array<[number, Uint8Array]> | undefined;
     const helloTimer = setTimeout(() => this.#refuse(connection, new ConfabError('HELLO_TIMEOUT',
       `no HELLO within ${this.options.helloTimeoutMs} ms`)), this.options.helloTimeoutMs);
@@ -219,7 +237,7 @@ export class ConfabServer implements SessionHost {
           return this.#refuse(connection, new ConfabError('HELLO_REQUIRED', `the first frame has type 0x${type.toString(16).padStart(2, '0')}; it must be HELLO (0x01)`));
         }
         queued = [];
-        this.#handshake(connection, payload, () => open).then((joined) => {
+        this.#handshake(connection, payload, closed.signal).then((joined) => {
           session = joined;
           const frames = queued ?? [];
           queued = undefined;
@@ -241,7 +259,7 @@ export class ConfabServer implements SessionHost {
         if (session && session.connection === connection) session.flushHeldMedia();
       },
       close: () => {
-        open = false;
+        closed.abort();
         clearTimeout(helloTimer);
         if (session && session.connection === connection) this.#onConnectionLost(session);
       },
@@ -323,15 +341,16 @@ export class ConfabServer implements SessionHost {
     if (this.#address) this.log.info('closed');
   }
 
-  /** HELLO to WELCOME. `isOpen` tells whether the connection is still there after the async handshake taps. */
-  async #handshake(connection: Connection, payload: Uint8Array, isOpen: () => boolean): Promise<Session | undefined> {
+  /** HELLO to WELCOME. `signal` is aborted when the connection closes during the async handshake taps. */
+  async #handshake(connection: Connection, payload: Uint8Array, signal: AbortSignal): Promise<Session | undefined> {
     const hello = parseHello(payload);
     if (hello instanceof ConfabError) return this.#refuse(connection, hello);
     if (hello.resume !== undefined) return this.#resume(connection, hello);
-    const refusal = await this.hooks.handshake.promise(hello, { transport: connection.transport, remoteAddress: connection.remoteAddress });
+    const info = { transport: connection.transport, remoteAddress: connection.remoteAddress, grants: allGrants(), connection, signal };
+    const refusal = await this.hooks.handshake.promise(hello, info);
     if (refusal) return this.#refuse(connection, refusal);
     if (this.#closing) return this.#refuse(connection, new ConfabError('SERVER_CLOSING'));
-    if (!isOpen()) return undefined;
+    if (signal.aborted) return undefined;
     let room = this.rooms.get(hello.room);
     if (!room) {
       room = new Room(hello.room);
@@ -343,6 +362,8 @@ export class ConfabServer implements SessionHost {
       name: room.uniqueName(hello.name),
       room,
       mediaToken: randomId(18),
+      mediaKey: randomBytes(MEDIA_KEY_BYTES),
+      grants: info.grants,
       resumeToken: randomId(24),
       clientKind: hello.client,
       connection,
@@ -398,6 +419,7 @@ export class ConfabServer implements SessionHost {
       channelKinds: this.channels.kinds(),
       peers: session.room.peers(session),
       mediaToken: session.mediaToken,
+      mediaKey: Buffer.from(session.mediaKey).toString('base64'),
       resume: session.resumeToken,
       heartbeatMs: this.options.heartbeatMs,
       resumed,

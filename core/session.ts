@@ -10,7 +10,8 @@
 import { ConfabError } from './errors.js';
 import { allGrants, type Grant } from './grants.js';
 import { encodeJsonFrame } from './frame.js';
-import { FrameType, type PeerInfo } from './protocol.js';
+import type { ServerHooks } from './hooks.js';
+import { FRAME_HEADER_BYTES, FrameType, type PeerInfo } from './protocol.js';
 import { ResumeBuffer } from './resume-buffer.js';
 import type { Room } from './room.js';
 import type { Connection, ResolvedServerOptions } from './types.js';
@@ -27,6 +28,8 @@ export type SessionState = 'active' | 'detached' | 'closed';
 /** What a session needs from its server. */
 export interface SessionHost {
   readonly options: ResolvedServerOptions;
+  /** The server's hooks: a session calls `frameOut` and `mediaOut` (core/hooks.ts). */
+  readonly hooks: ServerHooks;
   /** Sends a datagram to a bound UDP address. */
   sendUdp(frame: Uint8Array, to: UdpAddress): void;
   /** Ends the session with an error it cannot recover from. */
@@ -53,6 +56,8 @@ export class Session {
   readonly room: Room;
   /** Secret that binds a UDP address to this session (UDP_BIND). */
   readonly mediaToken: string;
+  /** The 32-byte AES-256-GCM key that seals this session's UDP datagrams (core/media-crypto.ts), sent in WELCOME. */
+  readonly mediaKey: Uint8Array;
   /** What the client said it is in HELLO (`web`, `node`, `bot`…), if anything. */
   readonly clientKind: string | undefined;
   /** When the session joined (ms since epoch). */
@@ -64,7 +69,7 @@ export class Session {
   /** Last time any frame arrived from the client (ms since epoch). */
   lastSeen = Date.now();
   /** What this session may do (see core/grants.ts); plugins check it, auth and moderation change it. */
-  readonly grants: Set<Grant> = allGrants();
+  readonly grants: Set<Grant>;
   #state: SessionState = 'active';
   #connection: Connection | undefined;
   #host: SessionHost;
@@ -76,7 +81,10 @@ export class Session {
     name: string;
     room: Room;
     mediaToken: string;
+    mediaKey: Uint8Array;
     resumeToken: string;
+    /** The grants it starts with; default every grant. */
+    grants?: Set<Grant>;
     clientKind?: string;
     connection: Connection;
     host: SessionHost;
@@ -85,6 +93,8 @@ export class Session {
     this.name = fields.name;
     this.room = fields.room;
     this.mediaToken = fields.mediaToken;
+    this.mediaKey = fields.mediaKey;
+    this.grants = fields.grants ?? allGrants();
     this.resumeToken = fields.resumeToken;
     this.clientKind = fields.clientKind;
     this.#connection = fields.connection;
@@ -132,7 +142,7 @@ export class Session {
         `${connection.bufferedBytes} bytes are waiting for this session; the limit is ${this.#host.options.maxQueueBytes}`));
       return;
     }
-    connection.write(frame);
+    this.#write(connection, frame);
   }
 
   /** Sends a reliable core JSON frame (PEER_JOINED, ERROR…). */
@@ -141,18 +151,30 @@ export class Session {
   }
 
   /**
-   * Sends a media frame: over UDP when bound, else on the connection unless it is backed up, in which case
-   * the frame waits as the newest of its stream (a held keyframe is only replaced by another keyframe).
+   * Sends a media frame: the `mediaOut` hook may take it over (impairment); else `deliverMediaFrame`.
    */
   sendMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {
     if (this.#state !== 'active') return;
+    const hook = this.#host.hooks.mediaOut;
+    if (hook.isUsed() && hook.call(this, frame, { stream, keyframe }) === true) return;
+    this.deliverMediaFrame(frame, stream, keyframe);
+  }
+
+  /**
+   * Writes a media frame without the `mediaOut` hook: over UDP when bound, else on the connection unless it
+   * is backed up, in which case the frame waits as the newest of its stream (a held keyframe is only replaced
+   * by another keyframe). A plugin that took a frame in `mediaOut` hands it back here.
+   */
+  deliverMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {
+    if (this.#state !== 'active') return;
     if (this.udpAddress && frame.length <= MAX_UDP_FRAME) {
       this.#host.sendUdp(frame, this.udpAddress);
+      this.#frameOut(frame);
       return;
     }
     const connection = this.#connection!;
     if (connection.bufferedBytes < this.#host.options.mediaHighWaterBytes && this.#heldMedia.size === 0) {
-      connection.write(frame);
+      this.#write(connection, frame);
       return;
     }
     const held = this.#heldMedia.get(stream);
@@ -171,13 +193,13 @@ export class Session {
     for (const [stream, held] of this.#heldMedia) {
       if (connection.bufferedBytes >= this.#host.options.mediaHighWaterBytes) return;
       this.#heldMedia.delete(stream);
-      connection.write(held.frame);
+      this.#write(connection, held.frame);
     }
   }
 
   /** Writes a frame that is neither counted nor kept (WELCOME, PONG, BYE, fatal ERROR). */
   sendUncounted(frame: Uint8Array): void {
-    this.#connection?.write(frame);
+    if (this.#connection) this.#write(this.#connection, frame);
   }
 
   /** Ends the session with a fatal error: the client gets the ERROR frame, its peers see it leave. */
@@ -211,6 +233,18 @@ export class Session {
     this.udpAddress = undefined;
     this.#heldMedia.clear();
     this.#state = 'detached';
+  }
+
+  /** Writes a frame on the connection and tells the `frameOut` hook. */
+  #write(connection: Connection, frame: Uint8Array): void {
+    connection.write(frame);
+    this.#frameOut(frame);
+  }
+
+  /** Calls `frameOut` with the frame's type and payload, only when something tapped it. */
+  #frameOut(frame: Uint8Array): void {
+    const hook = this.#host.hooks.frameOut;
+    if (hook.isUsed()) hook.call(this, frame[0]!, frame.subarray(FRAME_HEADER_BYTES));
   }
 
   /** Marks the session closed and closes its connection. Idempotent. */

@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ConfabError } from './errors.js';
+import type { Grant } from './grants.js';
 import type { JsonObject } from './json.js';
 import type { Logger, LogLevel } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -47,7 +48,17 @@ export interface ServerOptions {
   udp?: boolean;
   /** Log level. Default `info`. */
   logLevel?: LogLevel;
+  /**
+   * TLS on the one port (HTTPS, WSS, `tls://`), told apart from plain traffic by its first byte 0x16.
+   * `{ cert, key }`: PEM file paths. `'self-signed'`: a certificate generated once and kept in
+   * `<dataDir>/tls/`. `'off'`: no TLS. Default: `'self-signed'` when `host` is not a loopback address
+   * (browsers give camera and microphone only to secure pages), else `'off'`. See core/tls.ts.
+   */
+  tls?: TlsOption;
 }
+
+/** The `tls` server option: PEM file paths, a generated self-signed certificate, or none. */
+export type TlsOption = { cert: string; key: string } | 'self-signed' | 'off';
 
 /** Server options with every default filled in. */
 export type ResolvedServerOptions = Required<ServerOptions>;
@@ -102,8 +113,11 @@ export interface Channel {
   readonly id: number;
   /** Sends to one session. Media needs `media` options; other kinds ignore them. */
   send(session: Session, message: OutgoingPayload, media?: MediaSendOptions): void;
-  /** Sends to every session of the room, except `except`. The frame is encoded once. */
-  broadcast(room: Room, message: OutgoingPayload, options?: { except?: Session; media?: MediaSendOptions }): void;
+  /**
+   * Sends to every session of the room, except `except`, and with `filter` only to the sessions it accepts
+   * (called once per member: selective subscriptions, rate limits). The frame is encoded once.
+   */
+  broadcast(room: Room, message: OutgoingPayload, options?: { except?: Session; filter?: (session: Session) => boolean; media?: MediaSendOptions }): void;
   /** Handles the messages clients send on this channel. Throwing a ConfabError sends it back as ERROR. */
   onMessage(handler: (session: Session, message: ChannelMessage) => void): void;
 }
@@ -153,6 +167,11 @@ export interface PluginContext {
    * QUIC…): from here on it goes through HELLO, WELCOME and the hooks like a TCP or WebSocket client.
    */
   accept(connection: Connection): void;
+  /**
+   * Names of every plugin the server runs, in order, so a plugin can adapt to another's presence
+   * (discovery announces that auth is needed when a plugin named `auth` is loaded).
+   */
+  readonly plugins: readonly string[];
 }
 
 /** What the handshake hook is told about the connection that sent HELLO. */
@@ -160,6 +179,15 @@ export interface HandshakeInfo {
   /** Transport name: `tcp`, `ws`, or one a plugin added. */
   transport: string;
   remoteAddress: string;
+  /**
+   * The grants the new session will start with (every grant by default). A tap may narrow them: the auth
+   * plugin sets them from the token, and the session is created with what is left.
+   */
+  grants: Set<Grant>;
+  /** The connection that sent HELLO: a tap that keeps the client waiting (a lobby) may write to it. */
+  connection: Connection;
+  /** Aborted when the connection closes during the handshake, so a tap that waits can stop waiting. */
+  signal: AbortSignal;
 }
 
 /** A message on its way out, as the `outgoing` hook sees it. */

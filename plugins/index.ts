@@ -4,11 +4,21 @@
  */
 import type { Plugin } from '../core/types.js';
 import { chat, type ChatOptions } from './chat/server.js';
+import { discovery, type DiscoveryOptions } from './discovery/server.js';
+import { files, type FilesOptions } from './files/server.js';
+import { scheduler, type SchedulerOptions } from './scheduler/server.js';
+import { screen, type ScreenOptions } from './screen/server.js';
+import { videoRelay, type VideoRelayOptions } from './video-relay/server.js';
 import { web, type WebOptions } from './web/server.js';
 
 /** Options for the built-in plugins, by plugin name. */
 export interface BuiltinOptions {
   chat?: ChatOptions;
+  files?: FilesOptions;
+  scheduler?: SchedulerOptions;
+  discovery?: DiscoveryOptions;
+  'video-relay'?: VideoRelayOptions;
+  screen?: ScreenOptions;
   web?: WebOptions;
 }
 
@@ -19,5 +29,5 @@ export interface BuiltinOptions {
  *   defineConfig({ plugins: builtinPlugins({ chat: { historyLimit: 500 } }) });
  */
 export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
-  return [chat(options.chat), web(options.web)];
+  return [chat(options.chat), files(options.files), videoRelay(options['video-relay']), screen(options.screen), scheduler(options.scheduler), discovery(options.discovery), web(options.web)];
 }

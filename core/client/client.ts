@@ -21,6 +21,8 @@ import type {
   ClientState,
   CloseEvent,
   Dialer,
+  MediaPath,
+  MediaPathFactory,
   Peer,
   Self,
 } from './types.js';
@@ -51,8 +53,8 @@ interface PluginRecord {
   errors: Emitter<{ error: [ConfabError] }>;
 }
 
-type ResolvedOptions = Required<Omit<ClientOptions, 'token' | 'clientKind' | 'backoff'>> &
-  Pick<ClientOptions, 'token' | 'clientKind'> & { backoff: { initialMs: number; maxMs: number } };
+type ResolvedOptions = Required<Omit<ClientOptions, 'token' | 'password' | 'clientKind' | 'backoff' | 'tls'>> &
+  Pick<ClientOptions, 'token' | 'password' | 'clientKind' | 'tls'> & { backoff: { initialMs: number; maxMs: number } };
 
 /**
  * A connection to a Confab server, as one participant: joins a room, tracks peers, carries plugin channels,
@@ -93,17 +95,24 @@ export class ConfabClient extends Emitter<ClientEvents> {
   /** Encoded reliable frames sent while reconnecting, flushed after the resumed WELCOME. */
   #outbox: Uint8Array[] = [];
   #plugins = new Map<string, PluginRecord>();
+  readonly #openMediaPath: MediaPathFactory | undefined;
+  /** The second path for media (sealed UDP), once WELCOME gave its key. */
+  #mediaPath: MediaPath | undefined;
 
   /** Prefer the entry points (`core/client/node.ts`, `core/client/browser.ts`), which pass `dial`. */
-  constructor(options: ClientOptions, dial: Dialer) {
+  constructor(options: ClientOptions, dial: Dialer, openMediaPath?: MediaPathFactory) {
     super();
     this.#dial = dial;
+    this.#openMediaPath = openMediaPath;
     this.#options = {
       url: options.url,
       name: options.name,
       room: options.room ?? 'default',
       token: options.token,
+      password: options.password,
+      udp: options.udp ?? false,
       clientKind: options.clientKind,
+      tls: options.tls,
       reconnect: options.reconnect ?? true,
       backoff: { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
       resumeGraceMs: options.resumeGraceMs ?? 30_000,
@@ -138,6 +147,11 @@ export class ConfabClient extends Emitter<ClientEvents> {
   /** The last round-trip time measured by PING/PONG, in milliseconds; undefined until the first PONG. */
   get rttMs(): number | undefined {
     return this.#rttMs;
+  }
+
+  /** True while media channels travel over sealed UDP (`udp: true` and the server answered the bind). */
+  get mediaOverUdp(): boolean {
+    return this.#mediaPath?.bound ?? false;
   }
 
   /** Bytes written to the connection but not yet sent (0 without a connection): back off media when high. */
@@ -219,7 +233,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
   #dialLink(): void {
     let conn: ClientConnection;
     try {
-      conn = this.#dial(this.#options.url, { maxPayload: this.#options.maxPayload });
+      conn = this.#dial(this.#options.url, { maxPayload: this.#options.maxPayload, tls: this.#options.tls });
     } catch (error) {
       const options = { fatal: true, cause: error };
       this.#linkFailed(isConfabError(error) ? error : new ConfabError('CONNECT_FAILED', String(error), options));
@@ -245,10 +259,23 @@ export class ConfabClient extends Emitter<ClientEvents> {
         if (this.#link === link) this.#linkFailed(this.#closedError(error));
       },
     });
+    this.#restartHandshakeTimer();
+  }
+
+  /** (Re)starts the wait for WELCOME: HANDSHAKE_TIMEOUT when none comes within handshakeTimeoutMs. */
+  #restartHandshakeTimer(): void {
+    clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = setTimeout(() => {
       const message = `no WELCOME from ${this.#options.url} within ${this.#options.handshakeTimeoutMs} ms`;
       this.#linkFailed(new ConfabError('HANDSHAKE_TIMEOUT', message, { fatal: true }));
     }, this.#options.handshakeTimeoutMs);
+  }
+
+  /** A frame from the media path: only frames of media channels are taken from it. */
+  #onMediaPathFrame(type: number, payload: Uint8Array): void {
+    if (this.#state !== 'open' || this.#channels.byId(type)?.kind !== 'media') return;
+    const error = this.#channels.receive(type, payload);
+    if (error) this.emit('error', error);
   }
 
   #hello(): Hello {
@@ -259,6 +286,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
       room: welcome?.room ?? this.#options.room,
     };
     if (this.#options.token !== undefined) hello.token = this.#options.token;
+    if (this.#options.password !== undefined) hello.password = this.#options.password;
     if (this.#options.clientKind !== undefined) hello.client = this.#options.clientKind;
     if (welcome) {
       hello.resume = welcome.resume;
@@ -318,6 +346,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
     this.#detach();
     clearTimeout(this.#retryTimer);
     this.#state = 'closed';
+    this.#mediaPath?.close();
     this.#pending = [];
     this.#outbox = [];
     this.#channels.clear();
@@ -378,6 +407,8 @@ export class ConfabClient extends Emitter<ClientEvents> {
     const previous = this.#peers;
     this.#peers = new Map(welcome.peers.map(({ id, name }) => [id, { id, name }]));
     this.#startHeartbeat(link, welcome.heartbeatMs);
+    if (resuming) this.#mediaPath?.rebind();
+    else if (this.#options.udp) this.#mediaPath = this.#openMediaPath?.(welcome, this.#options.url, (type, payload) => this.#onMediaPathFrame(type, payload));
     if (!resuming) {
       this.#flushPending(link);
       this.#settle?.resolve(welcome);
@@ -415,6 +446,8 @@ export class ConfabClient extends Emitter<ClientEvents> {
     if (isConfabError(decoded)) return void this.emit('error', decoded);
     const error = errorFromPayload(decoded);
     if (error.fatal) return this.#finish({ reason: 'error', error });
+    // A non-fatal ERROR before WELCOME says why the server makes us wait (a lobby): it is alive, wait on.
+    if (this.#link && !this.#link.welcomed) this.#restartHandshakeTimer();
     for (const plugin of this.#plugins.values()) {
       if (error.channel !== undefined && plugin.channels.has(error.channel)) plugin.errors.emit('error', error);
     }
@@ -447,6 +480,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
       return true;
     }
     const { channel, frame } = this.#channels.encode(name, message);
+    if (channel.kind === 'media' && this.#mediaPath?.send(frame)) return true;
     if (this.#link?.welcomed) {
       this.#link.conn.write(frame);
       return true;

@@ -1,44 +1,73 @@
 /**
- * The Node dialer: native framed TCP (`tcp://host:port`, reassembled by the core's FrameDecoder) and
- * WebSocket (`ws://host:port/ws`, one binary message per frame, through the `ws` package).
+ * The Node dialer: native framed TCP (`tcp://host:port`, or `tls://host:port` over TLS, reassembled by the
+ * core's FrameDecoder) and WebSocket (`ws://host:port/ws` or `wss://`, one binary message per frame, through
+ * the `ws` package). TLS trusts the system's CAs, or `tls.ca`, or pins `tls.fingerprint`.
  */
-import { connect as connectTcp } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { ConfabError } from '../errors.js';
 import { decodeSingleFrame } from '../frame.js';
 import { FrameDecoder } from '../frame-decoder.js';
 import { FRAME_HEADER_BYTES } from '../protocol.js';
-import type { ClientConnection, ClientConnectionEvents, Dialer } from './types.js';
+import type { ClientConnection, ClientConnectionEvents, ClientTlsOptions, Dialer } from './types.js';
 
 /** How long a graceful close may take before the connection is destroyed. */
 const FORCE_CLOSE_MS = 1000;
 
 /**
- * Dials `tcp://host:port`, `ws://host:port/ws` or `wss://…`.
+ * Dials `tcp://host:port`, `tls://host:port`, `ws://host:port/ws` or `wss://…`.
  *
  * @example
  *   const client = new ConfabClient(options, dialNode); // what core/client/node.ts does
  */
-export const dialNode: Dialer = (url, { maxPayload }) => {
+export const dialNode: Dialer = (url, { maxPayload, tls }) => {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
     parsed = undefined;
   }
-  if (parsed?.protocol === 'tcp:' && parsed.port !== '') return dialTcp(parsed, maxPayload);
-  if (parsed?.protocol === 'ws:' || parsed?.protocol === 'wss:') return dialWebSocket(url, maxPayload);
-  throw new ConfabError('CONNECT_FAILED', `cannot dial "${url}": use tcp://host:port or ws://host:port/ws`, { fatal: true });
+  if ((parsed?.protocol === 'tcp:' || parsed?.protocol === 'tls:') && parsed.port !== '') return dialTcp(parsed, maxPayload, tls);
+  if (parsed?.protocol === 'ws:' || parsed?.protocol === 'wss:') return dialWebSocket(url, maxPayload, tls);
+  const message = `cannot dial "${url}": use tcp://host:port, tls://host:port or ws(s)://host:port/ws`;
+  throw new ConfabError('CONNECT_FAILED', message, { fatal: true });
 };
 
-function dialTcp(url: URL, maxPayload: number): ClientConnection {
-  const socket = connectTcp({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) });
+/** Options for `tls.connect` (and `wss://`): the given CA, or no CA check when a fingerprint is pinned instead. */
+function tlsConnectOptions(tls: ClientTlsOptions | undefined): ConnectionOptions {
+  return { ca: tls?.ca, rejectUnauthorized: tls?.fingerprint === undefined };
+}
+
+/** TLS_FINGERPRINT_MISMATCH when a fingerprint is pinned and the server's certificate has another one. */
+function fingerprintMismatch(socket: TLSSocket, tls: ClientTlsOptions | undefined): ConfabError | undefined {
+  if (tls?.fingerprint === undefined) return undefined;
+  const normalize = (value: string) => value.replace(/:/g, '').toUpperCase();
+  const actual = socket.getPeerCertificate().fingerprint256 ?? '';
+  if (normalize(actual) === normalize(tls.fingerprint)) return undefined;
+  const message = `the server's certificate has SHA-256 fingerprint ${actual || '(none)'}, not ${tls.fingerprint}`;
+  return new ConfabError('TLS_FINGERPRINT_MISMATCH', message, { fatal: true });
+}
+
+function dialTcp(url: URL, maxPayload: number, tls: ClientTlsOptions | undefined): ClientConnection {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port);
+  const secure = url.protocol === 'tls:';
+  const socket: Socket = secure
+    ? connectTls({ host, port, servername: isIP(host) ? undefined : host, ...tlsConnectOptions(tls) })
+    : connectTcp({ host, port });
   socket.setNoDelay(true);
   const decoder = new FrameDecoder({ maxPayload });
   let events: ClientConnectionEvents | undefined;
   let failure: Error | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
-  socket.on('connect', () => events?.open());
+  socket.on(secure ? 'secureConnect' : 'connect', () => {
+    const mismatch = secure ? fingerprintMismatch(socket as TLSSocket, tls) : undefined;
+    if (!mismatch) return events?.open();
+    events?.protocolError(mismatch);
+    socket.destroy();
+  });
   socket.on('data', (chunk: Buffer) => {
     const { frames, error } = decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
     for (const frame of frames) events?.frame(frame.type, frame.payload);
@@ -71,12 +100,22 @@ function dialTcp(url: URL, maxPayload: number): ClientConnection {
   };
 }
 
-function dialWebSocket(url: string, maxPayload: number): ClientConnection {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: maxPayload + FRAME_HEADER_BYTES });
+function dialWebSocket(url: string, maxPayload: number, tls: ClientTlsOptions | undefined): ClientConnection {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: maxPayload + FRAME_HEADER_BYTES, ...tlsConnectOptions(tls) });
   let events: ClientConnectionEvents | undefined;
   let failure: Error | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
-  ws.on('open', () => events?.open());
+  let mismatch: ConfabError | undefined;
+  // The upgrade answer comes before `open`, over the TLS socket whose certificate is checked here.
+  ws.on('upgrade', (response: IncomingMessage) => {
+    if (url.startsWith('wss:')) mismatch = fingerprintMismatch(response.socket as TLSSocket, tls);
+    if (!mismatch) return;
+    events?.protocolError(mismatch);
+    ws.terminate();
+  });
+  ws.on('open', () => {
+    if (!mismatch) events?.open();
+  });
   ws.on('message', (data, isBinary) => {
     if (!isBinary) {
       const error = new ConfabError('TEXT_FRAME_UNSUPPORTED', 'the server sent a text message; frames are binary');

@@ -1,5 +1,7 @@
 /**
  * The client SDK for Node (the terminal UI, bots, tests): `ConfabClient` over native TCP or WebSocket.
+ * To find servers on the LAN first, use `discover()` from `plugins/discovery/client.ts` (Node only; it is
+ * not re-exported here because the core never imports a plugin).
  *
  * @example
  *   import { connect } from './core/client/node.js';
@@ -9,16 +11,20 @@
  */
 import { ConfabClient as CoreClient } from './client.js';
 import { dialNode } from './dial-node.js';
+import { openUdpMediaPath } from './udp-node.js';
 import type { ClientOptions } from './types.js';
 
 export type * from './types.js';
 export type { Welcome, ChannelKind } from '../protocol.js';
 export { ConfabError, isConfabError } from '../errors.js';
 
-/** A client for Node: `url` is `tcp://host:port` or `ws://host:port/ws`; HELLO says `client: "node"` by default. */
+/**
+ * A client for Node: `url` is `tcp://host:port` or `ws://host:port/ws`; HELLO says `client: "node"` by default.
+ * With `udp: true`, media channels travel over sealed UDP to the same port once bound.
+ */
 export class ConfabClient extends CoreClient {
   constructor(options: ClientOptions) {
-    super({ clientKind: 'node', ...options }, dialNode);
+    super({ clientKind: 'node', ...options }, dialNode, openUdpMediaPath);
   }
 }
 

@@ -17,6 +17,13 @@ export interface ClientOptions {
   room?: string;
   /** An access token for an auth plugin, sent in HELLO. */
   token?: string;
+  /** A room password, for a room the server's auth plugin protects with one, sent in HELLO. */
+  password?: string;
+  /**
+   * Node only: send and receive media channels over UDP, sealed with the session's key (core/media-crypto.ts).
+   * Media takes the connection until the server answers the bind, and whenever UDP does not work. Default false.
+   */
+  udp?: boolean;
   /** What kind of client this is, sent in HELLO (`node`, `web`, `bot`…). The entry points set `node` or `web`. */
   clientKind?: string;
   /** Reconnect and resume the session when the connection is lost. Default true. */
@@ -31,6 +38,19 @@ export interface ClientOptions {
   handshakeTimeoutMs?: number;
   /** Reliable messages held while not connected (before the first WELCOME, or while reconnecting). Default 1000. */
   maxQueuedFrames?: number;
+  /** How to trust the server's certificate on `tls://` and `wss://` URLs (Node only; browsers decide themselves). */
+  tls?: ClientTlsOptions;
+}
+
+/**
+ * Trust for a TLS connection (Node). Without it the system's CAs are used, which a self-signed certificate
+ * fails. `fingerprint` pins the certificate (what `confab serve` prints); `ca` trusts a PEM certificate.
+ */
+export interface ClientTlsOptions {
+  /** PEM certificate(s) to trust, e.g. the server's `<dataDir>/tls/cert.pem`. */
+  ca?: string;
+  /** SHA-256 fingerprint of the server's certificate, `AB:CD:…` (colons and case do not matter). */
+  fingerprint?: string;
 }
 
 /** Where the client is in its life. */
@@ -177,4 +197,25 @@ export interface ClientConnection {
 }
 
 /** Opens a connection to `url`; throws a ConfabError for a URL it cannot dial. */
-export type Dialer = (url: string, options: { maxPayload: number }) => ClientConnection;
+export type Dialer = (url: string, options: { maxPayload: number; tls?: ClientTlsOptions }) => ClientConnection;
+
+/**
+ * A second path for media frames beside the connection (sealed UDP in Node, `core/client/udp-node.ts`).
+ * The client sends a media frame through it while `send` returns true, else over the connection.
+ */
+export interface MediaPath {
+  /** True once the server confirmed the path (a UDP_BIND answer). */
+  readonly bound: boolean;
+  /** Sends one encoded media frame; false when the path is not bound (the caller uses the connection). */
+  send(frame: Uint8Array): boolean;
+  /** Proves the path again after a resume (the server forgets UDP addresses when a connection is lost). */
+  rebind(): void;
+  /** Closes the path. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Opens a media path for a session from its WELCOME; `receive` takes the frames that arrive on it (the
+ * client passes on only frames of media channels). Returns undefined when the WELCOME offers none.
+ */
+export type MediaPathFactory = (welcome: Welcome, url: string, receive: (type: number, payload: Uint8Array) => void) => MediaPath | undefined;

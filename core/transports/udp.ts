@@ -1,11 +1,15 @@
 /**
- * UDP media on the server's port number. An address is bound to a session only by UDP_BIND carrying the
- * session's mediaToken, answered by a UDP_BIND of the same size; datagrams from unbound addresses are
- * dropped without a reply, so the server never sends to an address that has not proven itself.
+ * UDP media on the server's port number. Every datagram is sealed with the session's media key
+ * (core/media-crypto.ts): one that does not open with the key its header names, or that repeats a sequence
+ * number, is dropped without a reply. An address is bound to a session only by a sealed UDP_BIND, which
+ * proves the sender holds the key; it is answered by a sealed UDP_BIND of exactly the same size, and media
+ * goes only to bound addresses. So the server never sends to an address that has not proven itself, and
+ * never answers with more bytes than it was sent.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { decodeSingleFrame, encodeFrame } from '../frame.js';
+import { MediaSealer, openSealed, readSealedHeader, ReplayWindow } from '../media-crypto.js';
 import { FrameType } from '../protocol.js';
 import type { Session, UdpAddress } from '../session.js';
 
@@ -15,8 +19,14 @@ export interface UdpHandlers {
   sessionByMediaToken(token: string): Session | undefined;
   /** A frame arrived from a bound address. */
   frame(session: Session, type: number, payload: Uint8Array): void;
-  /** A datagram was ignored (unbound address, not a frame, …). */
+  /** A datagram was ignored: `not-sealed`, `unknown-token`, `replayed`, `not-authentic`, `not-a-frame`, `address-not-bound`. */
   ignored(reason: string): void;
+}
+
+/** A session's sealing state: one sealer for what the server sends, one window for what it accepted. */
+interface SessionCrypto {
+  sealer: MediaSealer;
+  window: ReplayWindow;
 }
 
 /** The server's UDP socket and its address bindings. */
@@ -24,6 +34,8 @@ export class UdpEndpoint {
   #socket: Socket;
   #handlers: UdpHandlers;
   #bound = new Map<string, Session>();
+  /** Kept as long as the session lives: its key, and so its counters, stay the same across a resume. */
+  #crypto = new WeakMap<Session, SessionCrypto>();
 
   constructor(host: string, handlers: UdpHandlers) {
     this.#handlers = handlers;
@@ -43,9 +55,11 @@ export class UdpEndpoint {
     });
   }
 
-  /** Sends a frame to a bound address. */
+  /** Seals a frame for the session bound to `to` and sends it there; nothing goes to an unbound address. */
   send(frame: Uint8Array, to: UdpAddress): void {
-    this.#socket.send(frame, to.port, to.address);
+    const session = this.#bound.get(key(to));
+    if (!session) return;
+    this.#socket.send(this.#cryptoOf(session).sealer.seal(frame), to.port, to.address);
   }
 
   /** Forgets a session's binding (it left or detached). */
@@ -65,24 +79,42 @@ export class UdpEndpoint {
     });
   }
 
-  #onMessage(message: Buffer, remote: RemoteInfo): void {
-    const frame = decodeSingleFrame(message);
-    if (!frame) return this.#handlers.ignored('not a frame');
-    const from = { address: remote.address, port: remote.port };
-    if (frame.type === FrameType.UDP_BIND) {
-      const session = this.#handlers.sessionByMediaToken(Buffer.from(frame.payload).toString('utf8'));
-      if (!session) return this.#handlers.ignored('unknown media token');
-      this.unbind(session);
-      const previous = this.#bound.get(key(from));
-      if (previous) this.unbind(previous);
-      session.udpAddress = from;
-      this.#bound.set(key(from), session);
-      this.send(encodeFrame(FrameType.UDP_BIND, frame.payload), from);
-      return;
+  #cryptoOf(session: Session): SessionCrypto {
+    let state = this.#crypto.get(session);
+    if (!state) {
+      state = { sealer: new MediaSealer(session.mediaKey, session.mediaToken, 'to-client'), window: new ReplayWindow() };
+      this.#crypto.set(session, state);
     }
-    const session = this.#bound.get(key(from));
-    if (!session || session.state !== 'active') return this.#handlers.ignored('address not bound');
+    return state;
+  }
+
+  #onMessage(message: Buffer, remote: RemoteInfo): void {
+    const ignored = this.#handlers.ignored;
+    const header = readSealedHeader(message);
+    if (!header) return ignored('not-sealed');
+    const session = this.#handlers.sessionByMediaToken(header.token);
+    if (!session) return ignored('unknown-token');
+    const state = this.#cryptoOf(session);
+    if (!state.window.fresh(header.seq)) return ignored('replayed');
+    const bytes = openSealed(session.mediaKey, message, header, 'to-server');
+    if (!bytes) return ignored('not-authentic');
+    state.window.mark(header.seq);
+    const frame = decodeSingleFrame(bytes);
+    if (!frame) return ignored('not-a-frame');
+    const from = { address: remote.address, port: remote.port };
+    if (frame.type === FrameType.UDP_BIND) return this.#bind(session, from, frame.payload);
+    if (!session.udpAddress || key(session.udpAddress) !== key(from)) return ignored('address-not-bound');
     this.#handlers.frame(session, frame.type, frame.payload);
+  }
+
+  /** Binds `from` to the session (it proved the key) and answers with the same payload, so the same size. */
+  #bind(session: Session, from: UdpAddress, payload: Uint8Array): void {
+    this.unbind(session);
+    const previous = this.#bound.get(key(from));
+    if (previous) this.unbind(previous);
+    session.udpAddress = from;
+    this.#bound.set(key(from), session);
+    this.send(encodeFrame(FrameType.UDP_BIND, payload), from);
   }
 }
 

@@ -47,6 +47,7 @@ export type ChatServerMessage =
 
 /** The chat plugin's error codes. */
 export const CHAT_ERRORS = {
+  CHAT_NOT_ALLOWED: 'this session may not send chat messages (it lacks the "chat" grant)',
   CHAT_BAD_REQUEST: 'the message must be {"op":"send","text":string,"to"?:string,"clientId"?:string}',
   CHAT_TEXT_EMPTY: 'the text is empty',
   CHAT_TEXT_TOO_LONG: 'the text is longer than the server allows',

@@ -57,6 +57,7 @@ export function chat(options: ChatOptions = {}): Plugin {
           return error;
         };
         if (!request) throw fail('CHAT_BAD_REQUEST');
+        if (!session.grants.has('chat')) throw fail('CHAT_NOT_ALLOWED');
 
         const remembered = sentByClientId.get(session);
         const earlier = request.clientId === undefined ? undefined : remembered.get(request.clientId);

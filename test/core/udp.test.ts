@@ -1,7 +1,8 @@
 /**
- * UDP media on the server's port number (core/transports/udp.ts): an address is bound to a session only by
- * UDP_BIND with its mediaToken; only media-channel frames from bound addresses are relayed; everything else
- * is ignored without a reply.
+ * UDP media on the server's port number (core/transports/udp.ts): every datagram is sealed with the session's
+ * media key (core/media-crypto.ts); an address is bound to a session only by a sealed UDP_BIND; only
+ * media-channel frames from bound addresses are relayed; everything else is ignored without a reply.
+ * Spoofed, replayed and forged datagrams are tested in test/security/udp-crypto.test.ts.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { definePlugin } from '../../core/config.js';
 import { decodeSingleFrame, encodeFrame, encodeJsonFrame, type Frame } from '../../core/frame.js';
-import { FrameType } from '../../core/protocol.js';
+import { MediaSealer, openSealed, readSealedHeader, ReplayWindow } from '../../core/media-crypto.js';
+import { FrameType, type Welcome } from '../../core/protocol.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
 
@@ -38,19 +40,30 @@ const relay = definePlugin({
   },
 });
 
-/** A UDP socket on 127.0.0.1 that collects the frames it receives. */
+/** What a UdpPeer knows of a session: its key, and its own sealer and replay window for that key. */
+interface PeerSession {
+  key: Uint8Array;
+  sealer: MediaSealer;
+  window: ReplayWindow;
+}
+
+/**
+ * A UDP socket on 127.0.0.1 that collects the frames it receives, opened with the keys of the sessions it
+ * was told about (`use`, `bind`); datagrams it cannot open are kept with type -1.
+ */
 class UdpPeer {
   readonly frames: Frame[] = [];
   readonly socket: Socket;
   readonly #serverPort: number;
+  #sessions = new Map<string, PeerSession>();
+  #current: PeerSession | undefined;
   #wake: (() => void) | undefined;
 
   private constructor(socket: Socket, serverPort: number) {
     this.socket = socket;
     this.#serverPort = serverPort;
     socket.on('message', (message) => {
-      const frame = decodeSingleFrame(new Uint8Array(message));
-      this.frames.push(frame ?? { type: -1, payload: new Uint8Array(message) });
+      this.frames.push(this.#open(new Uint8Array(message)) ?? { type: -1, payload: new Uint8Array(message) });
       this.#wake?.();
     });
   }
@@ -62,18 +75,37 @@ class UdpPeer {
     return new UdpPeer(socket, serverPort);
   }
 
+  /** From now on, `send` seals with this session's key (from its WELCOME). */
+  use(welcome: Welcome): void {
+    let session = this.#sessions.get(welcome.mediaToken);
+    if (!session) {
+      const key = Buffer.from(welcome.mediaKey, 'base64');
+      session = { key, sealer: new MediaSealer(key, welcome.mediaToken, 'to-server'), window: new ReplayWindow() };
+      this.#sessions.set(welcome.mediaToken, session);
+    }
+    this.#current = session;
+  }
+
   /** Sends one datagram to the server and resolves once it was handed to the kernel. */
   sendBytes(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => this.socket.send(bytes, this.#serverPort, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
   }
 
-  send(type: number, payload: Uint8Array): Promise<void> {
-    return this.sendBytes(encodeFrame(type, payload));
+  /** Seals `bytes` (normally one encoded frame) with the current session's key and sends it. */
+  sendSealed(bytes: Uint8Array): Promise<void> {
+    return this.sendBytes(this.#current!.sealer.seal(bytes));
   }
 
-  /** Binds this socket's address to the session holding `token` and returns the reply. */
-  async bind(token: string): Promise<Frame> {
-    await this.send(FrameType.UDP_BIND, new TextEncoder().encode(token));
+  /** Sends a frame: sealed once the peer uses a session, else as a bare frame (which the server ignores). */
+  send(type: number, payload: Uint8Array): Promise<void> {
+    const frame = encodeFrame(type, payload);
+    return this.#current ? this.sendSealed(frame) : this.sendBytes(frame);
+  }
+
+  /** Binds this socket's address to the session of `welcome` with a sealed UDP_BIND and returns the reply. */
+  async bind(welcome: Welcome): Promise<Frame> {
+    this.use(welcome);
+    await this.send(FrameType.UDP_BIND, new Uint8Array(randomBytes(8)));
     return this.next((f) => f.type === FrameType.UDP_BIND);
   }
 
@@ -102,6 +134,17 @@ class UdpPeer {
         resolve();
       }
     });
+  }
+
+  /** The frame inside a sealed datagram from the server, if a known key opens it and it is no replay. */
+  #open(bytes: Uint8Array): Frame | undefined {
+    const header = readSealedHeader(bytes);
+    const session = header && this.#sessions.get(header.token);
+    if (!header || !session || !session.window.fresh(header.seq)) return undefined;
+    const opened = openSealed(session.key, bytes, header, 'to-client');
+    if (!opened) return undefined;
+    session.window.mark(header.seq);
+    return decodeSingleFrame(opened);
   }
 }
 
@@ -160,13 +203,15 @@ async function roundTrip(client: RawClient): Promise<void> {
   assert.ok(pong);
 }
 
-test('UDP_BIND with a wrong token gets no reply', async () => {
+test('UDP_BIND that is not sealed with the session\'s key gets no reply', async () => {
   const ts = await start();
   const { welcome } = await join(ts.port, 'alice');
   const peer = await udp(ts.port);
   const before = ignoredCount(ts);
-  await peer.send(FrameType.UDP_BIND, new TextEncoder().encode('not-the-token'));
-  // The resume token is a secret of the session too, but not the one that binds media.
+  // The old, unsealed format: the mediaToken alone proves nothing, since it travels in every datagram.
+  await peer.send(FrameType.UDP_BIND, new TextEncoder().encode(welcome.mediaToken));
+  // Sealed, naming the session, but with another key (the resume token is a secret too, but not this one).
+  peer.use({ ...welcome, mediaKey: randomBytes(32).toString('base64') });
   await peer.send(FrameType.UDP_BIND, new TextEncoder().encode(welcome.resume));
   await ignored(ts, before, 2);
   await sleep(SILENCE_MS);
@@ -174,16 +219,18 @@ test('UDP_BIND with a wrong token gets no reply', async () => {
   assert.is(ts.server.sessions.get(welcome.session)?.udpAddress, undefined);
 });
 
-test('UDP_BIND with the session\'s mediaToken is answered by a UDP_BIND of exactly the request\'s size', async () => {
+test('UDP_BIND sealed with the session\'s key is answered by a sealed UDP_BIND of exactly the request\'s size', async () => {
   const ts = await start();
   const { welcome } = await join(ts.port, 'alice');
   const peer = await udp(ts.port);
-  const request = encodeFrame(FrameType.UDP_BIND, new TextEncoder().encode(welcome.mediaToken));
+  const sealer = new MediaSealer(Buffer.from(welcome.mediaKey, 'base64'), welcome.mediaToken, 'to-server');
+  const request = sealer.seal(encodeFrame(FrameType.UDP_BIND, new TextEncoder().encode('proof-1')));
+  peer.use(welcome);
   await peer.sendBytes(request);
   const reply = await peer.next(() => true);
   assert.is(reply.type, FrameType.UDP_BIND);
-  assert.is(reply.payload.length + 5, request.length);
-  assert.is(text(reply), welcome.mediaToken);
+  assert.is(reply.payload.length + 5 + sealer.overhead, request.length);
+  assert.is(text(reply), 'proof-1');
   const bound = ts.server.sessions.get(welcome.session)!.udpAddress;
   assert.equal(bound, { address: '127.0.0.1', port: peer.socket.address().port });
 });
@@ -193,14 +240,14 @@ test('a media frame over UDP from a bound address reaches a TCP member, and reac
   const { welcome: aliceWelcome, mediaId } = await join(ts.port, 'alice');
   const { client: bob, welcome: bobWelcome } = await join(ts.port, 'bob');
   const aliceUdp = await udp(ts.port);
-  await aliceUdp.bind(aliceWelcome.mediaToken);
+  await aliceUdp.bind(aliceWelcome);
 
   await aliceUdp.send(mediaId, media('frame-1'));
   const overTcp = await bob.next((f) => f.type === mediaId, LONG);
   assert.is(text(overTcp), 'frame-1');
 
   const bobUdp = await udp(ts.port);
-  await bobUdp.bind(bobWelcome.mediaToken);
+  await bobUdp.bind(bobWelcome);
   await aliceUdp.send(mediaId, media('frame-2'));
   const overUdp = await bobUdp.next((f) => f.type === mediaId);
   assert.is(text(overUdp), 'frame-2');
@@ -214,7 +261,7 @@ test('session.sendMediaFrame() sends a media frame too large for one datagram ov
   const { client: alice, mediaId } = await join(ts.port, 'alice');
   const { client: bob, welcome: bobWelcome } = await join(ts.port, 'bob');
   const bobUdp = await udp(ts.port);
-  await bobUdp.bind(bobWelcome.mediaToken);
+  await bobUdp.bind(bobWelcome);
 
   const big = new Uint8Array(70_000).fill(9);
   alice.send(mediaId, big);
@@ -230,7 +277,7 @@ test('the server ignores datagrams from unbound addresses, non-frames, core fram
   const { client: alice, welcome: aliceWelcome, mediaId, jsonId } = await join(ts.port, 'alice');
   const { client: bob } = await join(ts.port, 'bob');
   const aliceUdp = await udp(ts.port);
-  await aliceUdp.bind(aliceWelcome.mediaToken);
+  await aliceUdp.bind(aliceWelcome);
   const stranger = await udp(ts.port);
 
   let before = ignoredCount(ts);
@@ -243,11 +290,11 @@ test('the server ignores datagrams from unbound addresses, non-frames, core fram
 
   before = ignoredCount(ts);
   // A header that promises more bytes than the datagram has.
-  await aliceUdp.sendBytes(encodeFrame(mediaId, media('truncated')).subarray(0, 8));
+  await aliceUdp.sendSealed(encodeFrame(mediaId, media('truncated')).subarray(0, 8));
   await ignored(ts, before);
 
   before = ignoredCount(ts);
-  await aliceUdp.sendBytes(encodeJsonFrame(jsonId, { op: 'hi' }));
+  await aliceUdp.sendSealed(encodeJsonFrame(jsonId, { op: 'hi' }));
   await ignored(ts, before);
   assert.is(jsonHandled, 0, 'the json handler never saw the UDP frame');
 
@@ -273,7 +320,7 @@ test('server.endSession() unbinds a session that leaves with BYE: its old addres
   const { client: alice, welcome: aliceWelcome, mediaId } = await join(ts.port, 'alice');
   const { client: bob } = await join(ts.port, 'bob');
   const aliceUdp = await udp(ts.port);
-  await aliceUdp.bind(aliceWelcome.mediaToken);
+  await aliceUdp.bind(aliceWelcome);
 
   alice.sendJson(FrameType.BYE, {});
   const left = await bob.next((f) => f.type === FrameType.PEER_LEFT, LONG);
@@ -284,7 +331,7 @@ test('server.endSession() unbinds a session that leaves with BYE: its old addres
   await ignored(ts, before);
 
   before = ignoredCount(ts);
-  await aliceUdp.send(FrameType.UDP_BIND, new TextEncoder().encode(aliceWelcome.mediaToken));
+  await aliceUdp.send(FrameType.UDP_BIND, new TextEncoder().encode('proof'));
   await ignored(ts, before);
   await sleep(SILENCE_MS);
   assert.is(aliceUdp.frames.length, 0, 'the old token is not answered');
@@ -298,7 +345,7 @@ test('a session that loses its connection is unbound while it waits for a resume
   const { client: alice, welcome: aliceWelcome, mediaId } = await join(ts.port, 'alice');
   const { client: bob } = await join(ts.port, 'bob');
   const aliceUdp = await udp(ts.port);
-  await aliceUdp.bind(aliceWelcome.mediaToken);
+  await aliceUdp.bind(aliceWelcome);
 
   alice.destroy();
   await waitFor(() => ts.server.sessions.get(aliceWelcome.session)?.state === 'detached', LONG, 'alice to be detached');
@@ -315,7 +362,8 @@ test('UDP_BIND for a session that waits for a resume gets no reply and binds not
   alice.destroy();
   await waitFor(() => ts.server.sessions.get(welcome.session)?.state === 'detached', LONG, 'alice to be detached');
   const peer = await udp(ts.port);
-  await peer.send(FrameType.UDP_BIND, new TextEncoder().encode(welcome.mediaToken));
+  peer.use(welcome);
+  await peer.send(FrameType.UDP_BIND, new TextEncoder().encode('proof'));
   await sleep(SILENCE_MS);
   // Only an active session can be bound: a detached one has no connection to take its media.
   assert.is(peer.frames.length, 0, 'no UDP_BIND reply for a detached session');
@@ -328,8 +376,8 @@ test('UDP_BIND of an address already bound to another session moves it: media fo
   const { welcome: bobWelcome } = await join(ts.port, 'bob');
   const { client: carol } = await join(ts.port, 'carol');
   const shared = await udp(ts.port);
-  await shared.bind(aliceWelcome.mediaToken);
-  await shared.bind(bobWelcome.mediaToken);
+  await shared.bind(aliceWelcome);
+  await shared.bind(bobWelcome);
 
   carol.send(mediaId, media('for-everyone'));
   assert.is(text(await shared.next((f) => f.type === mediaId)), 'for-everyone');
@@ -348,8 +396,8 @@ test('UDP_BIND of an address already bound to another session moves it: the firs
   const { welcome: bobWelcome } = await join(ts.port, 'bob');
   const { client: carol } = await join(ts.port, 'carol');
   const shared = await udp(ts.port);
-  await shared.bind(aliceWelcome.mediaToken);
-  await shared.bind(bobWelcome.mediaToken);
+  await shared.bind(aliceWelcome);
+  await shared.bind(bobWelcome);
 
   alice.sendJson(FrameType.BYE, {});
   await carol.next((f) => f.type === FrameType.PEER_LEFT, LONG);

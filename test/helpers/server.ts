@@ -1,11 +1,12 @@
 /**
- * Starts a real server on an ephemeral loopback port with a temporary data directory, for tests.
+ * The older test helper, kept for the tests that use it: a thin wrapper of the public harness in
+ * core/testing.ts (`startTestServer`), which new tests should use directly.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer, type ConfabServer } from '../../core/server.js';
+import { sleep, startTestServer, waitFor as waitUntil } from '../../core/testing.js';
+import type { ConfabServer } from '../../core/server.js';
 import type { Plugin, ServerOptions } from '../../core/types.js';
+
+export { sleep };
 
 /** A running test server. */
 export interface TestServer {
@@ -18,30 +19,11 @@ export interface TestServer {
 
 /** Starts a server with the given plugins and options on 127.0.0.1, port 0. */
 export async function startServer(plugins: Plugin[] = [], options: ServerOptions = {}): Promise<TestServer> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'confab-test-'));
-  const server = await createServer({ server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...options, dataDir }, plugins });
-  const { port } = await server.listen();
-  return {
-    server,
-    port,
-    dataDir,
-    async stop({ keepData = false } = {}) {
-      await server.close();
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const lab = await startTestServer({ plugins, server: options });
+  return { server: lab.server, port: lab.port, dataDir: lab.dataDir, stop: (stopOptions) => lab.close(stopOptions) };
 }
 
 /** Waits until `condition()` is true, checking every 10 ms; rejects after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
+export function waitFor(condition: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  return waitUntil(condition, what, timeoutMs);
 }

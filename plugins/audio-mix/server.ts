@@ -1,0 +1,174 @@
+/**
+ * The audio-mix plugin, server half: every 20 ms it mixes each room's speakers (jitter buffer, decode once,
+ * conceal gaps) and sends every listener the mix minus its own voice (Opus or PCM, as it asked), reports
+ * speaker levels and mute state to the room, and exposes the mixer's tick lateness in `/metrics`.
+ */
+import { definePlugin } from '../../core/config.js';
+import { ConfabError } from '../../core/errors.js';
+import { encodeFrame } from '../../core/frame.js';
+import type { Plugin, Room, Session } from '../../core/index.js';
+import type { JsonObject } from '../../core/json.js';
+import { createMediaInbox } from '../../core/media-inbox.js';
+import { MediaCodec } from '../../core/media.js';
+import { readOptions } from '../../core/options.js';
+import { DEFAULT_OPUS_BITRATE, loadOpus } from './opus-codec.js';
+import {
+  AUDIO_CHANNEL,
+  AUDIO_CONTROL_CHANNEL,
+  AUDIO_ERRORS,
+  FRAME_MS,
+  MAX_OPUS_PACKET_BYTES,
+  PCM_FRAME_BYTES,
+  type AudioControlMessage,
+  type AudioControlRequest,
+} from './protocol.js';
+import { RoomMixer } from './room-mixer.js';
+import { RollingSamples, TickScheduler } from './tick-scheduler.js';
+
+/** Options of the audio-mix plugin. */
+export interface AudioMixOptions {
+  /** Load an Opus codec (`@evan/opus`, else `opusscript`). With false, only PCM is accepted and sent. Default true. */
+  opus?: boolean;
+  /** Opus bitrate of the mixes, bits per second. Default 32 000. */
+  bitrate?: number;
+  /** Deepest a speaker's jitter buffer may grow, ms (a multiple of 20). Default 200. */
+  maxJitterMs?: number;
+}
+
+/** Ticks between updates of the mixer's gauges in `/metrics` (1 s). */
+const GAUGE_EVERY_TICKS = 50;
+
+/**
+ * Creates the audio-mix plugin.
+ *
+ * @example
+ *   defineConfig({ plugins: [chat(), audioMix({ bitrate: 24_000 })] });
+ */
+export function audioMix(options: AudioMixOptions = {}): Plugin {
+  const settings = readOptions('audio-mix', options, {
+    opus: { type: 'boolean', default: true },
+    bitrate: { type: 'integer', min: 6_000, max: 510_000, default: DEFAULT_OPUS_BITRATE },
+    maxJitterMs: { type: 'integer', min: FRAME_MS, max: 1_000, default: 200 },
+  });
+
+  return definePlugin({
+    name: 'audio-mix',
+    channels: {
+      [AUDIO_CHANNEL]: { kind: 'media', maxPayload: 4096 },
+      [AUDIO_CONTROL_CHANNEL]: { kind: 'json', maxPayload: 1024 },
+    },
+    async setup(ctx) {
+      const opus = settings.opus ? await loadOpus((line) => ctx.log.warn(line)) : undefined;
+      ctx.log.info(`mixing with ${opus ? `Opus from ${opus.name}` : 'PCM only'}`);
+      const media = ctx.channel(AUDIO_CHANNEL);
+      const control = ctx.channel(AUDIO_CONTROL_CHANNEL);
+      const inbox = createMediaInbox(ctx.metrics, {
+        grant: 'publish:audio',
+        codecs: opus ? [MediaCodec.OPUS, MediaCodec.PCM_S16LE] : [MediaCodec.PCM_S16LE],
+        maxFrameBytes: Math.max(PCM_FRAME_BYTES, MAX_OPUS_PACKET_BYTES),
+      });
+      const scheduler = new TickScheduler(FRAME_MS, () => tickAll());
+      const mixMs = new RollingSamples();
+      /** Rooms whose mixer has something to do; the scheduler runs while there is one. */
+      const mixing = new Set<Room>();
+      let ticks = 0;
+      /** The last payload a mixer delivered and its frame: a shared mix is framed once per tick. */
+      let lastPayload: Uint8Array | undefined;
+      let lastFrame: Uint8Array | undefined;
+
+      const mixers = ctx.perRoom((room) => new RoomMixer({
+        opus,
+        bitrate: settings.bitrate,
+        jitter: { frameMs: FRAME_MS, maxDepth: Math.floor(settings.maxJitterMs / FRAME_MS) },
+        deliver: (id, payload) => deliver(room, id, payload),
+        reportLevels: (levels) => control.broadcast(room, { op: 'levels', levels } satisfies AudioControlMessage),
+        count: (reason) => ctx.metrics.add(ctx.metrics.mediaRefused, reason),
+      }));
+
+      function deliver(room: Room, id: string, payload: Uint8Array): void {
+        const session = room.get(id);
+        if (!session || !session.grants.has('subscribe')) return;
+        if (payload !== lastPayload) {
+          lastPayload = payload;
+          lastFrame = encodeFrame(media.id, payload);
+        }
+        session.sendMediaFrame(lastFrame!, AUDIO_CHANNEL, true);
+        ctx.metrics.add(ctx.metrics.framesOut, AUDIO_CHANNEL);
+      }
+
+      function tickAll(): void {
+        const started = performance.now();
+        const now = Date.now();
+        for (const room of mixing) {
+          const mixer = mixers.get(room);
+          mixer.tick(now);
+          if (mixer.idle) mixing.delete(room);
+        }
+        lastPayload = lastFrame = undefined;
+        if (mixing.size === 0) scheduler.stop();
+        mixMs.add(performance.now() - started);
+        if (++ticks % GAUGE_EVERY_TICKS === 0 || !scheduler.running) updateGauges();
+      }
+
+      function updateGauges(): void {
+        const gauges = ctx.metrics.gauges;
+        gauges.set('confab_audio_tick_lateness_p99_ms', round(scheduler.lateness.percentile(99)));
+        gauges.set('confab_audio_tick_lateness_max_ms', round(scheduler.lateness.max()));
+        gauges.set('confab_audio_mix_ms_p99', round(mixMs.percentile(99)));
+        gauges.set('confab_audio_ticks_skipped', scheduler.skipped);
+        gauges.set('confab_audio_rooms_mixing', mixing.size);
+      }
+
+      function activate(room: Room): void {
+        mixing.add(room);
+        scheduler.start();
+      }
+
+      media.onMessage((session, payload) => {
+        const frame = inbox(session, payload as Uint8Array);
+        if (!frame) return;
+        mixers.get(session.room).receive(session.id, frame, performance.now());
+        activate(session.room);
+      });
+
+      control.onMessage((session, message) => {
+        const request = parseRequest(message as JsonObject);
+        if (!request) throw new ConfabError('AUDIO_BAD_REQUEST', AUDIO_ERRORS.AUDIO_BAD_REQUEST, { fatal: false });
+        const mixer = mixers.get(session.room);
+        if (request.op === 'listen') {
+          if (!session.grants.has('subscribe')) throw new ConfabError('AUDIO_NOT_ALLOWED', AUDIO_ERRORS.AUDIO_NOT_ALLOWED, { fatal: false });
+          const codec = mixer.listen(session.id, request.codec);
+          control.send(session, { op: 'listening', codec } satisfies AudioControlMessage);
+          activate(session.room);
+        } else if (request.op === 'unlisten') {
+          mixer.unlisten(session.id);
+          control.send(session, { op: 'listening', codec: null } satisfies AudioControlMessage);
+        } else {
+          mixer.setMuted(session.id, request.muted);
+          control.broadcast(session.room, { op: 'muted', peer: session.id, muted: request.muted } satisfies AudioControlMessage);
+        }
+      });
+
+      ctx.hooks.sessionJoined.tap('audio-mix', (session: Session, room: Room) => {
+        const muted = mixers.get(room).muted;
+        if (muted.length > 0) control.send(session, { op: 'state', muted } satisfies AudioControlMessage);
+      });
+      ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => mixers.get(room).remove(session.id));
+      ctx.hooks.roomDisposed.tap('audio-mix', (room: Room) => mixing.delete(room));
+      ctx.hooks.close.tapPromise('audio-mix', async () => scheduler.stop());
+    },
+  });
+}
+
+/** Checks the shape of a control request; undefined when it is not one. */
+function parseRequest(message: JsonObject): AudioControlRequest | undefined {
+  const { op } = message;
+  if (op === 'listen' && (message.codec === 'opus' || message.codec === 'pcm')) return { op, codec: message.codec };
+  if (op === 'unlisten') return { op };
+  if (op === 'mute' && typeof message.muted === 'boolean') return { op, muted: message.muted };
+  return undefined;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,188 @@
+/**
+ * The network impairment plugin, for labs: adds latency, jitter, loss and a bandwidth cap to the media
+ * frames the server sends to a session or to every member of a room, so students can watch a jitter buffer
+ * and the drop policy at work. Rules change live on the `impairment` channel (with the `moderate` grant) or
+ * come from the config. Random draws are seeded, so a test or a lab replays the same losses.
+ *
+ * It taps the core's `mediaOut` hook: a frame it delays is handed back later with `session.deliverMediaFrame`,
+ * which still applies the core's slow-receiver policy. Reliable channels (chat…) are never impaired.
+ */
+import { ConfabError } from '../../core/errors.js';
+import { definePlugin } from '../../core/config.js';
+import type { JsonObject } from '../../core/json.js';
+import { readOptions } from '../../core/options.js';
+import type { Plugin, Room, Session } from '../../core/index.js';
+import { IMPAIRMENT_CHANNEL, IMPAIRMENT_ERRORS, RULE_LIMITS, type ImpairmentRule, type ImpairmentStats } from './protocol.js';
+import { createRandom, sessionSeed } from './random.js';
+
+/** Options of the impairment plugin. */
+export interface ImpairmentOptions {
+  /** Seed for rules that give none. Default: a random one, logged at start-up. */
+  seed?: number;
+  /** A frame that would wait longer than this for the bandwidth cap is dropped (a router's full queue). Default 1000 ms. */
+  maxQueueMs?: number;
+  /** Rules in force from the start, by room name. */
+  rooms?: Record<string, Partial<ImpairmentRule>>;
+}
+
+/** One receiving session: its own rule, and the state of the rule in force for it. */
+interface SessionImpairment {
+  rule: ImpairmentRule | undefined;
+  /** The rule the state below belongs to; a new rule starts a new generator and new counts. */
+  stateFor: ImpairmentRule | undefined;
+  random: () => number;
+  /** When the capped link is free again (performance.now() ms). */
+  linkFreeAt: number;
+  stats: ImpairmentStats;
+}
+
+/**
+ * Creates the impairment plugin.
+ *
+ * @example
+ *   defineConfig({ plugins: [...builtinPlugins(), impairment({ seed: 1, rooms: { lab1: { latencyMs: 120, jitterMs: 40, loss: 0.02 } } })] });
+ */
+export function impairment(options: ImpairmentOptions = {}): Plugin {
+  const { rooms: initialRooms, ...scalars } = options;
+  const settings = readOptions('impairment', scalars, {
+    seed: { type: 'integer', min: 0, max: 2 ** 32 - 1 },
+    maxQueueMs: { type: 'integer', min: 1, max: 60_000, default: 1000 },
+  });
+  const defaultSeed = settings.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const roomRules = new Map<string, ImpairmentRule>();
+  for (const [room, rule] of Object.entries(initialRooms ?? {})) {
+    const parsed = parseRule(rule as JsonObject, defaultSeed);
+    if (typeof parsed === 'string') throw new ConfabError('CONFIG_INVALID', `plugin "impairment": rooms.${room}: ${parsed}`);
+    roomRules.set(room, parsed);
+  }
+
+  return definePlugin({
+    name: 'impairment',
+    channels: { [IMPAIRMENT_CHANNEL]: { kind: 'json', maxPayload: 4096 } },
+    setup(ctx) {
+      const channel = ctx.channel(IMPAIRMENT_CHANNEL);
+      const timers = new Set<NodeJS.Timeout>();
+      const sessions = ctx.perSession((): SessionImpairment => ({
+        rule: undefined,
+        stateFor: undefined,
+        random: Math.random,
+        linkFreeAt: 0,
+        stats: { delivered: 0, lost: 0, overflow: 0 },
+      }));
+      if (settings.seed === undefined) ctx.log.info('impairment seed', { seed: defaultSeed });
+
+      /** The rule in force for a session, with its state reset when the rule changed. */
+      const impairmentOf = (session: Session): { rule: ImpairmentRule; state: SessionImpairment } | undefined => {
+        const state = sessions.get(session);
+        const rule = state.rule ?? roomRules.get(session.room.name);
+        if (!rule) return undefined;
+        if (state.stateFor !== rule) {
+          state.stateFor = rule;
+          state.random = createRandom(sessionSeed(rule.seed, session.name));
+          state.linkFreeAt = 0;
+          state.stats = { delivered: 0, lost: 0, overflow: 0 };
+        }
+        return { rule, state };
+      };
+
+      ctx.hooks.mediaOut.tap('impairment', (session, frame, media) => {
+        const found = impairmentOf(session);
+        if (!found) return undefined;
+        const { rule, state } = found;
+        if (rule.loss > 0 && state.random() < rule.loss) {
+          state.stats.lost++;
+          return true;
+        }
+        let delay = rule.latencyMs;
+        if (rule.jitterMs > 0) delay += (state.random() * 2 - 1) * rule.jitterMs;
+        if (rule.bandwidthKbps > 0) {
+          const now = performance.now();
+          const start = Math.max(now, state.linkFreeAt);
+          if (start - now > settings.maxQueueMs) {
+            state.stats.overflow++;
+            return true;
+          }
+          // kbit/s is bits per millisecond: the frame occupies the link for bits / kbps ms.
+          state.linkFreeAt = start + (frame.length * 8) / rule.bandwidthKbps;
+          delay += state.linkFreeAt - now;
+        }
+        state.stats.delivered++;
+        if (delay <= 0) return undefined;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          session.deliverMediaFrame(frame, media.stream, media.keyframe ?? false);
+        }, delay);
+        timers.add(timer);
+        return true;
+      });
+      ctx.hooks.close.tap('impairment', () => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+      });
+
+      const rulesOf = (room: Room) => ({
+        op: 'rules',
+        room: roomRules.get(room.name) ?? null,
+        sessions: Object.fromEntries([...room.sessions].flatMap((s) => {
+          const rule = sessions.get(s).rule;
+          return rule ? [[s.id, rule]] : [];
+        })),
+      });
+
+      channel.onMessage((session, raw) => {
+        const message = raw as JsonObject;
+        const fail = (code: keyof typeof IMPAIRMENT_ERRORS, text?: string) =>
+          new ConfabError(code, text ?? IMPAIRMENT_ERRORS[code], { fatal: false });
+        if (!session.grants.has('moderate')) throw fail('IMPAIRMENT_NOT_ALLOWED');
+        const room = session.room;
+        let target: Session | undefined;
+        if (message.session !== undefined) {
+          target = typeof message.session === 'string' ? room.get(message.session) : undefined;
+          if (!target) throw fail('IMPAIRMENT_NO_SUCH_SESSION', `no session with id ${JSON.stringify(message.session)} in this room`);
+        }
+        switch (message.op) {
+          case 'get': {
+            const stats = Object.fromEntries([...room.sessions].flatMap((s) => (impairmentOf(s) ? [[s.id, sessions.get(s).stats]] : [])));
+            channel.send(session, { ...rulesOf(room), stats });
+            return;
+          }
+          case 'set': {
+            const { op: _op, session: _target, ...fields } = message;
+            const rule = parseRule(fields, defaultSeed);
+            if (typeof rule === 'string') throw fail('IMPAIRMENT_BAD_REQUEST', rule);
+            if (target) sessions.get(target).rule = rule;
+            else roomRules.set(room.name, rule);
+            break;
+          }
+          case 'clear':
+            if (target) sessions.get(target).rule = undefined;
+            else roomRules.delete(room.name);
+            break;
+          default:
+            throw fail('IMPAIRMENT_BAD_REQUEST', `unknown op ${JSON.stringify(message.op)}; use set, clear or get`);
+        }
+        ctx.log.info('impairment changed', { room: room.name, session: target?.name, by: session.name, rule: message });
+        channel.broadcast(room, rulesOf(room));
+      });
+    },
+  });
+}
+
+/** Checks a rule's fields (each optional, default 0); returns the rule or what is wrong with it. */
+function parseRule(fields: JsonObject, defaultSeed: number): ImpairmentRule | string {
+  const rule: ImpairmentRule = { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthKbps: 0, seed: defaultSeed };
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'seed') {
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= 2 ** 32) return 'seed must be an integer from 0 to 2^32 - 1';
+      rule.seed = value as number;
+      continue;
+    }
+    const limits = RULE_LIMITS[key as keyof typeof RULE_LIMITS];
+    if (!limits) return `${key} is not a rule field; use latencyMs, jitterMs, loss, bandwidthKbps and seed`;
+    if (typeof value !== 'number' || !(value >= limits.min && value <= limits.max)) {
+      return `${key} must be a number from ${limits.min} to ${limits.max}, got ${JSON.stringify(value)}`;
+    }
+    rule[key as keyof typeof RULE_LIMITS] = value;
+  }
+  return rule;
+}

@@ -1,0 +1,131 @@
+/**
+ * The protocol inspector: records every frame between the server and its sessions (time, session,
+ * direction, channel, op for json channels, size) to a JSON Lines trace file that `confab trace` shows live,
+ * and optionally every frame's bytes to a pcap file that Wireshark opens.
+ *
+ * It taps the core's `frameIn` and `frameOut` hooks, which cost nothing while no inspector is installed.
+ * Channel names come from the WELCOME frames the server sends, exactly as a client learns them.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { definePlugin } from '../../core/config.js';
+import { readOptions } from '../../core/options.js';
+import { FrameType } from '../../core/protocol.js';
+import type { Plugin, Session } from '../../core/index.js';
+import { DEFAULT_SNAPLEN, pcapFileHeader, pcapRecord } from './pcap.js';
+import type { TraceRecord } from './trace.js';
+
+/** Options of the inspector. */
+export interface InspectorOptions {
+  /** The trace file (JSON Lines). Default `<dataDir>/plugins/inspector/trace.jsonl`. Replaced at start-up. */
+  file?: string;
+  /** Also write a pcap file here (LINKTYPE_USER0, see pcap.ts). Default: no pcap. */
+  pcap?: string;
+  /** Bytes kept of each packet in the pcap. Default 262 144. */
+  snaplen?: number;
+  /** Record PING and PONG frames too. Default false: heartbeats would fill the trace. */
+  heartbeats?: boolean;
+  /** Bytes waiting to be written above which records are dropped (and counted) rather than buffered. Default 16 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** Core frame type id → name, for the `channel` column. */
+const CORE_NAMES = new Map<number, string>(Object.entries(FrameType).map(([name, type]) => [type, name]));
+/** Largest json payload parsed for its `op`. */
+const MAX_OP_PARSE_BYTES = 64 * 1024;
+const decoder = new TextDecoder();
+
+/**
+ * Creates the inspector plugin.
+ *
+ * @example
+ *   defineConfig({ plugins: [inspector({ file: 'trace.jsonl', pcap: 'trace.pcap' }), ...builtinPlugins()] });
+ *   // then, in another terminal: confab trace trace.jsonl --follow
+ */
+export function inspector(options: InspectorOptions = {}): Plugin {
+  const settings = readOptions('inspector', options, {
+    file: { type: 'string', nonEmpty: true },
+    pcap: { type: 'string', nonEmpty: true },
+    snaplen: { type: 'integer', min: 64, max: 2 ** 31 - 1, default: DEFAULT_SNAPLEN },
+    heartbeats: { type: 'boolean', default: false },
+    maxBufferedBytes: { type: 'integer', min: 64 * 1024, default: 16 * 1024 * 1024 },
+  });
+
+  return definePlugin({
+    name: 'inspector',
+    setup(ctx) {
+      const open = (path: string) => {
+        mkdirSync(dirname(path), { recursive: true });
+        return createWriteStream(path, { flags: 'w' });
+      };
+      const tracePath = resolve(settings.file ?? join(ctx.dataDir, 'trace.jsonl'));
+      const trace = open(tracePath);
+      let pcap: WriteStream | undefined;
+      if (settings.pcap !== undefined) {
+        pcap = open(resolve(settings.pcap));
+        pcap.write(pcapFileHeader(settings.snaplen));
+      }
+      const channelNames = new Map<number, string>();
+      const jsonChannels = new Set<number>();
+      let closed = false;
+      let dropped = 0;
+      ctx.log.info('tracing frames', { file: tracePath, pcap: settings.pcap });
+
+      const record = (session: Session, dir: 'in' | 'out', type: number, payload: Uint8Array) => {
+        if (closed) return;
+        if (!settings.heartbeats && (type === FrameType.PING || type === FrameType.PONG)) return;
+        if (trace.writableLength > settings.maxBufferedBytes) {
+          if (dropped++ === 0) ctx.log.warn('the trace file cannot keep up; dropping records');
+          return;
+        }
+        const t = performance.timeOrigin + performance.now();
+        const entry: TraceRecord = {
+          t: Math.round(t * 1000) / 1000,
+          dir,
+          session: session.id,
+          name: session.name,
+          room: session.room.name,
+          type,
+          channel: CORE_NAMES.get(type) ?? channelNames.get(type) ?? `0x${type.toString(16)}`,
+          size: payload.length,
+        };
+        if (jsonChannels.has(type) && payload.length <= MAX_OP_PARSE_BYTES) {
+          const op = readOp(payload);
+          if (op !== undefined) entry.op = op;
+        }
+        trace.write(`${JSON.stringify(entry)}\n`);
+        pcap?.write(pcapRecord(t, dir, session.id, type, payload, settings.snaplen));
+      };
+
+      ctx.hooks.frameIn.tap('inspector', (session, type, payload) => record(session, 'in', type, payload));
+      ctx.hooks.frameOut.tap('inspector', (session, type, payload) => {
+        if (type === FrameType.WELCOME) learnChannels(payload, channelNames, jsonChannels);
+        record(session, 'out', type, payload);
+      });
+      ctx.hooks.close.tapPromise('inspector', async () => {
+        closed = true;
+        if (dropped > 0) ctx.log.warn('records dropped because the trace file could not keep up', { dropped });
+        await Promise.all([trace, pcap].map((stream) => stream && new Promise<void>((done) => stream.end(done))));
+      });
+    },
+  });
+}
+
+/** Takes the channel names and kinds from a WELCOME payload. */
+function learnChannels(payload: Uint8Array, names: Map<number, string>, json: Set<number>): void {
+  const welcome = JSON.parse(decoder.decode(payload)) as { channels: Record<string, number>; channelKinds: Record<string, string> };
+  for (const [name, id] of Object.entries(welcome.channels)) {
+    names.set(id, name);
+    if (welcome.channelKinds[name] === 'json') json.add(id);
+  }
+}
+
+/** The string `op` of a JSON object payload, if it has one. */
+function readOp(payload: Uint8Array): string | undefined {
+  try {
+    const value = JSON.parse(decoder.decode(payload)) as { op?: unknown };
+    return typeof value?.op === 'string' ? value.op.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The scheduler plugin, client half: list, create, update and remove meetings, find a meeting's room to
+ * join it, and hear when a meeting of this client's room starts. Used by the web client, the terminal UI,
+ * the CLI and bots.
+ *
+ * @example
+ *   const client = new ConfabClient({ url: 'tcp://127.0.0.1:5000', name: 'alice', room: 'lobby' });
+ *   const schedule = client.use(schedulerClient());
+ *   schedule.on('started', (meeting) => console.log(`${meeting.title} starts now`));
+ *   await client.connect();
+ *   const standup = await schedule.create({ title: 'Stand-up', room: 'lab1', start: '2030-03-01T09:00:00+01:00', durationMinutes: 15 });
+ *   for (const meeting of await schedule.list()) console.log(meeting.start, meeting.title);
+ *   // Join it: a client for the meeting's room.
+ *   const room = await schedule.roomOf(standup.id);
+ *   const inMeeting = new ConfabClient({ url: 'tcp://127.0.0.1:5000', name: 'alice', room });
+ */
+import { ConfabError } from '../../core/errors.js';
+import type { ClientPlugin } from '../../core/client/types.js';
+import { Emitter } from '../../core/client/emitter.js';
+import {
+  SCHEDULER_CHANNEL,
+  type Meeting,
+  type MeetingChange,
+  type MeetingInput,
+  type MeetingPatch,
+  type SchedulerReply,
+  type SchedulerServerMessage,
+} from './protocol.js';
+
+/** Events of the scheduler client half. */
+export type SchedulerEvents = {
+  /** A meeting scheduled for this client's room has started. */
+  started: [Meeting];
+  /** A meeting was created, updated or removed (by anyone, this client included). */
+  changed: [{ change: MeetingChange; meeting: Meeting }];
+};
+
+/** What `client.use(schedulerClient())` returns. Every call rejects with the server's ConfabError (SCHEDULER_…). */
+export interface SchedulerApi extends Pick<Emitter<SchedulerEvents>, 'on' | 'off' | 'once'> {
+  /** The meetings that have not ended, earliest start first (those in progress come first). */
+  list(): Promise<Meeting[]>;
+  /** One meeting by id; rejects SCHEDULER_NOT_FOUND when there is none or it has ended. */
+  get(id: string): Promise<Meeting>;
+  /** The room of a meeting, to give a client's `room` option when joining it. */
+  roomOf(id: string): Promise<string>;
+  /** Schedules a meeting; this client's name becomes its organiser. */
+  create(input: MeetingInput): Promise<Meeting>;
+  /** Changes some fields of a meeting (organiser or `moderate` grant only); resolves with the new version. */
+  update(id: string, patch: MeetingPatch): Promise<Meeting>;
+  /** Deletes a meeting (organiser or `moderate` grant only). */
+  remove(id: string): Promise<void>;
+}
+
+interface Pending {
+  request: Record<string, unknown>;
+  resolve(reply: SchedulerReply): void;
+  reject(error: ConfabError): void;
+}
+
+/** Creates the scheduler client half. */
+export function schedulerClient(): ClientPlugin<SchedulerApi> {
+  return {
+    name: 'scheduler',
+    attach(ctx) {
+      const events = new Emitter<SchedulerEvents>();
+      const pending = new Map<string, Pending>();
+      const prefix = Math.random().toString(36).slice(2, 8);
+      let counter = 0;
+
+      ctx.onMessage(SCHEDULER_CHANNEL, (raw) => {
+        const message = raw as unknown as SchedulerServerMessage;
+        if (message.op === 'started') events.emit('started', message.meeting);
+        else if (message.op === 'changed') events.emit('changed', { change: message.change, meeting: message.meeting });
+        else {
+          const request = pending.get(message.ref);
+          if (!request) return;
+          pending.delete(message.ref);
+          request.resolve(message);
+        }
+      });
+      ctx.onError((error) => {
+        const request = error.ref === undefined ? undefined : pending.get(error.ref);
+        if (!request) return;
+        pending.delete(error.ref!);
+        request.reject(error);
+      });
+      // A request written just before the connection broke may never have arrived: send it again with the
+      // same ref. The server answers a change it already made with the same reply instead of making it twice.
+      ctx.on('resumed', () => {
+        for (const request of pending.values()) ctx.send(SCHEDULER_CHANNEL, request.request);
+      });
+      ctx.on('close', ({ error, reason }) => {
+        for (const request of pending.values()) {
+          request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the scheduler answered`));
+        }
+        pending.clear();
+      });
+
+      const ask = (op: string, fields: Record<string, unknown>) =>
+        new Promise<SchedulerReply>((resolve, reject) => {
+          const ref = `${prefix}-${++counter}`;
+          const request = { op, ref, ...fields };
+          pending.set(ref, { request, resolve, reject });
+          try {
+            ctx.send(SCHEDULER_CHANNEL, request);
+          } catch (error) {
+            pending.delete(ref);
+            reject(error);
+          }
+        });
+      const meetingOf = (reply: SchedulerReply) => (reply as Extract<SchedulerReply, { op: 'meeting' }>).meeting;
+
+      return {
+        on: events.on.bind(events),
+        off: events.off.bind(events),
+        once: events.once.bind(events),
+        list: async () => (await ask('list', {}) as Extract<SchedulerReply, { op: 'list' }>).meetings,
+        get: async (id) => meetingOf(await ask('get', { id })),
+        roomOf: async (id) => meetingOf(await ask('get', { id })).room,
+        create: async (input) => meetingOf(await ask('create', { meeting: input })),
+        update: async (id, patch) => meetingOf(await ask('update', { id, patch })),
+        remove: async (id) => {
+          await ask('remove', { id });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The scheduler plugin, server half: meetings (title, room, start with time zone, duration, description,
+ * organiser) created, listed, updated and removed by clients, kept in the embedded store, and a `started`
+ * notice to the participants of a meeting's room when it starts.
+ */
+import { randomBytes } from 'node:crypto';
+import { definePlugin } from '../../core/config.js';
+import { isConfabError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
+import { readOptions } from '../../core/options.js';
+import type { Plugin, Session } from '../../core/index.js';
+import { MeetingStore } from './meetings.js';
+import { LIMITS, SCHEDULER_CHANNEL, type Meeting, type MeetingChange, type SchedulerReply, type SchedulerRequest } from './protocol.js';
+import { StartTimer } from './start-timer.js';
+import { checkMeeting, parseRequest, schedulerError } from './validate.js';
+
+/** Options of the scheduler plugin. */
+export interface SchedulerOptions {
+  /** Most meetings that may be scheduled and not ended at once (bounds what clients can store). Default 1000. */
+  maxMeetings?: number;
+}
+
+/** Replies to changes remembered per session, so a change re-sent after a reconnect is answered, not done twice. */
+const REMEMBERED_REPLIES = 64;
+
+/**
+ * Creates the scheduler plugin.
+ *
+ * Who may change a meeting: its organiser (the display name of the session that created it) or a session
+ * with the `moderate` grant. Anyone in any room may create and list meetings.
+ *
+ * @example
+ *   defineConfig({ plugins: [chat(), scheduler({ maxMeetings: 200 })] });
+ */
+export function scheduler(options: SchedulerOptions = {}): Plugin {
+  const { maxMeetings } = readOptions('scheduler', options, {
+    maxMeetings: { type: 'integer', min: 1, max: 1_000_000, default: 1000 },
+  });
+
+  return definePlugin({
+    name: 'scheduler',
+    channels: { [SCHEDULER_CHANNEL]: { kind: 'json', maxPayload: 64 * 1024 } },
+    setup(ctx) {
+      const channel = ctx.channel(SCHEDULER_CHANNEL);
+      const meetings = new MeetingStore(ctx.store);
+      const replies = ctx.perSession(() => new Map<string, SchedulerReply>());
+
+      const announce = () => {
+        for (const meeting of meetings.takeDue(Date.now())) {
+          const room = ctx.room(meeting.room);
+          ctx.log.info('meeting started', { id: meeting.id, room: meeting.room, participants: room?.size ?? 0 });
+          if (room) channel.broadcast(room, { op: 'started', meeting });
+        }
+        meetings.dropEnded(Date.now());
+      };
+      const timer = new StartTimer(() => meetings.nextStart(Date.now()), () => {
+        try {
+          announce();
+        } catch (error) {
+          ctx.log.error('could not announce the meetings that started', { error: String(error) });
+        }
+      });
+      const dropped = meetings.dropEnded(Date.now());
+      if (dropped > 0) ctx.log.info('dropped meetings that ended while the server was down', { count: dropped });
+      ctx.hooks.listen.tap('scheduler', () => timer.arm());
+      ctx.hooks.close.tap('scheduler', () => timer.stop());
+
+      /** Tells every session in every room that a meeting changed. */
+      const changed = (change: MeetingChange, meeting: Meeting) => {
+        for (const room of ctx.rooms()) channel.broadcast(room, { op: 'changed', change, meeting });
+      };
+
+      const mayChange = (session: Session, meeting: Meeting) =>
+        meeting.organiser === session.name || session.grants.has('moderate');
+
+      const existing = (id: string, now: number) => {
+        const meeting = meetings.get(id, now);
+        if (!meeting) throw schedulerError('SCHEDULER_NOT_FOUND', `no upcoming meeting has the id "${id.slice(0, 40)}"`);
+        return meeting;
+      };
+
+      /** Does what the request asks and returns the reply; throws a coded error when it cannot. */
+      const handle = (session: Session, request: SchedulerRequest): SchedulerReply => {
+        const now = Date.now();
+        switch (request.op) {
+          case 'list':
+            return { op: 'list', ref: request.ref, meetings: meetings.upcoming(now) };
+          case 'get':
+            return { op: 'meeting', ref: request.ref, meeting: existing(request.id, now) };
+          case 'create': {
+            const fields = checkMeeting(request.meeting, now, now);
+            if (meetings.countUpcoming(now) >= maxMeetings) {
+              throw schedulerError('SCHEDULER_FULL', `the server holds ${maxMeetings} upcoming meetings, its limit; remove some first`);
+            }
+            const meeting: Meeting = { id: randomBytes(5).toString('hex'), ...fields, organiser: session.name, createdAt: now, updatedAt: now };
+            meetings.insert(meeting);
+            ctx.log.info('meeting created', { id: meeting.id, room: meeting.room, start: meeting.start, organiser: meeting.organiser });
+            changed('created', meeting);
+            timer.arm();
+            return { op: 'meeting', ref: request.ref, meeting };
+          }
+          case 'update': {
+            const before = existing(request.id, now);
+            if (!mayChange(session, before)) throw schedulerError('SCHEDULER_FORBIDDEN');
+            const merged = { ...before, ...request.patch };
+            const startMoved = request.patch.start !== undefined && request.patch.start.trim() !== before.start;
+            const fields = checkMeeting(merged, now, startMoved ? now : undefined);
+            const meeting: Meeting = { ...before, ...fields, updatedAt: now };
+            meetings.update(meeting, startMoved);
+            changed('updated', meeting);
+            timer.arm();
+            return { op: 'meeting', ref: request.ref, meeting };
+          }
+          case 'remove': {
+            const meeting = existing(request.id, now);
+            if (!mayChange(session, meeting)) throw schedulerError('SCHEDULER_FORBIDDEN');
+            meetings.remove(meeting.id);
+            ctx.log.info('meeting removed', { id: meeting.id, by: session.name });
+            changed('removed', meeting);
+            timer.arm();
+            return { op: 'removed', ref: request.ref, id: meeting.id };
+          }
+        }
+      };
+
+      channel.onMessage((session, message) => {
+        const raw = message as JsonObject;
+        try {
+          const request = parseRequest(raw);
+          const remembered = replies.get(session);
+          const earlier = remembered.get(request.ref);
+          if (earlier) return channel.send(session, earlier);
+          const reply = handle(session, request);
+          if (request.op !== 'list' && request.op !== 'get') {
+            remembered.set(request.ref, reply);
+            if (remembered.size > REMEMBERED_REPLIES) remembered.delete(remembered.keys().next().value!);
+          }
+          channel.send(session, reply);
+        } catch (error) {
+          if (isConfabError(error) && typeof raw.ref === 'string' && raw.ref.length <= LIMITS.refLength) error.ref = raw.ref;
+          throw error;
+        }
+      });
+    },
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * The screen plugin, client half: start and stop sharing this client's screen, publish its frames, and
+ * follow the room's share (who presents, and the frames). No Node-only imports: it bundles for the browser.
+ *
+ * @example
+ *   const screen = client.use(screenClient());
+ *   screen.on('started', ({ presenter }) => console.log(`${presenter.name} presents`));
+ *   screen.on('frame', (frame) => draw(frame.data));          // frame.data is a view: copy to keep it
+ *   await client.connect();
+ *   try {
+ *     await screen.start();                                   // rejects with SCREEN_BUSY if someone presents
+ *     screen.publish(jpegBytes);
+ *   } catch (error) { console.log(error.code); }
+ */
+import { ConfabError } from '../../core/errors.js';
+import type { ClientPlugin } from '../../core/client/types.js';
+import { Emitter } from '../../core/client/emitter.js';
+import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
+import { SCREEN_CHANNEL, SCREEN_CONTROL_CHANNEL, type Presenter, type ScreenControlMessage, type StopReason } from './protocol.js';
+
+/** Events of the screen client half. */
+export type ScreenEvents = {
+  /** Someone (maybe this client) started presenting; also on join when a share is in progress. */
+  started: [{ presenter: Presenter }];
+  /** The share ended: the presenter stopped it or left. */
+  stopped: [{ presenter: Presenter; reason: StopReason }];
+  /** A frame of the presenter's screen. `data` is a view: copy it to keep it. */
+  frame: [MediaFrame];
+};
+
+/** Options of `screen.publish()`. */
+export interface ScreenPublishOptions {
+  /** Capture time, ms since the Unix epoch. Default now. */
+  captureMs?: number;
+  /** True when the frame decodes on its own. Default true (every JPEG does). */
+  keyframe?: boolean;
+  /** Codec of the bytes. Default JPEG. */
+  codec?: MediaCodec;
+}
+
+/** Options of `screenClient()`. */
+export interface ScreenClientOptions {
+  /** `publish()` drops a frame (returns false) while more than this many bytes wait on the connection. Default 1 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** What `client.use(screenClient())` returns. */
+export interface ScreenApi extends Pick<Emitter<ScreenEvents>, 'on' | 'off' | 'once'> {
+  /**
+   * Takes the room's presenter slot. Resolves once the server announced this client as presenter; rejects
+   * with the server's ConfabError: SCREEN_BUSY (someone else presents), SCREEN_NOT_ALLOWED (no publish:screen).
+   */
+  start(): Promise<void>;
+  /** Ends this client's share (nothing happens when it is not presenting). */
+  stop(): void;
+  /**
+   * Sends one screen frame. Returns false when it was dropped: not the presenter, not connected, or the
+   * connection is backed up.
+   */
+  publish(data: Uint8Array, options?: ScreenPublishOptions): boolean;
+  /** Who presents in the room now, if anyone. */
+  readonly presenter: Presenter | undefined;
+}
+
+interface PendingStart {
+  resolve(): void;
+  reject(error: ConfabError): void;
+}
+
+/** Creates the screen client half. */
+export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<ScreenApi> {
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  return {
+    name: 'screen',
+    attach(ctx) {
+      const events = new Emitter<ScreenEvents>();
+      const pending = new Map<string, PendingStart>();
+      let presenter: Presenter | undefined;
+      let seq = 0;
+      let counter = 0;
+      const isSelf = (who: Presenter | undefined) => who !== undefined && who.id === ctx.client.self?.id;
+
+      ctx.onMessage(SCREEN_CHANNEL, (bytes) => {
+        const decoded = decodeMediaFrame(bytes as Uint8Array);
+        if (decoded.ok) events.emit('frame', decoded.frame);
+      });
+      ctx.onMessage(SCREEN_CONTROL_CHANNEL, (raw) => {
+        const message = raw as unknown as ScreenControlMessage;
+        if (message.op === 'started') {
+          presenter = message.presenter;
+          if (isSelf(presenter)) {
+            for (const request of pending.values()) request.resolve();
+            pending.clear();
+          }
+          events.emit('started', { presenter: message.presenter });
+        } else if (message.op === 'stopped') {
+          if (presenter?.id === message.presenter.id) presenter = undefined;
+          events.emit('stopped', { presenter: message.presenter, reason: message.reason });
+        }
+      });
+      ctx.onError((error) => {
+        const request = error.ref === undefined ? undefined : pending.get(error.ref);
+        if (!request) return;
+        pending.delete(error.ref!);
+        request.reject(error);
+      });
+      ctx.on('close', ({ error, reason }) => {
+        for (const request of pending.values()) {
+          request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the share started`));
+        }
+        pending.clear();
+        presenter = undefined;
+      });
+
+      return {
+        on: events.on.bind(events),
+        off: events.off.bind(events),
+        once: events.once.bind(events),
+        get presenter() {
+          return presenter;
+        },
+        start() {
+          return new Promise<void>((resolve, reject) => {
+            const ref = `s${++counter}`;
+            pending.set(ref, { resolve, reject });
+            try {
+              ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'start', ref });
+            } catch (error) {
+              pending.delete(ref);
+              reject(error);
+            }
+          });
+        },
+        stop() {
+          if (isSelf(presenter)) ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'stop' });
+        },
+        publish(data: Uint8Array, publish: ScreenPublishOptions = {}) {
+          if (!isSelf(presenter) || ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
+          const frame = encodeMediaFrame({
+            codec: publish.codec ?? MediaCodec.JPEG,
+            keyframe: publish.keyframe ?? true,
+            seq,
+            captureMs: publish.captureMs ?? Date.now(),
+            sender: '',
+            data,
+          });
+          seq = (seq + 1) >>> 0;
+          return ctx.send(SCREEN_CHANNEL, frame);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runLoad, type LoadProgress } from '../../bots/load/load.js';
+import { formatLoadReport } from '../../bots/load/report.js';
+import { SequenceTracker } from '../../bots/load/stats.js';
+import { ConfabClient } from '../../core/client/node.js';
+import { isConfabError } from '../../core/errors.js';
+import { audioMix } from '../../plugins/audio-mix/server.js';
+import { chat } from '../../plugins/chat/server.js';
+import { videoClient } from '../../plugins/video-relay/client.js';
+import { videoRelay } from '../../plugins/video-relay/server.js';
+import { startServer } from '../helpers/server.js';
+
+test('SequenceTracker counts gaps as lost, and duplicates and late frames apart', () => {
+  const tracker = new SequenceTracker();
+  for (const seq of [0, 1, 3, 3, 2, 6]) tracker.add(seq);
+  assert.is(tracker.received, 5);
+  assert.is(tracker.lost, 2, '4 and 5 are missing');
+  assert.is(tracker.duplicates, 1);
+  assert.is(tracker.reordered, 1);
+});
+
+test('runLoad() with 20 bots reports what they really measured: every frame sent reached the other 19, minus what was lost', async () => {
+  const server = await startServer([chat(), videoRelay(), audioMix({ opus: false })]);
+  const url = `tcp://127.0.0.1:${server.port}`;
+  // An independent observer in the room counts the video frames every load bot sent.
+  const observer = new ConfabClient({ url, name: 'observer', room: 'load' });
+  const observed = new Map<string, number>();
+  observer.use(videoClient()).on('frame', (frame) => observed.set(frame.sender, (observed.get(frame.sender) ?? 0) + 1));
+  await observer.connect();
+  const phases = new Set<string>();
+  try {
+    const report = await runLoad({
+      server: url, room: 'load', bots: 20, durationS: 3, rampS: 0.5, video: true, fps: 5, audio: true, chatRate: 10,
+      onProgress: (progress: LoadProgress) => phases.add(progress.phase),
+    });
+    assert.is(report.joined, 20);
+    assert.equal(report.errors, {});
+    assert.ok(phases.has('joining') && phases.has('running'), [...phases].join(','));
+    assert.ok(report.joinMs.samples === 20 && report.joinMs.p50 > 0);
+
+    const video = report.video!;
+    // The observer (a 21st member) is a receiver the load bots did not count: it saw what they sent.
+    const observedTotal = [...observed.values()].reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(observedTotal - video.sent) <= video.sent * 0.05, `observer saw ${observedTotal}, bots say they sent ${video.sent}`);
+    assert.ok(video.sent >= 20 * 5 * 3 * 0.8, `sent ${video.sent}`);
+    assert.is(video.expected, video.sent * 19);
+    assert.ok(video.received + video.lost <= video.expected, 'no receiver counts more than was sent to it');
+    assert.ok(video.received >= video.expected * 0.9, `received ${video.received} of ${video.expected}`);
+    assert.is(video.latencyMs.samples, video.received + video.duplicates);
+    assert.ok(video.latencyMs.p50 >= 0 && video.latencyMs.p50 <= video.latencyMs.p95 && video.latencyMs.p95 <= video.latencyMs.p99 && video.latencyMs.p99 <= video.latencyMs.max);
+    assert.ok(video.framesPerSecond > 0 && video.bytesPerSecond > video.framesPerSecond);
+
+    const chatReport = report.chat!;
+    assert.ok(chatReport.sent >= 20, `chat sent ${chatReport.sent}`);
+    assert.is(chatReport.received, chatReport.expected, 'chat is reliable: every message reached every other bot');
+    assert.is(chatReport.lost, 0);
+
+    const audio = report.audio!;
+    assert.ok(audio.sent >= 20 * 50 * 3 * 0.8, `audio sent ${audio.sent}`);
+    // Each bot hears the mix every 20 ms.
+    assert.ok(audio.received >= 20 * 50 * report.durationS * 0.7, `mix frames received ${audio.received}`);
+    assert.is(audio.expected, audio.received + audio.lost);
+
+    const text = formatLoadReport(report);
+    assert.match(text, /20\/20 bots joined/);
+    assert.match(text, /video\s+latency \(ms\) p50/);
+    assert.match(text, /errors: none/);
+  } finally {
+    await observer.close();
+    await server.stop();
+  }
+});
+
+test('runLoad() refuses a bot count or duration that makes no sense, with a coded error', async () => {
+  for (const options of [{ bots: 0, durationS: 1 }, { bots: 2.5, durationS: 1 }, { bots: 2, durationS: 0 }]) {
+    try {
+      await runLoad({ server: '127.0.0.1:1', room: 'x', ...options });
+      assert.unreachable('should throw');
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === 'BOT_OPTION_INVALID', String(error));
+    }
+  }
+});
+
+test('runLoad() counts bots that cannot join as errors instead of failing the run', async () => {
+  const server = await startServer([chat()]);
+  const port = server.port;
+  await server.stop();
+  const report = await runLoad({ server: `127.0.0.1:${port}`, room: 'x', bots: 3, durationS: 0.2, rampS: 0 });
+  assert.is(report.joined, 0);
+  assert.is(report.errors.CONNECT_FAILED, 3);
+});
+
+test.run();

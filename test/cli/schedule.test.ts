@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withLocalZone } from '../../cli/schedule.js';
+import type { Meeting } from '../../plugins/scheduler/protocol.js';
+import { scheduler } from '../../plugins/scheduler/server.js';
+import { parseIsoDateTime } from '../../plugins/scheduler/validate.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'cli/confab.mjs');
+
+/** Runs `confab …` to its end; resolves with its exit code and output. */
+function confab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONFAB_TOKEN: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+async function withServer(body: (server: TestServer) => Promise<void>, plugins = [scheduler()]): Promise<void> {
+  const server = await startServer(plugins);
+  try {
+    await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+test('confab schedule add, list, update and rm manage meetings on a server', async () => {
+  await withServer(async ({ port }) => {
+    const server = `127.0.0.1:${port}`;
+    const start = inAnHour();
+    const added = await confab(['schedule', 'add', '--server', server, '--name', 'alice', '--title', 'Lab review',
+      '--room', 'lab1', '--start', start, '--duration', '45', '--description', 'bring the graphs']);
+    assert.is(added.code, 0, added.stderr);
+    const id = /^Scheduled ([0-9a-f]{10}): "Lab review" in room lab1/.exec(added.stdout)?.[1];
+    assert.ok(id, added.stdout);
+
+    const listed = await confab(['schedule', 'list', '--server', server, '--json']);
+    assert.is(listed.code, 0, listed.stderr);
+    const meetings = JSON.parse(listed.stdout) as Meeting[];
+    assert.equal(meetings.map((m) => [m.id, m.title, m.room, m.start, m.durationMinutes, m.description, m.organiser]),
+      [[id, 'Lab review', 'lab1', start, 45, 'bring the graphs', 'alice']]);
+
+    const table = await confab(['schedule', 'list', '--server', server]);
+    assert.match(table.stdout, /^ID\s+START\s+MIN\s+ROOM\s+TITLE\s+ORGANISER$/m);
+    assert.match(table.stdout, new RegExp(`^${id}\\s+${start.replace(/[.+]/g, '\\$&')}\\s+45\\s+lab1\\s+Lab review\\s+alice$`, 'm'));
+
+    const updated = await confab(['schedule', 'update', id!, '--server', server, '--name', 'alice', '--room', 'lab2']);
+    assert.is(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /in room lab2/);
+
+    const removed = await confab(['schedule', 'rm', id!, '--server', server, '--name', 'alice']);
+    assert.is(removed.code, 0, removed.stderr);
+    assert.is((await confab(['schedule', 'list', '--server', server])).stdout, 'No upcoming meetings.\n');
+  });
+});
+
+test('confab schedule prints the server\'s error code and exits 1 when it refuses', async () => {
+  await withServer(async ({ port }) => {
+    const result = await confab(['schedule', 'add', '--server', `127.0.0.1:${port}`, '--title', 'Old', '--room', 'lab',
+      '--start', '2020-01-01T10:00:00Z', '--duration', '30']);
+    assert.is(result.code, 1);
+    assert.match(result.stderr, /^confab: SCHEDULER_START_IN_PAST: /);
+    const missing = await confab(['schedule', 'rm', '0123456789', '--server', `127.0.0.1:${port}`]);
+    assert.is(missing.code, 1);
+    assert.match(missing.stderr, /SCHEDULER_NOT_FOUND/);
+  });
+  await withServer(async ({ port }) => {
+    const result = await confab(['schedule', 'list', '--server', `127.0.0.1:${port}`]);
+    assert.is(result.code, 1);
+    assert.match(result.stderr, /UNKNOWN_CHANNEL: .*does not run the scheduler plugin/);
+  }, []);
+});
+
+test('confab schedule refuses wrong usage with exit code 2 before connecting', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['schedule'], /say what to do/],
+    [['schedule', 'explode'], /unknown subcommand "explode"/],
+    [['schedule', 'rm'], /rm needs the meeting's id/],
+    [['schedule', 'add', '--title', 'x'], /add needs --room, --start, --duration/],
+    [['schedule', 'add', '--title', 'x', '--room', 'r', '--start', inAnHour(), '--duration', '1h'], /--duration must be a whole number/],
+    [['schedule', 'update', 'abc'], /update needs at least one of/],
+    [['schedule', 'list', '--server', 'nowhere'], /--server must be host:port/],
+    [['schedule', 'list', '--bogus'], /bogus/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await confab(args);
+    assert.is(result.code, 2, args.join(' '));
+    assert.match(result.stderr, message);
+  }
+});
+
+test('withLocalZone() adds this machine\'s offset to a time without a zone and leaves others alone', () => {
+  const local = withLocalZone('2030-03-01T14:00');
+  assert.match(local, /^2030-03-01T14:00[+-]\d{2}:\d{2}$/);
+  assert.is(parseIsoDateTime(local), new Date(2030, 2, 1, 14, 0).getTime());
+  assert.is(withLocalZone('2030-03-01T14:00Z'), '2030-03-01T14:00Z');
+  assert.is(withLocalZone('tomorrow'), 'tomorrow');
+});
+
+test.run();

@@ -1,0 +1,211 @@
+/**
+ * The moderation plugin (plugins/moderation) with auth deciding who moderates: mute and stop take grants
+ * (and media frames are dropped from then on), remove ends the session with a code, lock refuses newcomers,
+ * the lobby holds them in the handshake until a moderator admits or denies them.
+ */
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfabClient } from '../../core/client/node.js';
+import { definePlugin } from '../../core/config.js';
+import { isConfabError } from '../../core/errors.js';
+import type { Grant } from '../../core/grants.js';
+import { createMediaInbox } from '../../core/media-inbox.js';
+import { encodeMediaFrame, MediaCodec, withSender } from '../../core/media.js';
+import { FrameType } from '../../core/protocol.js';
+import { auth, secretPath } from '../../plugins/auth/server.js';
+import { signToken } from '../../plugins/auth/token.js';
+import { moderationClient } from '../../plugins/moderation/client.js';
+import { moderation } from '../../plugins/moderation/server.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+
+const ROOM = 'standup';
+const MEMBER: Grant[] = ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat'];
+const MODERATOR: Grant[] = [...MEMBER, 'moderate'];
+const cleanups: Array<() => unknown> = [];
+
+test.after.each(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A media plugin as the real ones are built: every frame through the media inbox, which checks the grant. */
+const audioRelay = definePlugin({
+  name: 'test-audio',
+  channels: { 'test-audio': { kind: 'media' } },
+  setup(ctx) {
+    const channel = ctx.channel('test-audio');
+    const inbox = createMediaInbox(ctx.metrics, { grant: 'publish:audio', codecs: [MediaCodec.PCM_S16LE], maxFrameBytes: 4096 });
+    channel.onMessage((session, payload) => {
+      const frame = inbox(session, payload as Uint8Array);
+      if (frame) channel.broadcast(session.room, withSender(frame, session.id), { except: session, media: { stream: `a:${session.id}` } });
+    });
+  },
+});
+
+async function start(options: Parameters<typeof moderation>[0] = {}): Promise<TestServer> {
+  const ts = await startServer([auth(), moderation(options), audioRelay]);
+  cleanups.push(() => ts.stop());
+  return ts;
+}
+
+function token(ts: TestServer, name: string, grants: Grant[]): string {
+  const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
+  return signToken(secret, { room: ROOM, name, grants, ttlSeconds: 600 });
+}
+
+async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, extra: { handshakeTimeoutMs?: number } = {}) {
+  const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name, room: ROOM, token: token(ts, name, grants), reconnect: false, ...extra });
+  cleanups.push(() => client.close());
+  const mod = client.use(moderationClient());
+  const heard: string[] = [];
+  client.use({ name: 'test-audio', attach: (ctx) => ctx.onMessage('test-audio', (bytes) => heard.push(new TextDecoder().decode((bytes as Uint8Array).subarray(16 + ((bytes as Uint8Array)[3] ?? 0))))) });
+  const errors: string[] = [];
+  client.on('serverError', (error) => errors.push(error.code));
+  return { client, mod, heard, errors, say: (text: string) => client.channels.size > 0 && void sendAudio(client, text) };
+}
+
+function sendAudio(client: ConfabClient, text: string): void {
+  const frame = encodeMediaFrame({ codec: MediaCodec.PCM_S16LE, keyframe: true, seq: 1, captureMs: Date.now(), sender: '', data: new TextEncoder().encode(text) });
+  // The raw channel send, as a media plugin's client half does it.
+  (client as unknown as { use: ConfabClient['use'] }).use({ name: `send-${Math.random()}`, attach: (ctx) => ctx.send('test-audio', frame) });
+}
+
+test('mute takes publish:audio: the room is told, the frames are dropped; allow gives it back', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const alice = await member(ts, 'alice');
+  const bob = await member(ts, 'bob');
+  await mo.client.connect();
+  await alice.client.connect();
+  await bob.client.connect();
+  const aliceId = alice.client.self!.id;
+
+  alice.say('before');
+  await waitFor(() => bob.heard.includes('before'), 3000, 'bob to hear alice');
+  mo.mod.mute(aliceId);
+  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'alice to learn she is muted');
+  const seen = await new Promise<{ action: string; target?: { id: string } }>((resolve) => bob.mod.once('event', resolve));
+  assert.is(seen.action, 'muted');
+  assert.is(seen.target?.id, aliceId);
+  assert.not.ok(ts.server.sessions.get(aliceId)!.grants.has('publish:audio'));
+
+  alice.say('after');
+  alice.say('after');
+  await sleep(200);
+  assert.not.ok(bob.heard.includes('after'), 'frames of a muted session are not relayed');
+  assert.ok((ts.server.metrics.mediaRefused.get('no-grant') ?? 0) >= 2);
+
+  mo.mod.allow(aliceId, 'publish:audio');
+  await waitFor(() => alice.mod.grants.includes('publish:audio'), 3000, 'alice to be allowed again');
+  alice.say('again');
+  await waitFor(() => bob.heard.includes('again'), 3000, 'bob to hear alice again');
+});
+
+test('a participant without moderate gets MODERATION_NOT_ALLOWED and changes nothing; allow cannot give a grant the token lacked', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const alice = await member(ts, 'alice');
+  const viewer = await member(ts, 'viewer', ['join', 'subscribe']);
+  await mo.client.connect();
+  await alice.client.connect();
+  await viewer.client.connect();
+  alice.mod.mute(mo.client.self!.id);
+  alice.mod.lock();
+  await waitFor(() => alice.errors.length === 2, 3000, 'two refusals');
+  assert.equal(alice.errors, ['MODERATION_NOT_ALLOWED', 'MODERATION_NOT_ALLOWED']);
+  assert.ok(ts.server.sessions.get(mo.client.self!.id)!.grants.has('publish:audio'));
+  mo.mod.allow(viewer.client.self!.id, 'publish:audio');
+  await waitFor(() => mo.errors.length === 1, 3000, 'the refusal');
+  assert.equal(mo.errors, ['MODERATION_NOT_ALLOWABLE']);
+  assert.not.ok(ts.server.sessions.get(viewer.client.self!.id)!.grants.has('publish:audio'));
+});
+
+test('remove ends the session with a fatal MODERATION_REMOVED that names the moderator; the others see it leave', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const alice = await member(ts, 'alice');
+  await mo.client.connect();
+  await alice.client.connect();
+  const closed = new Promise<unknown>((resolve) => alice.client.on('close', (event) => resolve(event.error)));
+  const left = new Promise<{ reason: string }>((resolve) => mo.client.on('peerLeft', resolve));
+  mo.mod.remove(alice.client.self!.id, 'spamming');
+  const error = await closed;
+  assert.ok(isConfabError(error));
+  assert.is(error.code, 'MODERATION_REMOVED');
+  assert.match(error.message, /mo removed you from the room: spamming/);
+  assert.is((await left).reason, 'error');
+});
+
+test('lock refuses newcomers with MODERATION_ROOM_LOCKED (moderators still get in); unlock lets them in', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  await mo.client.connect();
+  mo.mod.lock();
+  await waitFor(() => mo.mod.locked, 3000, 'the lock to be announced');
+  const late = await member(ts, 'late');
+  try {
+    await late.client.connect();
+    assert.unreachable('joined a locked room');
+  } catch (error) {
+    assert.ok(isConfabError(error));
+    assert.is(error.code, 'MODERATION_ROOM_LOCKED');
+  }
+  const mo2 = await member(ts, 'mo2', MODERATOR);
+  await mo2.client.connect();
+  mo.mod.unlock();
+  await waitFor(() => !mo.mod.locked, 3000, 'the unlock');
+  const later = await member(ts, 'later');
+  await later.client.connect();
+});
+
+test('the lobby holds a newcomer before WELCOME (longer than its handshake timeout) until a moderator admits it', async () => {
+  const ts = await start({ lobbyNoticeMs: 200 });
+  const mo = await member(ts, 'mo', MODERATOR);
+  const bob = await member(ts, 'bob');
+  await mo.client.connect();
+  await bob.client.connect();
+  mo.mod.setLobby(true);
+  await waitFor(() => mo.mod.lobby, 3000, 'the lobby to be on');
+
+  const newcomer = await member(ts, 'newcomer', MEMBER, { handshakeTimeoutMs: 600 });
+  const joined = newcomer.client.connect();
+  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the moderator to see the newcomer');
+  assert.is(mo.mod.waiting[0]!.name, 'newcomer');
+  await sleep(1000);
+  assert.is(newcomer.client.state, 'connecting', 'still waiting, past its 600 ms handshake timeout');
+  assert.ok(newcomer.errors.includes('MODERATION_IN_LOBBY'));
+  assert.is(bob.client.peers.size, 1, 'bob does not see the newcomer');
+  assert.equal(bob.mod.waiting, [], 'only moderators see the lobby');
+
+  mo.mod.admit(mo.mod.waiting[0]!.id);
+  const welcome = await joined;
+  assert.is(welcome.name, 'newcomer');
+  await waitFor(() => bob.client.peers.size === 2, 3000, 'bob to see the newcomer');
+  await waitFor(() => mo.mod.waiting.length === 0, 3000, 'the lobby to empty');
+});
+
+test('deny refuses a lobby newcomer with MODERATION_DENIED; one that hangs up leaves the lobby list', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  await mo.client.connect();
+  mo.mod.setLobby(true);
+  await waitFor(() => mo.mod.lobby, 3000, 'the lobby');
+
+  const denied = await member(ts, 'denied');
+  const attempt = denied.client.connect().catch((error: unknown) => error);
+  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the newcomer in the lobby');
+  mo.mod.deny(mo.mod.waiting[0]!.id);
+  const error = await attempt;
+  assert.ok(isConfabError(error));
+  assert.is(error.code, 'MODERATION_DENIED');
+
+  const raw = await RawClient.tcp(ts.port);
+  raw.sendJson(FrameType.HELLO, { v: 1, name: 'quitter', room: ROOM, token: token(ts, 'quitter', MEMBER) });
+  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the quitter in the lobby');
+  raw.destroy();
+  await waitFor(() => mo.mod.waiting.length === 0, 3000, 'the quitter to leave the lobby');
+  assert.is([...ts.server.sessions.values()].length, 1, 'no session was made for the quitter');
+});
+
+test.run();

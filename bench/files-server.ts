@@ -62,7 +62,7 @@ async function startConfab(): Promise<{ port: number; close(): Promise<void> }> 
 
 async function startPipe(): Promise<{ port: number; close(): Promise<void> }> {
   let count = 0;
-  const server = createNetServer((socket) => {
+  const server = createNetServer({ allowHalfOpen: true }, (socket) => {
     const path = join(dataDir, `pipe-${++count}`);
     const out = createWriteStream(path);
     socket.pipe(out);

@@ -3,6 +3,7 @@
  * this list when there is no plugins.config.ts, and the root plugins.config.ts starts from it.
  */
 import type { Plugin } from '../core/types.js';
+import { audioMix, type AudioMixOptions } from './audio-mix/server.js';
 import { chat, type ChatOptions } from './chat/server.js';
 import { discovery, type DiscoveryOptions } from './discovery/server.js';
 import { files, type FilesOptions } from './files/server.js';
@@ -18,6 +19,7 @@ export interface BuiltinOptions {
   scheduler?: SchedulerOptions;
   discovery?: DiscoveryOptions;
   'video-relay'?: VideoRelayOptions;
+  'audio-mix'?: AudioMixOptions;
   screen?: ScreenOptions;
   web?: WebOptions;
 }
@@ -29,5 +31,5 @@ export interface BuiltinOptions {
  *   defineConfig({ plugins: builtinPlugins({ chat: { historyLimit: 500 } }) });
  */
 export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
-  return [chat(options.chat), files(options.files), videoRelay(options['video-relay']), screen(options.screen), scheduler(options.scheduler), discovery(options.discovery), web(options.web)];
+  return [chat(options.chat), files(options.files), videoRelay(options['video-relay']), audioMix(options['audio-mix']), screen(options.screen), scheduler(options.scheduler), discovery(options.discovery), web(options.web)];
 }

@@ -16,6 +16,10 @@ export function pcmToBytes(pcm: Int16Array): Uint8Array {
 
 /** Reads s16le bytes into `out` (or a new array); the byte length must be twice the sample count. */
 export function bytesToPcm(bytes: Uint8Array, out = new Int16Array(bytes.length >> 1)): Int16Array {
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes.subarray(0, out.byteLength));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
   return out;

@@ -38,17 +38,25 @@ export function impairmentClient(): ClientPlugin<ImpairmentApi> {
     name: 'impairment',
     attach(ctx) {
       const events = new Emitter<ImpairmentEvents>();
-      const waiting: Array<{ resolve(m: ImpairmentRulesMessage): void; reject(e: ConfabError): void }> = [];
+      const waiting = new Map<string, { resolve(m: ImpairmentRulesMessage): void; reject(e: ConfabError): void }>();
+      let counter = 0;
       ctx.onMessage(IMPAIRMENT_CHANNEL, (raw) => {
         const message = raw as unknown as ImpairmentRulesMessage;
-        if (message.stats) waiting.shift()?.resolve(message);
-        else events.emit('rules', message);
+        const request = message.ref === undefined ? undefined : waiting.get(message.ref);
+        if (request) {
+          waiting.delete(message.ref!);
+          request.resolve(message);
+        } else events.emit('rules', message);
       });
       ctx.onError((error) => {
-        // Requests are answered in order, so an error belongs to the oldest `get` if one waits.
-        const request = waiting.shift();
-        if (request) request.reject(error);
-        else events.emit('error', error);
+        const request = error.ref === undefined ? undefined : waiting.get(error.ref);
+        if (!request) return void events.emit('error', error);
+        waiting.delete(error.ref!);
+        request.reject(error);
+      });
+      ctx.on('close', ({ reason, error }) => {
+        for (const request of waiting.values()) request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason})`));
+        waiting.clear();
       });
       const target = (options?: { session?: string }) => (options?.session === undefined ? {} : { session: options.session });
       return {
@@ -59,8 +67,9 @@ export function impairmentClient(): ClientPlugin<ImpairmentApi> {
         clear: (options) => void ctx.send(IMPAIRMENT_CHANNEL, { op: 'clear', ...target(options) }),
         get: () =>
           new Promise((resolve, reject) => {
-            waiting.push({ resolve, reject });
-            ctx.send(IMPAIRMENT_CHANNEL, { op: 'get' });
+            const ref = `g${++counter}`;
+            waiting.set(ref, { resolve, reject });
+            ctx.send(IMPAIRMENT_CHANNEL, { op: 'get', ref });
           }),
       };
     },

@@ -4,10 +4,10 @@
  *
  * client → server  {"op":"set","session"?:"<id>","latencyMs"?:100,"jitterMs"?:30,"loss"?:0.05,"bandwidthKbps"?:500,"seed"?:42}
  *                  {"op":"clear","session"?:"<id>"}
- *                  {"op":"get"}
+ *                  {"op":"get","ref"?:"g1"}
  * server → room    {"op":"rules","room":Rule|null,"sessions":{"<id>":Rule}}            after every change
- * server → sender  {"op":"rules","room":…,"sessions":…,"stats":{"<id>":ImpairmentStats}} answering get
- * errors           ERROR frames with "channel":"impairment" (codes in IMPAIRMENT_ERRORS)
+ * server → sender  {"op":"rules","room":…,"sessions":…,"stats":{"<id>":ImpairmentStats},"ref"?} answering get
+ * errors           ERROR frames with "channel":"impairment" and the request's "ref", if it had one
  *
  * Without `session`, a rule applies to every member of the sender's room; a session's own rule wins over
  * its room's. A rule impairs the media frames the server sends to a session (what it receives).
@@ -46,6 +46,8 @@ export interface ImpairmentRulesMessage {
   room: ImpairmentRule | null;
   sessions: Record<string, ImpairmentRule>;
   stats?: Record<string, ImpairmentStats>;
+  /** The `ref` of the `get` this answers. */
+  ref?: string;
 }
 
 /** Ranges of the rule's fields. */

@@ -131,8 +131,12 @@ export function impairment(options: ImpairmentOptions = {}): Plugin {
 
       channel.onMessage((session, raw) => {
         const message = raw as JsonObject;
-        const fail = (code: keyof typeof IMPAIRMENT_ERRORS, text?: string) =>
-          new ConfabError(code, text ?? IMPAIRMENT_ERRORS[code], { fatal: false });
+        const ref = typeof message.ref === 'string' ? message.ref.slice(0, 64) : undefined;
+        const fail = (code: keyof typeof IMPAIRMENT_ERRORS, text?: string) => {
+          const error = new ConfabError(code, text ?? IMPAIRMENT_ERRORS[code], { fatal: false });
+          if (ref !== undefined) error.ref = ref;
+          return error;
+        };
         if (!session.grants.has('moderate')) throw fail('IMPAIRMENT_NOT_ALLOWED');
         const room = session.room;
         let target: Session | undefined;
@@ -143,11 +147,11 @@ export function impairment(options: ImpairmentOptions = {}): Plugin {
         switch (message.op) {
           case 'get': {
             const stats = Object.fromEntries([...room.sessions].flatMap((s) => (impairmentOf(s) ? [[s.id, sessions.get(s).stats]] : [])));
-            channel.send(session, { ...rulesOf(room), stats });
+            channel.send(session, { ...rulesOf(room), stats, ...(ref === undefined ? {} : { ref }) });
             return;
           }
           case 'set': {
-            const { op: _op, session: _target, ...fields } = message;
+            const { op: _op, session: _target, ref: _ref, ...fields } = message;
             const rule = parseRule(fields, defaultSeed);
             if (typeof rule === 'string') throw fail('IMPAIRMENT_BAD_REQUEST', rule);
             if (target) sessions.get(target).rule = rule;

@@ -4,7 +4,6 @@ import { ConfabClient } from '../../core/client/node.js';
 import { audioClient, type AudioApi, type MixFrame } from '../../plugins/audio-mix/client.js';
 import type { AudioCodecName } from '../../plugins/audio-mix/protocol.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
-import { encodeFrame } from '../../core/frame.js';
 import { encodeMediaFrame, MediaCodec } from '../../core/media.js';
 import { FrameType } from '../../core/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';

@@ -11,7 +11,7 @@ import { definePlugin } from '../../core/config.js';
 import { isConfabError } from '../../core/errors.js';
 import type { Grant } from '../../core/grants.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
-import { encodeMediaFrame, MediaCodec, withSender } from '../../core/media.js';
+import { decodeMediaFrame, encodeMediaFrame, MediaCodec, withSender } from '../../core/media.js';
 import { FrameType } from '../../core/protocol.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { signToken } from '../../plugins/auth/token.js';
@@ -59,16 +59,19 @@ async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, ex
   cleanups.push(() => client.close());
   const mod = client.use(moderationClient());
   const heard: string[] = [];
-  client.use({ name: 'test-audio', attach: (ctx) => ctx.onMessage('test-audio', (bytes) => heard.push(new TextDecoder().decode((bytes as Uint8Array).subarray(16 + ((bytes as Uint8Array)[3] ?? 0))))) });
+  const audio = client.use({
+    name: 'test-audio',
+    attach: (ctx) => {
+      ctx.onMessage('test-audio', (bytes) => {
+        const frame = decodeMediaFrame(bytes as Uint8Array);
+        if (frame.ok) heard.push(new TextDecoder().decode(frame.frame.data));
+      });
+      return (text: string) => ctx.send('test-audio', encodeMediaFrame({ codec: MediaCodec.PCM_S16LE, keyframe: true, seq: 1, captureMs: Date.now(), sender: '', data: new TextEncoder().encode(text) }));
+    },
+  });
   const errors: string[] = [];
   client.on('serverError', (error) => errors.push(error.code));
-  return { client, mod, heard, errors, say: (text: string) => client.channels.size > 0 && void sendAudio(client, text) };
-}
-
-function sendAudio(client: ConfabClient, text: string): void {
-  const frame = encodeMediaFrame({ codec: MediaCodec.PCM_S16LE, keyframe: true, seq: 1, captureMs: Date.now(), sender: '', data: new TextEncoder().encode(text) });
-  // The raw channel send, as a media plugin's client half does it.
-  (client as unknown as { use: ConfabClient['use'] }).use({ name: `send-${Math.random()}`, attach: (ctx) => ctx.send('test-audio', frame) });
+  return { client, mod, heard, errors, say: audio };
 }
 
 test('mute takes publish:audio: the room is told, the frames are dropped; allow gives it back', async () => {

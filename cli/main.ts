@@ -31,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   token: { summary: 'mint an access token for the auth plugin (room, name, grants, lifetime)', load: () => import('./token.js') },
   discover: { summary: 'list the servers announcing themselves on the LAN', load: () => import('./discover.js') },
   schedule: { summary: 'list, add, update or remove scheduled meetings on a server', load: () => import('./schedule.js') },
+  join: { summary: 'join a room in a terminal UI: participants, chat, files, meetings', load: () => import('./join.js') },
   bot: { summary: 'run a scripted bot, or the recorder, injector or load tester: confab bot --help', load: () => import('./bot.js') },
 };
 

@@ -3,7 +3,7 @@
  * TickScheduler every 20 ms, fed with synthetic frames (tones, pre-encoded for Opus so the senders' encoding
  * is not counted), for 10–200 speakers, PCM and Opus. Per scenario it reports the time of one tick (feeding
  * the jitter buffers, decoding, mixing, encoding, framing every listener's payload), that as a share of one
- * core (tick time ÷ 20 ms), the tick lateness p99, and side by side the mix arithmetic alone: ours (total
+ * core (tick time ÷ 20 ms), the process's CPU over the scenario, the tick lateness p99, and side by side the mix arithmetic alone: ours (total
  * minus own, O(N)) against the naive mix-minus (each listener sums the others, O(N²)).
  *
  *   node --import tsx bench/mix.ts [--duration 2] [--json]
@@ -15,7 +15,7 @@ import { pcmToBytes } from '../plugins/audio-mix/pcm.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../plugins/audio-mix/protocol.js';
 import { RoomMixer } from '../plugins/audio-mix/room-mixer.js';
 import { TickScheduler } from '../plugins/audio-mix/tick-scheduler.js';
-import { fixed, machine, parseArgs, summarize, table } from './harness.js';
+import { backgroundLoad, fixed, machine, ownCpuSeconds, parseArgs, summarize, table } from './harness.js';
 
 interface Scenario {
   codec: 'pcm' | 'opus';
@@ -30,6 +30,8 @@ interface Result extends Scenario {
   tickP99Ms: number;
   /** Tick time ÷ 20 ms: the share of one core the mixer needs. */
   core: number;
+  /** CPU time of this process during the scenario ÷ its wall time (includes GC; robust to a busy machine). */
+  cpu: number;
   latenessP99Ms: number;
   latenessMaxMs: number;
   oursMixMs: number;
@@ -56,6 +58,7 @@ const scenarios: Scenario[] = [
   { codec: 'opus', talkers: 20, listeners: 100 },
 ];
 
+const busyBefore = await backgroundLoad(1000);
 const results: Result[] = [];
 for (const scenario of scenarios) results.push(await run(scenario));
 
@@ -67,13 +70,14 @@ const goals = [
 ];
 
 if (json) {
-  console.log(JSON.stringify({ machine: machine(), opus: opus.name, durationS, results, goals }, null, 2));
+  console.log(JSON.stringify({ machine: machine(), otherLoadCores: busyBefore, opus: opus.name, durationS, results, goals }, null, 2));
 } else {
   const { cpus, model, node } = machine();
-  console.log(`audio mixer bench: ${model}, ${cpus} CPUs, Node ${node}, Opus from ${opus.name}, ${durationS} s per scenario\n`);
+  console.log(`audio mixer bench: ${model}, ${cpus} CPUs, Node ${node}, Opus from ${opus.name}, ${durationS} s per scenario`);
+  console.log(`other load on the machine before the run: ${busyBefore === undefined ? 'unknown' : `${busyBefore.toFixed(2)} cores`}\n`);
   console.log(table(
-    ['codec', 'talkers', 'listeners', 'tick mean ms', 'tick p99 ms', 'core', 'lateness p99 ms', 'lateness max ms', 'mix O(N) ms', 'baseline O(N²) ms'],
-    results.map((r) => [r.codec, r.talkers, r.listeners, fixed(r.tickMeanMs, 3), fixed(r.tickP99Ms, 3), percent(r.core),
+    ['codec', 'talkers', 'listeners', 'tick mean ms', 'tick p99 ms', 'core', 'process CPU', 'lateness p99 ms', 'lateness max ms', 'mix O(N) ms', 'baseline O(N²) ms'],
+    results.map((r) => [r.codec, r.talkers, r.listeners, fixed(r.tickMeanMs, 3), fixed(r.tickP99Ms, 3), percent(r.core), percent(r.cpu),
       fixed(r.latenessP99Ms), fixed(r.latenessMaxMs), fixed(r.oursMixMs, 3), fixed(r.naiveMixMs, 3)]),
   ));
   console.log('\ngoals:');
@@ -103,8 +107,11 @@ async function run(scenario: Scenario): Promise<Result> {
     tickMs.push(performance.now() - started);
     if (++tick >= ticks) scheduler.stop();
   });
+  const cpuBefore = ownCpuSeconds();
+  const wallBefore = performance.now();
   scheduler.start();
   while (scheduler.running) await new Promise((resolve) => setTimeout(resolve, 50));
+  const cpu = (ownCpuSeconds() - cpuBefore) / ((performance.now() - wallBefore) / 1000);
   if (delivered === 0) throw new Error('the mixer delivered nothing');
 
   const steady = summarize(tickMs.slice(10));
@@ -114,6 +121,7 @@ async function run(scenario: Scenario): Promise<Result> {
     tickMeanMs: steady.mean,
     tickP99Ms: steady.p99,
     core: steady.mean / FRAME_MS,
+    cpu,
     latenessP99Ms: scheduler.lateness.percentile(99),
     latenessMaxMs: scheduler.lateness.max(),
     oursMixMs: ours,
@@ -126,7 +134,8 @@ function arithmetic(n: number): { ours: number; naive: number } {
   const inputs = Array.from({ length: n }, (_, i) => tone(200 + 37 * i, 0, 1000));
   const outs = Array.from({ length: n }, () => new Int16Array(FRAME_SAMPLES));
   const bus = new MixBus();
-  const rounds = 50;
+  // Enough rounds for about 100 ms of the naive way, at least 3.
+  const rounds = Math.max(3, Math.min(50, Math.round(20_000 / (n * n))));
   const oursStart = performance.now();
   for (let round = 0; round < rounds; round++) {
     bus.clear();

@@ -24,7 +24,7 @@ export interface JoinUiOptions {
   redrawMs?: number;
 }
 
-export const HELP_LINE = ' Enter send · /msg NAME text · /upload PATH · /download N · /help · F2 mute · PgUp/PgDn scroll · F10/Ctrl-C quit';
+export const HELP_LINE = ' Enter send | /msg NAME text | /upload PATH | /download N | /help | F2 mute | PgUp/PgDn scroll | F10/Ctrl-C quit';
 
 /** The blessed screen of the terminal client. */
 export class JoinUi {
@@ -52,7 +52,7 @@ export class JoinUi {
     this.#header = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: { bg: 'blue', fg: 'white' } });
     this.#people = blessed.box({ parent: this.screen, label: ' Participants ', top: 1, left: 0, width: 28, height: '60%-1', border: 'line', tags: true });
     this.#meetings = blessed.box({ parent: this.screen, label: ' Upcoming meetings ', top: '60%', left: 0, width: 28, bottom: 4, border: 'line', tags: true });
-    this.#chat = blessed.box({ parent: this.screen, label: ' Chat ', top: 1, left: 28, right: 36, bottom: 4, border: 'line', tags: true });
+    this.#chat = blessed.box({ parent: this.screen, label: ' Chat ', top: 1, left: 28, right: 36, bottom: 4, border: 'line', tags: true, scrollable: true });
     this.#files = blessed.box({ parent: this.screen, label: ' Files ', top: 1, right: 0, width: 36, bottom: 4, border: 'line', tags: true });
     this.#input = blessed.textbox({ parent: this.screen, label: ' Message ', bottom: 1, left: 0, width: '100%', height: 3, border: 'line', inputOnFocus: true, keys: true });
     blessed.box({ parent: this.screen, bottom: 0, left: 0, width: '100%', height: 1, content: HELP_LINE, style: { fg: 'black', bg: 'white' } });
@@ -120,6 +120,8 @@ export class JoinUi {
     this.#people.setContent(this.#participantsText());
     this.#meetings.setContent(this.#meetingsText());
     this.#chat.setContent(this.#chatText());
+    // Long lines wrap: keep the newest line in view.
+    this.#chat.setScrollPerc(100);
     this.#files.setContent(this.#filesText());
     this.screen.render();
   }

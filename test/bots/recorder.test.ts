@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -7,7 +7,11 @@ import * as assert from 'uvu/assert';
 import { findFfmpeg, findFfprobe } from '../../bots/ffmpeg.js';
 import { inject } from '../../bots/injector.js';
 import { FRAME_SAMPLES, SAMPLE_RATE, toneShare } from '../../bots/media/pcm.js';
+import { JpegSplitter } from '../../bots/media/jpeg-splitter.js';
+import { startSource } from '../../bots/media/source.js';
+import { GridCompositor } from '../../bots/recorder/grid.js';
 import { record, type RecordingResult } from '../../bots/recorder/recorder.js';
+import { isConfabError } from '../../core/errors.js';
 import { ConfabClient } from '../../core/client/node.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
@@ -98,6 +102,61 @@ test('record() writes a file ffprobe accepts with a video and an audio stream la
   assert.ok(lines.some((l) => l.type === 'message' && l.text === 'hello recorder'), 'the chat message is in the transcript');
   assert.ok(lines.some((l) => l.type === 'joined' && l.peer?.name === 'injector'));
   assert.ok(lines.some((l) => l.type === 'left' && l.peer?.name === 'alice'));
+});
+
+test('record() shows a screen share full-frame: the injector presents, the recorder writes its frames', async () => {
+  const url = `tcp://127.0.0.1:${server.port}`;
+  const alice = new ConfabClient({ url, name: 'alice', room: 'talk' });
+  await alice.connect();
+  const recording = record({ server: url, room: 'talk', out: join(dir, 'talk.webm'), width: 320, height: 240, maxDurationS: 30 });
+  await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
+  const injected = await inject({ server: url, room: 'talk', input: { testPattern: {} }, as: 'screen', audio: false, durationS: 1.5, width: 320, height: 240 });
+  await alice.close();
+  const result = await recording;
+  assert.ok(injected.sent.videoFrames >= 15, `sent ${injected.sent.videoFrames} screen frames`);
+  assert.is(injected.sent.audioFrames, 0);
+  assert.ok(result.received.screenFrames >= injected.sent.videoFrames * 0.9, `recorded ${result.received.screenFrames} screen frames`);
+  assert.is(result.received.cameraFrames, 0);
+  const info = probe(result.out);
+  assert.equal(info.streams.map((s) => s.codec_type).sort(), ['audio', 'video']);
+  assert.is(info.streams.find((s) => s.codec_type === 'video')!.width, 320);
+});
+
+test('GridCompositor keeps bad JPEGs out of the picture and counts them; a participant that left loses its tile', () => {
+  const grid = new GridCompositor(160, 120);
+  grid.setParticipant('a', 'alice');
+  grid.cameraFrame('a', new Uint8Array([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]));
+  const frame = grid.render();
+  assert.is(frame.length, 160 * 120 * 4);
+  assert.is(grid.badFrames, 1);
+  grid.cameraFrame('nobody', new Uint8Array([1, 2, 3]));
+  assert.is(grid.badFrames, 1, 'a frame from an unknown sender is ignored, not decoded');
+  assert.ok(grid.render() === frame, 'nothing changed: the same frame again');
+  grid.removeParticipant('a');
+  assert.ok(grid.render() !== frame);
+});
+
+test('startSource() refuses a missing file and a file ffprobe cannot read, with BOT_INPUT_INVALID', async () => {
+  for (const file of [join(dir, 'missing.mp4'), join(dir, 'garbage.mp4')]) {
+    if (file.endsWith('garbage.mp4')) writeFileSync(file, 'this is not a video');
+    try {
+      await startSource({ input: { file } });
+      assert.unreachable('should throw');
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === 'BOT_INPUT_INVALID', String(error));
+    }
+  }
+});
+
+test('JpegSplitter finds whole images across chunk boundaries and skips bytes between them', () => {
+  const images: Buffer[] = [];
+  const splitter = new JpegSplitter((jpeg) => images.push(jpeg));
+  const a = Buffer.from([0xff, 0xd8, 1, 2, 0xff, 0x00, 3, 0xff, 0xd9]);
+  const b = Buffer.from([0xff, 0xd8, 9, 0xff, 0xd9]);
+  const stream = Buffer.concat([Buffer.from([7, 7]), a, Buffer.from([0]), b]);
+  for (let i = 0; i < stream.length; i += 2) splitter.push(stream.subarray(i, i + 2));
+  assert.equal(images, [a, b]);
+  assert.is(splitter.pendingBytes <= 1, true);
 });
 
 test.run();

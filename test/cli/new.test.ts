@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,8 +17,10 @@ const confab = (...args: string[]) =>
 
 let dir = '';
 test.before.each(() => {
-  // Inside the repository, so that the generated files' imports of core/ resolve as they will for a user.
-  dir = mkdtempSync(join(ROOT, '.confab-new-test-'));
+  // Inside the repository, so that the generated files' imports of core/ resolve as they will for a user;
+  // under .confab/, which git ignores.
+  mkdirSync(join(ROOT, '.confab'), { recursive: true });
+  dir = mkdtempSync(join(ROOT, '.confab', 'new-test-'));
 });
 test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +32,7 @@ test('confab new plugin NAME --dir scaffolds five files whose test passes and wh
   assert.match(made.stdout, /npx tsx .*hand-signals\.test\.ts/);
   const server = readFileSync(join(target, 'server.ts'), 'utf8');
   assert.match(server, /export function handSignals\(\): Plugin/);
-  assert.match(server, /from '\.\.\/\.\.\/core\/config\.js'/);
+  assert.match(server, /from '\.\.\/\.\.\/\.\.\/core\/config\.js'/, 'imports the core by a relative path');
   assert.match(readFileSync(join(target, 'protocol.ts'), 'utf8'), /HAND_SIGNALS_BAD_REQUEST/);
   assert.not.match(readdirSync(target).map((f) => readFileSync(join(target, f), 'utf8')).join(''), /\{\{/, 'no placeholder is left');
 

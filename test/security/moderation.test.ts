@@ -75,14 +75,14 @@ async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, ex
 }
 
 test('mute takes publish:audio: the room is told, the frames are dropped; allow gives it back', async () => {
-  const ts = await start();
+  console.log('start'); const ts = await start(); console.log('started');
   const mo = await member(ts, 'mo', MODERATOR);
   const alice = await member(ts, 'alice');
   const bob = await member(ts, 'bob');
-  await mo.client.connect();
-  await alice.client.connect();
-  await bob.client.connect();
-  const aliceId = alice.client.self!.id;
+  console.log('a'); await mo.client.connect();
+  console.log('b'); await alice.client.connect();
+  console.log('c'); await bob.client.connect();
+  console.log('d'); const aliceId = alice.client.self!.id;
 
   alice.say('before');
   await waitFor(() => bob.heard.includes('before'), 3000, 'bob to hear alice');

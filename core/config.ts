@@ -70,6 +70,14 @@ function serverSchema() {
     // At least a socket's own high-water mark (16 KiB), so a backed-up socket always emits 'drain' later.
     mediaHighWaterBytes: { type: 'integer', min: 16 * 1024, default: 256 * 1024 },
     udp: { type: 'boolean', default: true },
+    maxConnections: { type: 'integer', min: 1, default: 1024 },
+    maxConnectionsPerAddress: { type: 'integer', min: 1, default: 256 },
+    jsonMessagesPerSecond: { type: 'number', min: 0.1, default: 500 },
+    binaryMessagesPerSecond: { type: 'number', min: 0.1, default: 2000 },
+    mediaMessagesPerSecond: { type: 'number', min: 0.1, default: 1000 },
+    maxDroppedMessages: { type: 'integer', min: 1, default: 1000 },
+    maxJsonBytes: { type: 'integer', min: 64, default: 1024 * 1024 },
+    maxJsonDepth: { type: 'integer', min: 1, max: 1000, default: 32 },
     logLevel: { type: 'string', values: LOG_LEVELS, default: 'info' },
   } as const satisfies Record<Exclude<keyof ServerOptions, 'tls'>, OptionSpec>;
 }

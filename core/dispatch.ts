@@ -7,6 +7,8 @@ import type { ChannelDefinition } from './channels.js';
 import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame } from './frame.js';
 import { decodeJsonObject } from './json.js';
+import { RateLimiter } from './limits.js';
+import type { ChannelKind } from './protocol.js';
 import { FIRST_CHANNEL_ID, FrameType } from './protocol.js';
 import type { ConfabServer } from './server.js';
 import type { Session } from './session.js';
@@ -17,6 +19,7 @@ const CORE_FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entri
 /** Routes the frames of joined sessions. */
 export class FrameDispatcher {
   #server: ConfabServer;
+  #limiter: RateLimiter | undefined;
 
   constructor(server: ConfabServer) {
     this.#server = server;
@@ -30,6 +33,7 @@ export class FrameDispatcher {
     const channel = this.#server.channels.byId.get(type);
     if (!channel) {
       this.#server.metrics.add(this.#server.metrics.framesIn, 'unknown');
+      if (!this.#withinRate(session, 'unknown', 'json')) return;
       return this.#server.sendError(session, new ConfabError('UNKNOWN_FRAME_TYPE',
         `no channel has type id 0x${type.toString(16)}; WELCOME lists the channels`));
     }
@@ -57,6 +61,7 @@ export class FrameDispatcher {
   #coreFrame(session: Session, type: number, payload: Uint8Array): void {
     const server = this.#server;
     server.metrics.add(server.metrics.framesIn, CORE_FRAME_NAMES[type] ?? 'unknown');
+    if (!this.#withinRate(session, 'core', 'json')) return;
     switch (type) {
       case FrameType.PING:
         session.sendUncounted(encodeFrame(FrameType.PONG, payload));
@@ -78,11 +83,14 @@ export class FrameDispatcher {
     const { metrics, hooks, log } = this.#server;
     metrics.add(metrics.framesIn, channel.name);
     metrics.add(metrics.bytesIn, channel.name, payload.length);
-    if (payload.length > channel.maxPayload) {
+    if (!this.#withinRate(session, channel.name, channel.kind)) return;
+    const { maxJsonBytes, maxJsonDepth } = this.#server.options;
+    const maxPayload = channel.kind === 'json' ? Math.min(channel.maxPayload, maxJsonBytes) : channel.maxPayload;
+    if (payload.length > maxPayload) {
       return this.#channelError(session, channel, new ConfabError('FRAME_TOO_LARGE',
-        `channel "${channel.name}" accepts payloads up to ${channel.maxPayload} bytes; this one has ${payload.length}`, { fatal: false }));
+        `channel "${channel.name}" accepts payloads up to ${maxPayload} bytes; this one has ${payload.length}`, { fatal: false }));
     }
-    const message = channel.kind === 'json' ? decodeJsonObject(payload) : payload;
+    const message = channel.kind === 'json' ? decodeJsonObject(payload, maxJsonDepth) : payload;
     if (message instanceof ConfabError) return this.#channelError(session, channel, message);
     const hook = hooks.message.get(channel.name);
     if (!hook) return;
@@ -93,6 +101,31 @@ export class FrameDispatcher {
       log.error('channel handler failed', { channel: channel.name, error: String(error) });
       this.#channelError(session, channel, new ConfabError('INTERNAL_ERROR', `the "${channel.name}" plugin failed on this message`));
     }
+  }
+
+  /**
+   * Takes one message from the session's rate bucket for `key`: false when it must be dropped. The client is
+   * told with RATE_LIMITED at most once a second per channel; a session that keeps flooding is closed.
+   */
+  #withinRate(session: Session, key: string, kind: ChannelKind): boolean {
+    const { options, metrics } = this.#server;
+    this.#limiter ??= new RateLimiter({
+      json: options.jsonMessagesPerSecond,
+      binary: options.binaryMessagesPerSecond,
+      media: options.mediaMessagesPerSecond,
+    }, options.maxDroppedMessages);
+    const verdict = this.#limiter.take(session, key, kind);
+    if (verdict === 'ok') return true;
+    metrics.add(metrics.framesIn, 'rate_limited');
+    if (verdict === 'close') {
+      this.#server.fail(session, new ConfabError('RATE_LIMIT_ABUSE',
+        `more than ${options.maxDroppedMessages} messages over the rate limits within 10 s (last on "${key}")`));
+    } else if (verdict === 'drop-and-warn') {
+      const error = new ConfabError('RATE_LIMITED', `"${key}" takes at most ${options[`${kind}MessagesPerSecond`]} messages per second per session; messages over it are dropped`);
+      if (key !== 'core' && key !== 'unknown') error.channel = key;
+      this.#server.sendError(session, error);
+    }
+    return false;
   }
 
   #channelError(session: Session, channel: ChannelDefinition, error: ConfabError): void {

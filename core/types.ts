@@ -46,6 +46,22 @@ export interface ServerOptions {
   mediaHighWaterBytes?: number;
   /** Listen for media on UDP at the same port number. Default true. */
   udp?: boolean;
+  /** Open TCP connections (HTTP, WebSocket, framed) at most; more are closed at once. Default 1024. */
+  maxConnections?: number;
+  /** Open TCP connections from one address at most; more are closed at once. Default 256. */
+  maxConnectionsPerAddress?: number;
+  /** Messages per second per session on each json channel (and core frames): two seconds' worth may burst. Default 500. */
+  jsonMessagesPerSecond?: number;
+  /** Messages per second per session on each binary channel (file chunks). Default 2000. */
+  binaryMessagesPerSecond?: number;
+  /** Frames per second per session on each media channel. Default 1000. */
+  mediaMessagesPerSecond?: number;
+  /** Messages dropped for rate within 10 s before the session is closed with RATE_LIMIT_ABUSE. Default 1000. */
+  maxDroppedMessages?: number;
+  /** Largest JSON payload on a json channel, in bytes (a channel's own maxPayload may be smaller). Default 1 MiB. */
+  maxJsonBytes?: number;
+  /** Deepest nesting of arrays and objects in a JSON payload. Default 32. */
+  maxJsonDepth?: number;
   /** Log level. Default `info`. */
   logLevel?: LogLevel;
   /**

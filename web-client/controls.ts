@@ -4,6 +4,7 @@
  */
 import type { WebConfig } from './api.js';
 import { byId } from './dom.js';
+import { setIcon, type IconName } from './icons.js';
 import type { AudioEngine } from './media/audio.js';
 import { Camera } from './media/camera.js';
 import { ScreenCapture } from './media/screen-capture.js';
@@ -11,6 +12,16 @@ import type { Meeting } from './meeting.js';
 
 const CAMERA_KEY = 'confab.camera';
 const MIC_KEY = 'confab.mic';
+
+/** How a toggle button looks off and on: its icon and its visible state text. Its accessible name never changes. */
+interface ToggleLooks {
+  off: { icon: IconName; text: string };
+  on: { icon: IconName; text: string };
+}
+
+const MIC_LOOKS: ToggleLooks = { off: { icon: 'mic-off', text: 'Off' }, on: { icon: 'mic', text: 'On' } };
+const CAMERA_LOOKS: ToggleLooks = { off: { icon: 'camera-off', text: 'Off' }, on: { icon: 'camera', text: 'On' } };
+const SCREEN_LOOKS: ToggleLooks = { off: { icon: 'screen', text: '' }, on: { icon: 'screen-share', text: 'On' } };
 
 /** The control bar of one meeting. */
 export class Controls {
@@ -70,16 +81,16 @@ export class Controls {
     missing(this.#mic, 'audio', 'audio');
     missing(this.#camera, 'video', 'video');
     missing(this.#screen, 'screen', 'screen-sharing');
-    this.#setPressed(this.#mic, false, 'Mic off', 'Mic on');
-    this.#setPressed(this.#camera, false, 'Camera off', 'Camera on');
-    this.#setPressed(this.#screen, false, 'Share screen', 'Stop sharing');
+    this.#setPressed(this.#mic, false, MIC_LOOKS);
+    this.#setPressed(this.#camera, false, CAMERA_LOOKS);
+    this.#setPressed(this.#screen, false, SCREEN_LOOKS);
   }
 
   /** The share ended (by the server, or this client's capture stopped). */
   screenStopped(): void {
     this.#capture?.stop();
     this.#capture = undefined;
-    this.#setPressed(this.#screen, false, 'Share screen', 'Stop sharing');
+    this.#setPressed(this.#screen, false, SCREEN_LOOKS);
   }
 
   /** Releases camera, microphone and screen. */
@@ -114,7 +125,7 @@ export class Controls {
         this.#mic.disabled = false;
       }
     }
-    this.#setPressed(this.#mic, this.micOn, 'Mic off', 'Mic on');
+    this.#setPressed(this.#mic, this.micOn, MIC_LOOKS);
     this.#changed();
   }
 
@@ -142,7 +153,7 @@ export class Controls {
         this.#camera.disabled = false;
       }
     }
-    this.#setPressed(this.#camera, this.cameraOn, 'Camera off', 'Camera on');
+    this.#setPressed(this.#camera, this.cameraOn, CAMERA_LOOKS);
     this.#changed();
   }
 
@@ -168,7 +179,7 @@ export class Controls {
         throw error;
       }
       this.#capture = capture;
-      this.#setPressed(this.#screen, true, 'Share screen', 'Stop sharing');
+      this.#setPressed(this.#screen, true, SCREEN_LOOKS);
     } catch (error) {
       const code = (error as { code?: string }).code;
       this.#showError(code === 'SCREEN_BUSY' ? 'Someone else is presenting: wait until they stop.' : (error as Error).message);
@@ -178,7 +189,10 @@ export class Controls {
   #toggleView(): void {
     const grid = this.#meeting.grid;
     grid.setView(grid.view === 'gallery' ? 'speaker' : 'gallery');
-    byId('view-toggle').querySelector('.label')!.textContent = grid.view === 'gallery' ? 'Speaker view' : 'Gallery view';
+    // The button offers the other view.
+    const button = byId('view-toggle');
+    button.querySelector('.label')!.textContent = grid.view === 'gallery' ? 'Speaker view' : 'Gallery view';
+    setIcon(button, grid.view === 'gallery' ? 'speaker' : 'gallery');
   }
 
   async #toggleSettings(): Promise<void> {
@@ -224,9 +238,12 @@ export class Controls {
     }
   }
 
-  #setPressed(button: HTMLButtonElement, pressed: boolean, offLabel: string, onLabel: string): void {
+  /** Shows a toggle's state: `aria-pressed` for assistive technology, the icon and the state text for the eye. */
+  #setPressed(button: HTMLButtonElement, pressed: boolean, looks: ToggleLooks): void {
+    const look = pressed ? looks.on : looks.off;
     button.setAttribute('aria-pressed', String(pressed));
-    button.querySelector('.label')!.textContent = pressed ? onLabel : offLabel;
+    setIcon(button, look.icon);
+    button.querySelector('.state')!.textContent = look.text;
   }
 
   #showError(message: string): void {

@@ -5,6 +5,7 @@
  * stage above the grid.
  */
 import { h, initials } from './dom.js';
+import { icon } from './icons.js';
 import { JpegView } from './media/jpeg-view.js';
 
 /** Gallery (everyone the same size) or speaker (the active speaker large). */
@@ -50,7 +51,7 @@ export class Grid {
     const avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
     const media = h('div', { class: 'media', hidden: true });
     const nameLabel = h('span', { class: 'name' }, name);
-    const muted = h('span', { class: 'muted-icon', title: 'Muted', 'aria-label': 'muted', hidden: true }, '🔇');
+    const muted = h('span', { class: 'muted-icon', role: 'img', title: 'Muted', 'aria-label': 'muted', hidden: true }, icon('mic-off'));
     const element = h('figure', { class: 'tile', role: 'listitem', 'data-peer': id, 'data-speaking': 'false', 'aria-label': name },
       avatar, media, h('figcaption', {}, nameLabel, muted));
     this.#tiles.set(id, { element, media, avatar, name: nameLabel, muted, view: undefined, cameraOn: false });

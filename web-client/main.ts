@@ -4,11 +4,13 @@
  * WebSocket (`wss://` on an https page) on the page's own host and port.
  */
 import { fetchConfig, type WebConfig } from './api.js';
+import { renderIcons } from './icons.js';
 import { JoinScreen, type JoinRequest } from './join.js';
 import { AudioEngine } from './media/audio.js';
 import { Meeting } from './meeting.js';
 import { setStatus } from './status.js';
 
+renderIcons();
 const configLoaded: Promise<WebConfig> = fetchConfig();
 let meeting: Meeting | undefined;
 let audio: AudioEngine | undefined;

@@ -134,13 +134,19 @@ export class GridCompositor {
   #decode(jpeg: Buffer | undefined): Image | undefined {
     if (!jpeg) return undefined;
     const image = new Image();
+    let failed = false;
+    // canvas reports a bad image through onerror (or a throw, depending on the build), never by crashing.
+    image.onerror = () => (failed = true);
     try {
       image.src = jpeg;
     } catch {
+      failed = true;
+    }
+    if (failed || image.width === 0) {
       this.badFrames++;
       return undefined;
     }
-    return image.width > 0 ? image : undefined;
+    return image;
   }
 
   #drawFitted(image: Image, x: number, y: number, width: number, height: number): void {

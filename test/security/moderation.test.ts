@@ -16,6 +16,7 @@ import { FrameType } from '../../core/protocol.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { moderationClient } from '../../plugins/moderation/client.js';
+import type { ModerationEvent } from '../../plugins/moderation/protocol.js';
 import { moderation } from '../../plugins/moderation/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
@@ -71,26 +72,27 @@ async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, ex
   });
   const errors: string[] = [];
   client.on('serverError', (error) => errors.push(error.code));
-  return { client, mod, heard, errors, say: audio };
+  const events: ModerationEvent[] = [];
+  mod.on('event', (event) => events.push(event));
+  return { client, mod, heard, errors, events, say: audio };
 }
 
 test('mute takes publish:audio: the room is told, the frames are dropped; allow gives it back', async () => {
-  console.log('start'); const ts = await start(); console.log('started');
+  const ts = await start();
   const mo = await member(ts, 'mo', MODERATOR);
   const alice = await member(ts, 'alice');
   const bob = await member(ts, 'bob');
-  console.log('a'); await mo.client.connect();
-  console.log('b'); await alice.client.connect();
-  console.log('c'); await bob.client.connect();
-  console.log('d'); const aliceId = alice.client.self!.id;
+  await mo.client.connect();
+  await alice.client.connect();
+  await bob.client.connect();
+  const aliceId = alice.client.self!.id;
 
   alice.say('before');
   await waitFor(() => bob.heard.includes('before'), 3000, 'bob to hear alice');
   mo.mod.mute(aliceId);
   await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'alice to learn she is muted');
-  const seen = await new Promise<{ action: string; target?: { id: string } }>((resolve) => bob.mod.once('event', resolve));
-  assert.is(seen.action, 'muted');
-  assert.is(seen.target?.id, aliceId);
+  await waitFor(() => bob.events.length === 1, 3000, 'bob to be told');
+  assert.equal(bob.events[0], { action: 'muted', by: { id: mo.client.self!.id, name: 'mo' }, target: { id: aliceId, name: 'alice' }, grant: 'publish:audio' });
   assert.not.ok(ts.server.sessions.get(aliceId)!.grants.has('publish:audio'));
 
   alice.say('after');
@@ -131,7 +133,7 @@ test('remove ends the session with a fatal MODERATION_REMOVED that names the mod
   await mo.client.connect();
   await alice.client.connect();
   const closed = new Promise<unknown>((resolve) => alice.client.on('close', (event) => resolve(event.error)));
-  const left = new Promise<{ reason: string }>((resolve) => mo.client.on('peerLeft', resolve));
+  const left = new Promise<{ reason: string }>((resolve) => mo.client.once('peerLeft', resolve));
   mo.mod.remove(alice.client.self!.id, 'spamming');
   const error = await closed;
   assert.ok(isConfabError(error));

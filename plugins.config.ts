@@ -11,5 +11,11 @@ export default defineConfig({
   // Options for a built-in plugin go by its name, e.g. { chat: { historyLimit: 500, maxTextLength: 2000 } }.
   // A wrong option (historyLimit: -1) stops the server before it listens, naming the plugin and the option.
   // Your own plugins go in the same list: plugins: [...builtinPlugins(), myPlugin()].
+  // Example and lab plugins are not built in; import and add them the same way (docs/plugin-guide.md):
+  //   import { polls } from './plugins/examples/polls/server.js';            polls()
+  //   import { handRaise } from './plugins/examples/hand-raise/server.js';   handRaise()
+  //   import { whiteboard } from './plugins/examples/whiteboard/server.js';  whiteboard()
+  //   import { inspector } from './plugins/inspector/server.js';             inspector({ file: 'trace.jsonl' }), listed first
+  //   import { impairment } from './plugins/impairment/server.js';           impairment({ seed: 1 })
   plugins: builtinPlugins({ chat: { historyLimit: 100 } }),
 });

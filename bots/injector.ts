@@ -97,15 +97,20 @@ export async function inject(options: InjectorOptions): Promise<InjectionResult>
     };
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    bot.client.on('close', () => {
+    let lost: ConfabError | undefined;
+    bot.client.on('close', ({ error }) => {
       if (reason === 'end') reason = 'disconnected';
+      lost = error;
       void source.stop();
     });
     await source.ended;
     options.signal?.removeEventListener('abort', onAbort);
     if (failure) throw failure;
-    if (as === 'screen') bot.screen.stop();
-    else bot.video.setCamera(false);
+    if (lost) throw new ConfabError(lost.code, `the injector was disconnected: ${lost.message}`, { cause: lost });
+    if (bot.client.state === 'open') {
+      if (as === 'screen') bot.screen.stop();
+      else bot.video.setCamera(false);
+    }
     return { reason, sent, dropped };
   } finally {
     await bot.client.close();

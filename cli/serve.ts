@@ -22,8 +22,13 @@ Options:
   --config <file>      config file (default ./${DEFAULT_CONFIG_FILE}; without one, the built-in plugins)
   --data-dir <dir>     directory for the store and plugin files (default ./.confab)
   --log-level <level>  debug, info, warn, error or silent (default info)
+  --tls <mode>         self-signed (generate one, kept in <data-dir>/tls/) or off
+                       (default: self-signed when --host is not loopback, else off)
+  --tls-cert <file>    PEM certificate for TLS; needs --tls-key, not --tls
+  --tls-key <file>     PEM private key of --tls-cert
   -h, --help           show this help
 
+TLS (https, wss, tls://) shares the port with plain traffic; LAN browsers need it for camera and mic.
 Flags override the server options of the config file. Ctrl-C closes the server (every session gets BYE);
 a second Ctrl-C exits at once.
 `;
@@ -40,6 +45,9 @@ export async function run(args: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'data-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      tls: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -49,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
 
-  const overrides = readFlags(values);
+  const overrides = { ...readFlags(values), ...readTlsFlags(values) };
   const config = await loadServeConfig(values.config);
   // Checked here as well as in createServer so that a wrong option fails before anything is opened.
   const options = resolveServerOptions({ ...config.server, ...overrides });
@@ -92,6 +100,24 @@ function readFlags(values: Partial<Record<keyof typeof FLAGS, string>>): ServerO
     throw new ConfabError(error.code, message);
   }
   return overrides as ServerOptions;
+}
+
+/**
+ * The TLS flags as the `tls` server option: `--tls self-signed|off`, or `--tls-cert` with `--tls-key`
+ * (paths resolved against the working directory). Nothing when none is given.
+ */
+function readTlsFlags(values: { tls?: string; 'tls-cert'?: string; 'tls-key'?: string }): ServerOptions {
+  const { tls, 'tls-cert': cert, 'tls-key': key } = values;
+  if (tls !== undefined && (cert !== undefined || key !== undefined)) {
+    throw new ConfabError('CONFIG_INVALID', '--tls cannot be combined with --tls-cert/--tls-key: give a mode or a certificate');
+  }
+  if (tls !== undefined) {
+    if (tls !== 'self-signed' && tls !== 'off') throw new ConfabError('CONFIG_INVALID', `--tls must be self-signed or off, got "${tls}"`);
+    return { tls };
+  }
+  if (cert === undefined && key === undefined) return {};
+  if (cert === undefined || key === undefined) throw new ConfabError('CONFIG_INVALID', '--tls-cert and --tls-key go together: give both');
+  return { tls: { cert: resolve(cert), key: resolve(key) } };
 }
 
 /** The config to serve: --config, else ./plugins.config.ts if there is one, else the built-in plugins. */

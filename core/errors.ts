@@ -31,6 +31,7 @@ export const ERRORS = {
   INVALID_JSON: { message: 'the payload is not a JSON object', fatal: false },
   JSON_TOO_DEEP: { message: 'the JSON nests arrays and objects deeper than the server accepts (maxJsonDepth)', fatal: false },
   RATE_LIMITED: { message: 'messages on this channel arrive faster than the server accepts; some were dropped', fatal: false },
+  CONNECTION_LIMIT: { message: 'too many connections, from this address or in total: the new one was closed', fatal: true },
   RATE_LIMIT_ABUSE: { message: 'the session kept sending far over the rate limits and was closed', fatal: true },
   TEXT_FRAME_UNSUPPORTED: { message: 'send binary WebSocket messages, one frame each', fatal: false },
   CHANNEL_NOT_ALLOWED: { message: 'this channel cannot be used over this transport', fatal: false },

@@ -17,7 +17,7 @@ export { createMediaInbox, type MediaInbox, type MediaInboxOptions } from './med
 export { GRANTS, allGrants, isGrant, type Grant } from './grants.js';
 export { MediaCodec, encodeMediaFrame, decodeMediaFrame, withSender, type MediaFrame, type DecodedMediaFrame, type MediaFrameProblem } from './media.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
-export { startTestServer, waitFor, sleep, type TestServer, type TestServerOptions, type TestClient, type TestConnectOptions, type MessageMatch } from './testing.js';
+export { startTestServer, waitFor, sleep, type TestServer, type TestServerOptions, type TestClient, type TestConnectOptions, type MessageMatch, type ReceivedMessage } from './testing.js';
 export type {
   Channel,
   ChannelMessage,

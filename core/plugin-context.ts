@@ -24,6 +24,8 @@ export interface PluginHost {
   accept(connection: Connection): void;
   /** Names of every plugin, in order. */
   plugins: readonly string[];
+  /** The plugin object of that name, if the server runs it. */
+  plugin(name: string): Plugin | undefined;
 }
 
 /** Builds the context for one plugin. */
@@ -52,6 +54,7 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
     rooms: () => host.rooms.values(),
     accept: (connection: Connection) => host.accept(connection),
     plugins: host.plugins,
+    plugin: (name: string) => host.plugin(name),
   };
 }
 

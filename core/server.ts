@@ -21,6 +21,7 @@ import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
 import { allGrants } from './grants.js';
 import { handleHttpRequest } from './http.js';
+import { ConnectionLimiter } from './limits.js';
 import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -91,11 +92,13 @@ export class ConfabServer implements SessionHost {
   #tls: ServerTls | undefined;
   #closing: Promise<void> | undefined;
   #dispatcher = new FrameDispatcher(this);
+  #connectionLimits: ConnectionLimiter;
 
   constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
     this.options = options;
     this.plugins = plugins;
     this.log = createLogger({ level: options.logLevel, scope: 'confab' });
+    this.#connectionLimits = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.channels = new ChannelRegistry(plugins, options.maxPayload);
   }
 
@@ -132,6 +135,7 @@ export class ConfabServer implements SessionHost {
       rooms: this.rooms,
       accept: (connection: Connection) => this.accept(connection),
       plugins: this.plugins.map((plugin) => plugin.name),
+      plugin: (name: string) => this.plugins.find((plugin) => plugin.name === name),
     };
     for (const plugin of this.plugins) {
       try {
@@ -149,12 +153,17 @@ export class ConfabServer implements SessionHost {
     const { host, port } = this.options;
     this.#tls = await loadServerTls(this.options);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload + 5, perMessageDeflate: false });
-    this.#http = createHttpServer((request, response) => {
+    // A client that dribbles its HTTP headers (slowloris) is cut off like a framed client without HELLO.
+    const { helloTimeoutMs } = this.options;
+    this.#http = createHttpServer({ headersTimeout: helloTimeoutMs, connectionsCheckingInterval: Math.min(1000, helloTimeoutMs) }, (request, response) => {
       handleHttpRequest(this, request, response).catch((error: unknown) => {
         this.log.error('http handler failed', { error: String(error) });
         if (!response.headersSent) response.writeHead(500).end();
       });
     });
+    // The one-port listener hands this server its sockets, so it never listens itself: start Node's connection
+    // tracking by hand, which is what enforces headersTimeout (and requestTimeout) on those sockets.
+    this.#http.emit('listening');
     this.#http.on('upgrade', (request, socket, head) => {
       if (new URL(request.url ?? '/', 'http://x').pathname !== '/ws') {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -167,8 +176,17 @@ export class ConfabServer implements SessionHost {
       http: (socket) => this.#http!.emit('connection', socket),
     }, this.options.helloTimeoutMs, this.#tls?.context);
     this.#tcp.on('connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? '';
+      if (!this.#connectionLimits.admit(address)) {
+        this.metrics.add(this.metrics.errors, 'CONNECTION_LIMIT');
+        socket.destroy();
+        return;
+      }
       this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
+      socket.on('close', () => {
+        this.#sockets.delete(socket);
+        this.#connectionLimits.release(address);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       this.#tcp!.once('error', reject);
@@ -332,6 +350,7 @@ export class ConfabServer implements SessionHost {
     this.#wss?.close();
     const tcpClosed = this.#tcp?.listening ? new Promise<void>((resolve) => this.#tcp!.close(() => resolve())) : Promise.resolve();
     this.#http?.closeAllConnections();
+    this.#http?.close();
     await waitUntil(() => this.#sockets.size === 0, 1000);
     for (const socket of this.#sockets) socket.destroy();
     await tcpClosed;

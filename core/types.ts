@@ -188,6 +188,13 @@ export interface PluginContext {
    * (discovery announces that auth is needed when a plugin named `auth` is loaded).
    */
   readonly plugins: readonly string[];
+  /**
+   * The plugin object of that name when the server runs it, else undefined. A plugin may offer functions to
+   * others on its object (the scheduler's `upcomingMeetings`, which the web plugin lists); the caller checks
+   * that what it wants is there, so it keeps working when that plugin is absent. Call it in hooks, not in
+   * `setup`, when the other plugin may be set up later.
+   */
+  plugin(name: string): Plugin | undefined;
 }
 
 /** What the handshake hook is told about the connection that sent HELLO. */

@@ -103,6 +103,7 @@ function onPath(name) {
 const TEST_PROGRAMS = [
   { name: 'chromium', found: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), pkg: 'chromium' },
   { name: 'ffmpeg', found: () => Boolean(process.env.FFMPEG_PATH ?? onPath('ffmpeg')), pkg: 'ffmpeg' },
+  { name: 'tmux', found: () => Boolean(onPath('tmux')), pkg: 'tmux' },
 ];
 /** Installed with chromium so pages render text. */
 const TEST_EXTRA_PACKAGES = ['fonts-dejavu-core'];

@@ -51,8 +51,10 @@ export function formatTime(ms: number): string {
   return date.toDateString() === new Date().toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
 }
 
-/** Up to two initials of a name, for a tile without video. */
+/** Up to two initials of a name, for a tile without video: `Ada Lovelace` → `AL`, `bob (you)` → `BO`. */
 export function initials(name: string): string {
-  const words = name.replace(/_\d+$/, '').split(/[\s._-]+/).filter(Boolean);
-  return (words.length > 1 ? words[0]![0]! + words[1]![0]! : name.slice(0, 2)).toUpperCase();
+  // A note in parentheses (the own tile's "(you)") and a uniqueness suffix (`_2`) are not part of the name.
+  const bare = name.replace(/\s*\(.*\)$/, '').replace(/_\d+$/, '') || name;
+  const words = bare.split(/[\s._-]+/).filter(Boolean);
+  return (words.length > 1 ? words[0]![0]! + words[1]![0]! : bare.slice(0, 2)).toUpperCase();
 }

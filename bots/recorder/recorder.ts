@@ -1,7 +1,7 @@
 /**
  * The recorder bot: joins a room as a listener and writes one file with the room's audio mix and a video
  * of the meeting (a grid of the participants' cameras, or the screen share while one is on), plus the chat
- * transcript beside it (`<out>.chat.jsonl`).
+ * transcript beside it (`<out>.chat.jsonl`) and the files shared during the recording (in `<out>.files/`).
  *
  * A wall-clock timeline feeds ffmpeg at a constant rate (silence when no mix arrived, the last grid frame
  * again when nothing changed), so the file lasts as long as the recording. It stops on its signal
@@ -9,7 +9,7 @@
  * the file so that it plays.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfabError } from '../../core/errors.js';
 import { createBotClient, serverUrl } from '../clients.js';
 import { FRAME_SAMPLES } from '../media/pcm.js';
@@ -45,6 +45,8 @@ export interface RecorderOptions {
 export interface RecordingResult {
   out: string;
   transcript: string;
+  /** Paths of the shared files saved. */
+  files: string[];
   /** Why it stopped: `signal`, `empty`, `duration`, `disconnected`. */
   reason: string;
   /** Seconds of media written. */
@@ -70,7 +72,11 @@ const MAX_QUEUED_MIX = 10;
  */
 export async function record(options: RecorderOptions): Promise<RecordingResult> {
   const out = resolve(options.out);
-  const transcriptPath = out.replace(/\.[^./]+$/, '') + '.chat.jsonl';
+  const base = out.replace(/\.[^./]+$/, '');
+  const transcriptPath = `${base}.chat.jsonl`;
+  const filesDir = `${base}.files`;
+  const saved: string[] = [];
+  const downloads: Promise<void>[] = [];
   mkdirSync(dirname(out), { recursive: true });
   const width = options.width ?? 640;
   const height = options.height ?? 480;
@@ -109,6 +115,19 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
     grid.cameraFrame(frame.sender, frame.data);
   });
   bot.audio.on('mix', ({ pcm }) => onMix(pcm));
+  bot.files.on('file', (file) => {
+    mkdirSync(filesDir, { recursive: true });
+    // The files plugin gives a clean name; the download goes into the directory under that name.
+    const download = bot.files.download(file.id, filesDir).done.then(
+      (stored) => {
+        const path = join(filesDir, stored.name);
+        saved.push(path);
+        transcript.write({ type: 'file', file: stored, savedAs: path, ts: Date.now() });
+      },
+      (error: Error) => log(`could not save ${file.name}: ${error.message}`),
+    );
+    downloads.push(download);
+  });
   bot.screen.on('started', ({ presenter }) => grid.setScreen(presenter.name));
   bot.screen.on('stopped', () => grid.setScreen(undefined));
   bot.screen.on('frame', (frame) => {
@@ -141,6 +160,8 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
   timeline.stop();
   const stoppedAt = Date.now();
   log(`stopping (${reason}) after ${timeline.seconds.toFixed(1)} s; finishing ${out}`);
+  // Files being saved get a moment to finish before the client leaves.
+  await Promise.race([Promise.all(downloads), new Promise((done) => setTimeout(done, 10_000))]);
   await client.close();
   await transcript.close();
   try {
@@ -151,6 +172,7 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
   return {
     out,
     transcript: transcriptPath,
+    files: saved,
     reason,
     durationS: timeline.seconds,
     startedAt,

@@ -20,6 +20,15 @@ export interface SchedulerOptions {
   maxMeetings?: number;
 }
 
+/**
+ * The scheduler's plugin object: a Plugin, plus what it offers other plugins on the same server (they find it
+ * with `ctx.plugin('scheduler')`; the web plugin lists these meetings on its join screen).
+ */
+export interface SchedulerPlugin extends Plugin {
+  /** The meetings that have not ended at `now` (default: now), soonest first; empty before the server set it up. */
+  upcomingMeetings(now?: number): Meeting[];
+}
+
 /** Replies to changes remembered per session, so a change re-sent after a reconnect is answered, not done twice. */
 const REMEMBERED_REPLIES = 64;
 
@@ -32,17 +41,18 @@ const REMEMBERED_REPLIES = 64;
  * @example
  *   defineConfig({ plugins: [chat(), scheduler({ maxMeetings: 200 })] });
  */
-export function scheduler(options: SchedulerOptions = {}): Plugin {
+export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
   const { maxMeetings } = readOptions('scheduler', options, {
     maxMeetings: { type: 'integer', min: 1, max: 1_000_000, default: 1000 },
   });
 
-  return definePlugin({
+  let store: MeetingStore | undefined;
+  const plugin = definePlugin({
     name: 'scheduler',
     channels: { [SCHEDULER_CHANNEL]: { kind: 'json', maxPayload: 64 * 1024 } },
     setup(ctx) {
       const channel = ctx.channel(SCHEDULER_CHANNEL);
-      const meetings = new MeetingStore(ctx.store);
+      const meetings = (store = new MeetingStore(ctx.store));
       const replies = ctx.perSession(() => new Map<string, SchedulerReply>());
 
       const announce = () => {
@@ -143,4 +153,5 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
       });
     },
   });
+  return { ...plugin, upcomingMeetings: (now = Date.now()) => store?.upcoming(now) ?? [] };
 }

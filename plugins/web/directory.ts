@@ -1,6 +1,6 @@
 /**
  * What `/api/rooms` lists for the join screen: the rooms in use with their number of participants, and the
- * meetings that have not ended, when the scheduler plugin keeps them in the server's store.
+ * meetings that have not ended, when the server runs the scheduler plugin.
  */
 import type { PluginContext } from '../../core/types.js';
 
@@ -22,16 +22,18 @@ export function readDirectory(ctx: PluginContext): Directory {
 }
 
 /**
- * The scheduler's meetings that have not ended. Read-only, from the scheduler plugin's table
- * (`scheduler_meetings`, plugins/scheduler/meetings.ts) when it exists: the web plugin does not import the
- * scheduler, and works without it.
+ * What the web plugin needs from a plugin that schedules meetings: `upcomingMeetings()` on its plugin object
+ * (the scheduler plugin's `SchedulerPlugin`). Declared here rather than imported so that the web plugin does
+ * not depend on the scheduler: without it, or with another plugin under that name, there are no meetings.
  */
+interface MeetingSource {
+  upcomingMeetings(): Array<{ title: string; room: string; startMs: number; durationMinutes: number }>;
+}
+
+/** The scheduler's meetings that have not ended (soonest first), asked from the plugin named `scheduler`. */
 function upcomingMeetings(ctx: PluginContext): Directory['meetings'] {
-  const db = ctx.store.db;
-  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'scheduler_meetings'").get();
-  if (!table) return [];
-  const rows = db
-    .prepare('SELECT title, room, start_ms AS startMs, duration_minutes AS durationMinutes FROM scheduler_meetings WHERE end_ms > ? ORDER BY start_ms LIMIT ?')
-    .all(Date.now(), MAX_MEETINGS) as Directory['meetings'];
-  return rows;
+  const source = ctx.plugin('scheduler') as Partial<MeetingSource> | undefined;
+  if (typeof source?.upcomingMeetings !== 'function') return [];
+  return source.upcomingMeetings().slice(0, MAX_MEETINGS)
+    .map(({ title, room, startMs, durationMinutes }) => ({ title, room, startMs, durationMinutes }));
 }

@@ -20,7 +20,7 @@ let dir = '';
 const children: ChildProcess[] = [];
 
 test.before.each(async () => {
-  server = await startServer([chat(), videoRelay(), audioMix({ opus: false })]);
+  server = await startServer([chat(), videoRelay(), audioMix()]);
   dir = mkdtempSync(join(tmpdir(), 'confab-bot-cli-'));
 });
 test.after.each(async () => {

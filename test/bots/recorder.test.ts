@@ -16,6 +16,8 @@ import { ConfabClient } from '../../core/client/node.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
+import { filesClient } from '../../plugins/files/client-node.js';
+import { files } from '../../plugins/files/server.js';
 import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { startServer, waitFor, type TestServer } from '../helpers/server.js';
@@ -27,7 +29,7 @@ let server: TestServer;
 
 test.before.each(async () => {
   dir = mkdtempSync(join(tmpdir(), 'confab-recorder-'));
-  server = await startServer([chat(), videoRelay(), screen(), audioMix()]);
+  server = await startServer([chat(), videoRelay(), screen(), audioMix(), files()]);
 });
 test.after.each(async () => {
   await server.stop();
@@ -59,12 +61,15 @@ test('record() writes a file ffprobe accepts with a video and an audio stream la
   const url = `tcp://127.0.0.1:${server.port}`;
   const alice = new ConfabClient({ url, name: 'alice', room: 'lab' });
   const aliceChat = alice.use(chatClient());
+  const aliceFiles = alice.use(filesClient());
   await alice.connect();
   const started = Date.now();
   const recording = record({ server: url, room: 'lab', out: join(dir, 'meeting.mkv') });
   await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
   const injected = await inject({ server: url, room: 'lab', input: { testPattern: { frequency: 440 } }, durationS: 3, width: 320, height: 240 });
   await aliceChat.send('hello recorder');
+  writeFileSync(join(dir, 'agenda.txt'), '1. recording\n2. questions\n');
+  await aliceFiles.upload(join(dir, 'agenda.txt')).done;
   await alice.close();
   const result: RecordingResult = await recording;
   const ended = Date.now();
@@ -102,6 +107,9 @@ test('record() writes a file ffprobe accepts with a video and an audio stream la
   assert.ok(lines.some((l) => l.type === 'message' && l.text === 'hello recorder'), 'the chat message is in the transcript');
   assert.ok(lines.some((l) => l.type === 'joined' && l.peer?.name === 'injector'));
   assert.ok(lines.some((l) => l.type === 'left' && l.peer?.name === 'alice'));
+  assert.ok(lines.some((l) => l.type === 'file'), 'the shared file is in the transcript');
+  assert.equal(result.files, [join(dir, 'meeting.files', 'agenda.txt')]);
+  assert.is(readFileSync(result.files[0]!, 'utf8'), '1. recording\n2. questions\n');
 });
 
 test('record() shows a screen share full-frame: the injector presents, the recorder writes its frames', async () => {

@@ -15,6 +15,8 @@ import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { filesClient, type FileInfo } from '../../plugins/files/client-node.js';
 import { chat } from '../../plugins/chat/server.js';
 import { files } from '../../plugins/files/server.js';
+import { videoClient } from '../../plugins/video-relay/client.js';
+import { videoRelay } from '../../plugins/video-relay/server.js';
 import { startServer, waitFor, type TestServer } from '../helpers/server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -169,6 +171,33 @@ test('the file-echo example downloads a shared file and shares the same bytes ba
   stop.abort();
   assert.is((await running).reason, 'signal');
   await client.close();
+});
+
+test('showTestCard() and play() publish JPEG camera frames the room receives, and stop when the bot leaves', async () => {
+  const media = await startServer([chat(), videoRelay()]);
+  try {
+    const watcher = new ConfabClient({ url: `tcp://127.0.0.1:${media.port}`, name: 'watcher', room: 'lab' });
+    const frames: Uint8Array[] = [];
+    watcher.use(videoClient()).on('frame', (frame) => frames.push(frame.data.slice()));
+    await watcher.connect();
+    let fromCard = 0;
+    const result = await runBot(defineBot(async (bot) => {
+      const card = bot.showTestCard({ fps: 10 });
+      await bot.sleep(600);
+      card.stop();
+      fromCard = frames.length;
+      const source = await bot.play({ input: { testPattern: {} }, durationS: 1, width: 160, height: 120 });
+      await source.ended;
+      await bot.leave();
+    }), { server: `127.0.0.1:${media.port}`, room: 'lab', name: 'caster' });
+    assert.is(result.reason, 'left');
+    assert.ok(fromCard >= 3, `${fromCard} test card frames`);
+    assert.ok(frames.length - fromCard >= 10, `${frames.length - fromCard} frames from ffmpeg`);
+    for (const jpeg of frames) assert.ok(jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[jpeg.length - 2] === 0xff && jpeg[jpeg.length - 1] === 0xd9, 'whole JPEGs');
+    await watcher.close();
+  } finally {
+    await media.stop();
+  }
 });
 
 test.run();

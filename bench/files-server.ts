@@ -4,6 +4,9 @@
  *   node --import tsx bench/files-server.ts --mode confab   the real core with the files plugin (limits raised
  *                                                          to fit the bench file) and `seed-files`, the seeds'
  *                                                          approach: 4 KiB base64 chunks in JSON frames
+ *   node --import tsx bench/files-server.ts --mode seed     the same, with the core's json rate limit lifted for
+ *                                                          `seed-file` (the seeds had none; 4 KiB chunks are
+ *                                                          thousands of messages a second)
  *   node --import tsx bench/files-server.ts --mode pipe     a plain `net` server piping each connection into
  *                                                          a file, answering one byte when it is on disk
  *
@@ -50,10 +53,11 @@ const seedFiles = definePlugin({
   },
 });
 
-async function startConfab(): Promise<{ port: number; close(): Promise<void> }> {
+async function startConfab(seedMode: boolean): Promise<{ port: number; close(): Promise<void> }> {
   const big = 64 * 2 ** 30;
+  const rate = seedMode ? { jsonMessagesPerSecond: 1e9 } : {};
   const server = await createServer({
-    server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', udp: false },
+    server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', udp: false, ...rate },
     plugins: [files({ maxFileBytes: big, roomQuotaBytes: big }), seedFiles],
   });
   const { port } = await server.listen();
@@ -80,7 +84,7 @@ async function startPipe(): Promise<{ port: number; close(): Promise<void> }> {
 }
 
 try {
-  const server = mode === 'pipe' ? await startPipe() : await startConfab();
+  const server = mode === 'pipe' ? await startPipe() : await startConfab(mode === 'seed');
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   rmSync(out, { force: true });
   await confab.stop();
 
-  const seedServer = await spawnServer({ label: 'seed', script: 'bench/files-server.ts', args: ['--mode', 'confab'], cpu: 0 });
+  const seedServer = await spawnServer({ label: 'seed', script: 'bench/files-server.ts', args: ['--mode', 'seed'], cpu: 0 });
   const seed = await runClient(['--mode', 'seed', '--port', String(seedServer.port), '--file', source]);
   rows.push({ name: 'seeds: base64 in JSON', mbPerSecond: rate(seed), serverRssMb: peakRssMb(seedServer.pid), clientRssMb: seed.maxRssMb });
   await seedServer.stop();

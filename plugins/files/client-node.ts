@@ -60,19 +60,24 @@ export async function fileSource(path: string): Promise<FileSource> {
     await handle.close();
     throw new ConfabError('FILES_IO_FAILED', `${path} is not a regular file`, { fatal: false });
   }
+  /** Reads up to `length` bytes at `offset` into `target` at `at`; resolves with the count (short only at the end). */
+  const readInto = async (target: Uint8Array, at: number, offset: number, length: number) => {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(target, at + done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done;
+  };
   return {
     name: basename(path),
     size,
     async read(offset, length) {
       const buffer = Buffer.allocUnsafe(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return buffer.subarray(0, done);
+      return buffer.subarray(0, await readInto(buffer, 0, offset, length));
     },
+    readInto,
     close: () => handle.close(),
   };
 }

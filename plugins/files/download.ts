@@ -26,6 +26,8 @@ export class Download {
   /** Bytes of the chunk being read, 0 when none is: they count against the window already. */
   #reading = 0;
   #closed = false;
+  /** The payload buffer, reused for every chunk (one read at a time). */
+  #buffer: Buffer | undefined;
 
   /** Opens the stored content; sending starts at `offset` (a download resumed in a new session). */
   constructor(transfer: number, session: Session, file: StoredFile, ref: string, path: string, offset: number) {
@@ -56,14 +58,16 @@ export class Download {
 
   /**
    * Reads and hands out the next chunk, if none is being read, the file is not all sent, and `room` (bytes
-   * the window still allows) is positive. `send` gets the chunk payload (header + bytes); `onError` a read
-   * failure. Returns true when a read started.
+   * the window still allows) is positive. `send` gets the chunk payload (header + bytes) in a buffer this
+   * download reuses for its next chunk, so it must copy or send it at once (sending a frame copies it);
+   * `onError` gets a read failure. Returns true when a read started.
    */
   readNext(room: number, chunkBytes: number, send: (payload: Uint8Array) => void, onError: (error: unknown) => void): boolean {
     if (this.#reading > 0 || this.#closed || this.sent >= this.size || room <= 0) return false;
     const length = Math.min(chunkBytes, this.size - this.sent, room);
     const offset = this.sent;
-    const payload = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + length);
+    if (!this.#buffer || this.#buffer.length < CHUNK_HEADER_BYTES + length) this.#buffer = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + chunkBytes);
+    const payload = this.#buffer.subarray(0, CHUNK_HEADER_BYTES + length);
     this.#reading = length;
     this.#file
       .then((file) => readFully(file, payload, CHUNK_HEADER_BYTES, length, offset))

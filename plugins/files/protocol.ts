@@ -9,8 +9,8 @@
  *            client chunks …                                    server {"op":"ack","transfer","offset"} (written to disk)
  *            client {"op":"end","transfer","sha256"}            server {"op":"stored","ref","transfer","file"}
  *                                                               room   {"op":"file","file"} (or only the recipient)
- * Download:  client {"op":"get","ref","id","offset"?}           server {"op":"sending","ref","transfer","file","offset"}
- *            server chunks …                                    client {"op":"ack","transfer","offset"} (written)
+ * Download:  client {"op":"get","ref","id","offset"?}           server {"op":"sending","ref","transfer","file","offset","window"}
+ *            server chunks …                                    client {"op":"ack","transfer","offset"} (written; every window/2)
  * Resume:    client {"op":"status","transfer"}                  server {"op":"ack","transfer","offset"}
  * Other:     client {"op":"list","ref"}                         server {"op":"list","ref","files"}
  *            client {"op":"delete","ref","id"}                  server {"op":"removed","id","ref"?} (to all who saw it)
@@ -26,7 +26,17 @@ export const FILES_DATA_CHANNEL = 'files-data';
 /** Bytes of a chunk header: transfer id (u32) and offset (u64), big-endian. */
 export const CHUNK_HEADER_BYTES = 12;
 /** Largest chunk body; the data channel's payload limit is this plus the header. */
-export const MAX_CHUNK_BYTES = 256 * 1024;
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** Smallest chunk body a sender picks (the last chunk of a file may be shorter). */
+const MIN_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * The chunk size a sender uses under a window of `window` bytes: an eighth of it (so eight chunks are in
+ * flight and the pipe never runs dry waiting for one ack), between 16 KiB and MAX_CHUNK_BYTES.
+ */
+export function chunkBytesFor(window: number): number {
+  return Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, Math.floor(window / 8)));
+}
 /** Longest `ref` a client may give a request. */
 export const MAX_REF_LENGTH = 64;
 
@@ -59,7 +69,7 @@ export type FilesServerMessage =
   | { op: 'ack'; transfer: number; offset: number }
   | { op: 'stored'; ref: string; transfer: number; file: FileInfo }
   | { op: 'file'; file: FileInfo }
-  | { op: 'sending'; ref: string; transfer: number; file: FileInfo; offset: number }
+  | { op: 'sending'; ref: string; transfer: number; file: FileInfo; offset: number; window: number }
   | { op: 'list'; ref: string; files: FileInfo[] }
   | { op: 'removed'; id: string; ref?: string };
 

@@ -16,6 +16,7 @@ import { Download } from './download.js';
 import { cleanFileName } from './name.js';
 import {
   CHUNK_HEADER_BYTES,
+  chunkBytesFor,
   decodeChunk,
   FILES_CHANNEL,
   FILES_DATA_CHANNEL,
@@ -132,6 +133,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
   /** Bytes reserved by uploads in progress, per room name. */
   const reserved = new Map<string, number>();
   const downloadWindow = Math.max(CHUNK_HEADER_BYTES, Math.min(settings.windowBytes, Math.floor(ctx.options.resumeBufferBytes / 2)));
+  const downloadChunkBytes = chunkBytesFor(downloadWindow);
 
   const progressOf = (transfer: Transfer): TransferProgress => ({
     direction: transfer.direction,
@@ -177,7 +179,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
       if (!(transfer instanceof Download)) continue;
       let inFlight = 0;
       for (const other of state.active.values()) if (other instanceof Download) inFlight += other.inFlight;
-      transfer.readNext(downloadWindow - inFlight, MAX_CHUNK_BYTES, (payload) => {
+      transfer.readNext(downloadWindow - inFlight, downloadChunkBytes, (payload) => {
         if (session.state === 'closed' || !state.active.has(transfer.transfer)) return;
         data.send(session, payload);
         pump(session);
@@ -248,14 +250,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
         if (!(download instanceof Download) || !isSize(message.offset) || !download.ack(message.offset)) {
           throw refuse('FILES_BAD_REQUEST', 'ack needs {"op":"ack","transfer":<a download of this session>,"offset":<bytes received, at most those sent>}');
         }
-        if (hooks.progress.isUsed()) hooks.progress.call(progressOf(download));
-        if (download.complete) {
-          forget(download);
-          download.close();
-          ctx.log.debug('download complete', { file: download.file.id, session: session.id });
-        }
-        pump(session);
-        return;
+        return acknowledged(download);
       }
       case 'cancel': {
         const transfer = findTransfer(state, message.transfer, refuse);
@@ -274,7 +269,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
         const download = new Download(transfer, session, file, ref, store.contentPath(file.id), offset);
         state.active.set(transfer, download);
         busy.add(session);
-        control.send(session, { op: 'sending', ref, transfer, file: publicInfo(file), offset });
+        control.send(session, { op: 'sending', ref, transfer, file: publicInfo(file), offset, window: downloadWindow });
         if (!download.complete) return pump(session);
         forget(download);
         download.close();
@@ -298,11 +293,29 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
     }
   });
 
+  /** A download's receiver confirmed more bytes: report, finish or send more. */
+  const acknowledged = (download: Download) => {
+    if (hooks.progress.isUsed()) hooks.progress.call(progressOf(download));
+    if (download.complete) {
+      forget(download);
+      download.close();
+      ctx.log.debug('download complete', { file: download.file.id, session: download.session.id });
+    }
+    pump(download.session);
+  };
+
   data.onMessage((session, raw) => {
     const chunk = decodeChunk(raw as Uint8Array);
     if (!chunk) throw chunkError('FILES_BAD_CHUNK');
     const state = bySession.get(session);
     const upload = state.active.get(chunk.transfer);
+    if (upload instanceof Download) {
+      // An empty chunk for a download is its binary ack: the offset written.
+      if (chunk.bytes.length > 0 || !upload.ack(chunk.offset)) {
+        throw chunkError('FILES_BAD_CHUNK', `a chunk for download ${chunk.transfer} must be an ack: no bytes, an offset between the confirmed and the sent ones`);
+      }
+      return acknowledged(upload);
+    }
     if (!(upload instanceof Upload)) {
       if (state.ended.includes(chunk.transfer)) return;
       throw chunkError('FILES_NO_SUCH_TRANSFER', `no upload ${chunk.transfer} belongs to this session`);

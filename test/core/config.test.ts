@@ -52,6 +52,14 @@ test('resolveServerOptions(undefined) fills every default', () => {
     maxQueueBytes: 8 * 1024 * 1024,
     mediaHighWaterBytes: 256 * 1024,
     udp: true,
+    maxConnections: 1024,
+    maxConnectionsPerAddress: 256,
+    jsonMessagesPerSecond: 500,
+    binaryMessagesPerSecond: 2000,
+    mediaMessagesPerSecond: 1000,
+    maxDroppedMessages: 1000,
+    maxJsonBytes: 1024 * 1024,
+    maxJsonDepth: 32,
     logLevel: 'info',
   });
 });

@@ -138,9 +138,9 @@ test('controls have SVG icons and text labels, toggles keep their name with aria
   await page.context().close();
 });
 
-/** Whether the shared-screen canvas shows a picture that is not one flat colour. */
-function screenShown(page: Page): Promise<unknown> {
-  return page.waitForFunction(() => {
+/** Waits until the shared-screen canvas shows a picture that is not one flat colour; returns its size. */
+async function screenShown(page: Page): Promise<[number, number]> {
+  const handle = await page.waitForFunction(() => {
     const canvas = document.querySelector<HTMLCanvasElement>('#screen-canvas');
     if (!canvas || canvas.width === 0 || document.getElementById('screen-stage')!.hidden) return false;
     const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
@@ -153,6 +153,7 @@ function screenShown(page: Page): Promise<unknown> {
     }
     return max - min > 40 ? [canvas.width, canvas.height] : false;
   }, undefined, { timeout: 15_000 });
+  return (await handle.jsonValue()) as [number, number];
 }
 
 test('screen sharing with getDisplayMedia: the room sees it, a second presenter is refused, stopping hides it', async () => {
@@ -168,7 +169,7 @@ test('screen sharing with getDisplayMedia: the room sees it, a second presenter 
   await screenShown(alice);
 
   await bob.locator('#screen-caption').getByText('alice is presenting').waitFor();
-  const size = await (await screenShown(bob)).jsonValue() as [number, number];
+  const size = await screenShown(bob);
   assert.ok(size[0] <= 1920 && size[1] <= 1080 && size[0] >= 320, `frame size ${size.join('×')}`);
   await bob.getByRole('tab', { name: /People/ }).click();
   await bob.locator('#peers li', { hasText: 'alice' }).getByText(/presenting/).waitFor();

@@ -2,10 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Page } from 'playwright-core';
+import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, waitFor } from '../helpers/server.js';
 
 /**
  * A loopback TCP proxy in front of the server, standing in for the network between browser and server:
@@ -68,13 +69,14 @@ async function say(page: Page, text: string): Promise<void> {
 }
 
 test('a network drop shows "reconnecting", then the page resumes the same session and chat goes on both ways', async () => {
-  const server = await startServer([chat(), web()]);
+  const server = await startServer([chat(), audioMix(), web()]);
   const link = await FlakyLink.start(server.port);
   const browser = await launchBrowser();
   try {
     const alice = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
-    alice.on('pageerror', (error) => console.error('[alice] page error:', error));
+    const pageErrors: string[] = [];
+    for (const page of [alice, bob]) page.on('pageerror', (error) => pageErrors.push(String(error)));
     // Every state the status pill goes through, in order (the reconnecting state may be short).
     await alice.addInitScript(() => {
       const states: string[] = [];
@@ -117,6 +119,7 @@ test('a network drop shows "reconnecting", then the page resumes the same sessio
     const reconnected = states.indexOf('open: Reconnected as alice');
     assert.ok(open >= 0 && open < reconnecting && reconnecting < reconnected, states.join(' | '));
     assert.not.ok(states.some((state) => state.startsWith('closed') || state.startsWith('idle')), states.join(' | '));
+    assert.equal(pageErrors, []);
   } finally {
     await browser.close();
     await link.close();
@@ -124,8 +127,8 @@ test('a network drop shows "reconnecting", then the page resumes the same sessio
   }
 });
 
-test('when the server does not come back within the resume grace, the page says so and shows the join screen', async () => {
-  const server = await startServer([chat(), web()], { resumeGraceMs: 1500 });
+test('when the link comes back after the server dropped the session, the page says so and shows the join screen', async () => {
+  const server = await startServer([chat(), audioMix(), web()], { resumeGraceMs: 1000 });
   const link = await FlakyLink.start(server.port);
   const browser = await launchBrowser();
   try {
@@ -134,6 +137,8 @@ test('when the server does not come back within the resume grace, the page says 
     link.down = true;
     link.cut();
     await page.locator('#status[data-state="reconnecting"]').waitFor();
+    await waitFor(() => server.server.sessions.size === 0, 10_000, 'the server to drop the detached session');
+    link.down = false;
     await page.locator('#join-screen').waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(await page.locator('#status').textContent() ?? '', /Disconnected|Not connected/);
     assert.ok(await page.locator('#meeting').isHidden());

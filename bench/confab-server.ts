@@ -39,7 +39,7 @@ function stop(server?: { close(): Promise<void> }): Promise<void> {
 try {
   const at = process.argv.indexOf('--history-limit');
   const chatOptions = at > 0 ? { historyLimit: Number(process.argv[at + 1]) } : {};
-  const server = await createServer({ server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn' }, plugins: [chat(chatOptions)] });
+  const server = await createServer({ server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', jsonMessagesPerSecond: 1_000_000 }, plugins: [chat(chatOptions)] });
   process.on('SIGTERM', () => void stop(server)).on('SIGINT', () => void stop(server));
   if (process.argv.includes('--exit-with-parent')) process.stdin.on('end', () => void stop(server)).resume();
   const { port } = await server.listen();

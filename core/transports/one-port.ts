@@ -40,8 +40,12 @@ export function createOnePortListener(handlers: OnePortHandlers, firstByteTimeou
 /** Reads the first byte of `socket` and hands it to the right handler. */
 function sniff(socket: Socket, handlers: OnePortHandlers, firstByteTimeoutMs: number, tls: SecureContext | undefined): void {
   socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
+  // A client that hangs up before its first byte frees its place at once (not after the timeout).
+  const hungUp = () => socket.destroy();
+  socket.once('end', hungUp);
   socket.once('data', (chunk: Buffer) => {
     socket.setTimeout(0);
+    socket.off('end', hungUp);
     const first = chunk[0];
     if (first === FrameType.HELLO) {
       handlers.framed(socket, chunk);

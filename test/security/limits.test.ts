@@ -93,12 +93,12 @@ test('a connection flood from one address is cut at maxConnectionsPerAddress; an
 });
 
 test('maxConnections caps the total across addresses', async () => {
-  const ts = await start({ maxConnections: 5, helloTimeoutMs: 300 });
+  const ts = await start({ maxConnections: 5, helloTimeoutMs: 30_000 });
   const sockets = await Promise.all(Array.from({ length: 8 }, (_, i) => socket(ts.port, `127.0.0.${10 + i}`)));
   await waitFor(() => (ts.server.metrics.errors.get('CONNECTION_LIMIT') ?? 0) === 3, 3000, '3 refusals');
-  // Closed by the client before a first byte, a socket is reaped by the server at helloTimeoutMs (it is half-open).
+  // Closed by the client before a first byte, a socket frees its place at once, long before helloTimeoutMs.
   for (const s of sockets) s.socket.destroy();
-  await sleep(600);
+  await sleep(200);
   const { welcome } = await RawClient.join('tcp', ts.port, { name: 'after' });
   assert.ok(welcome.session, 'room again once connections closed');
 });

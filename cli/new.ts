@@ -17,7 +17,7 @@ Options:
   --dir <folder>  where to create it (default plugins/NAME under the repository); must not exist or be empty
   -h, --help      show this help
 
-Then: npx tsx plugins/NAME/NAME.test.ts, and add NAME() to plugins.config.ts.
+Then: npx tsx plugins/NAME/NAME.test.ts (npm test runs it too), and add NAME() to plugins.config.ts.
 `;
 
 /** The repository root: the core the generated files import lives here. */

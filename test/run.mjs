@@ -2,7 +2,7 @@
 /**
  * The test runner behind `npm test`.
  *
- * Runs every `test/**\/*.test.ts` (sorted) in a child process of its own, `node --import tsx <file>`, one file
+ * Runs every `test/**\/*.test.ts` and `plugins/**\/*.test.ts` (sorted) in a child process of its own, `node --import tsx <file>`, one file
  * at a time: the tests open real sockets and the machines they run on have few cores. Each child's output
  * streams through as it arrives, under a `# <file>` header. Each file's uvu summary is parsed and added up,
  * coverage of all children is collected through NODE_V8_COVERAGE and reported by c8, and the very last line
@@ -33,7 +33,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TEST_DIR = path.join(ROOT, 'test');
+/** Where tests live: the suite, and plugin folders (a plugin made by `confab new plugin` keeps its test beside it). */
+const TEST_DIRS = [path.join(ROOT, 'test'), path.join(ROOT, 'plugins')];
 const TIMEOUT_MS = positiveInt(process.env.CONFAB_TEST_TIMEOUT_MS, 120_000);
 const EXIT_GRACE_MS = positiveInt(process.env.CONFAB_TEST_EXIT_GRACE_MS, 10_000);
 const COVERAGE = process.env.CONFAB_TEST_COVERAGE !== '0';
@@ -243,7 +244,7 @@ function reportCoverage(tempDir) {
 
 async function main() {
   const filters = process.argv.slice(2);
-  const all = fs.existsSync(TEST_DIR) ? findTestFiles(TEST_DIR) : [];
+  const all = TEST_DIRS.filter((dir) => fs.existsSync(dir)).flatMap(findTestFiles);
   const files = filters.length ? all.filter((f) => filters.some((s) => f.includes(s))) : all;
 
   let passed = 0;

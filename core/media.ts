@@ -128,3 +128,45 @@ function writeHeader(bytes: Uint8Array, frame: MediaFrame, sender: Uint8Array): 
   view.setFloat64(8, frame.captureMs);
   bytes.set(sender, MEDIA_HEADER_FIXED_BYTES);
 }
+
+/** What a publisher may say about one outgoing frame. */
+export interface PublishOptions {
+  /** Capture time, ms since the Unix epoch. Default now. */
+  captureMs?: number;
+  /** True when the frame decodes on its own. Default true (every JPEG does). */
+  keyframe?: boolean;
+  /** Codec of the bytes. Default the stream's codec. */
+  codec?: MediaCodec;
+}
+
+/**
+ * Frames one outgoing stream of a client: sequence numbers from 0, wrapping at 2^32, and the sender left
+ * empty for the server to fill in. A client half keeps one per stream it publishes.
+ *
+ * @example
+ *   const camera = new MediaStreamWriter(MediaCodec.JPEG);
+ *   ctx.send('video', camera.frame(jpeg, { captureMs: performance.timeOrigin + performance.now() }));
+ */
+export class MediaStreamWriter {
+  /** The codec of frames that do not name one. */
+  readonly codec: MediaCodec;
+  #seq = 0;
+
+  constructor(codec: MediaCodec) {
+    this.codec = codec;
+  }
+
+  /** Encodes the next frame of the stream. */
+  frame(data: Uint8Array, options: PublishOptions = {}): Uint8Array {
+    const frame = encodeMediaFrame({
+      codec: options.codec ?? this.codec,
+      keyframe: options.keyframe ?? true,
+      seq: this.#seq,
+      captureMs: options.captureMs ?? Date.now(),
+      sender: '',
+      data,
+    });
+    this.#seq = (this.#seq + 1) >>> 0;
+    return frame;
+  }
+}

@@ -15,7 +15,7 @@
 import { ConfabError } from '../../core/errors.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
+import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
 import { SCREEN_CHANNEL, SCREEN_CONTROL_CHANNEL, type Presenter, type ScreenControlMessage, type StopReason } from './protocol.js';
 
 /** Events of the screen client half. */
@@ -29,14 +29,8 @@ export type ScreenEvents = {
 };
 
 /** Options of `screen.publish()`. */
-export interface ScreenPublishOptions {
-  /** Capture time, ms since the Unix epoch. Default now. */
-  captureMs?: number;
-  /** True when the frame decodes on its own. Default true (every JPEG does). */
-  keyframe?: boolean;
-  /** Codec of the bytes. Default JPEG. */
-  codec?: MediaCodec;
-}
+/** What a presenter may say about one frame (core/media.ts). */
+export type ScreenPublishOptions = PublishOptions;
 
 /** Options of `screenClient()`. */
 export interface ScreenClientOptions {
@@ -76,7 +70,7 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
       const events = new Emitter<ScreenEvents>();
       const pending = new Map<string, PendingStart>();
       let presenter: Presenter | undefined;
-      let seq = 0;
+      const stream = new MediaStreamWriter(MediaCodec.JPEG);
       let counter = 0;
       const isSelf = (who: Presenter | undefined) => who !== undefined && who.id === ctx.client.self?.id;
 
@@ -136,16 +130,7 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         },
         publish(data: Uint8Array, publish: ScreenPublishOptions = {}) {
           if (!isSelf(presenter) || ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
-          const frame = encodeMediaFrame({
-            codec: publish.codec ?? MediaCodec.JPEG,
-            keyframe: publish.keyframe ?? true,
-            seq,
-            captureMs: publish.captureMs ?? Date.now(),
-            sender: '',
-            data,
-          });
-          seq = (seq + 1) >>> 0;
-          return ctx.send(SCREEN_CHANNEL, frame);
+          return ctx.send(SCREEN_CHANNEL, stream.frame(data, publish));
         },
       };
     },

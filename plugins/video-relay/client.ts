@@ -14,7 +14,7 @@
  */
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
+import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
 import { VIDEO_CHANNEL, VIDEO_CONTROL_CHANNEL, type VideoControlMessage, type VideoSubscription } from './protocol.js';
 
 /** Events of the video client half. */
@@ -26,14 +26,8 @@ export type VideoEvents = {
 };
 
 /** Options of `video.publish()`. */
-export interface PublishOptions {
-  /** Capture time, ms since the Unix epoch. Default now. */
-  captureMs?: number;
-  /** True when the frame decodes on its own. Default true (every JPEG does). */
-  keyframe?: boolean;
-  /** Codec of the bytes. Default JPEG. */
-  codec?: MediaCodec;
-}
+/** What a publisher may say about one frame (core/media.ts). */
+export type { PublishOptions } from '../../core/media.js';
 
 /** Options of `videoClient()`. */
 export interface VideoClientOptions {
@@ -73,7 +67,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
       const events = new Emitter<VideoEvents>();
       const cameras = new Map<string, boolean>();
       let camera = false;
-      let seq = 0;
+      const stream = new MediaStreamWriter(MediaCodec.JPEG);
 
       const setPeerCamera = (peer: string, on: boolean) => {
         if (peer === ctx.client.self?.id || (cameras.get(peer) ?? false) === on) return;
@@ -115,16 +109,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         publish(data: Uint8Array, publish: PublishOptions = {}) {
           if (ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
           if (!camera) setCamera(true);
-          const frame = encodeMediaFrame({
-            codec: publish.codec ?? MediaCodec.JPEG,
-            keyframe: publish.keyframe ?? true,
-            seq,
-            captureMs: publish.captureMs ?? Date.now(),
-            sender: '',
-            data,
-          });
-          seq = (seq + 1) >>> 0;
-          return ctx.send(VIDEO_CHANNEL, frame);
+          return ctx.send(VIDEO_CHANNEL, stream.frame(data, publish));
         },
       };
     },

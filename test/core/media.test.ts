@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeMediaFrame, encodeMediaFrame, MediaCodec, withSender, type MediaFrame } from '../../core/media.js';
+import { decodeMediaFrame, encodeMediaFrame, MediaCodec, MediaStreamWriter, withSender, type MediaFrame } from '../../core/media.js';
 
 const frame: MediaFrame = {
   codec: MediaCodec.JPEG,
@@ -47,6 +47,19 @@ test('malformed frames come back as problems, never as exceptions', () => {
     const random = new Uint8Array(Math.floor(Math.random() * 64)).map(() => Math.floor(Math.random() * 256));
     decodeMediaFrame(random);
   }
+});
+
+test('MediaStreamWriter numbers its frames from 0, leaves the sender empty and keeps given fields', () => {
+  const stream = new MediaStreamWriter(MediaCodec.OPUS);
+  const decode = (bytes: Uint8Array) => {
+    const decoded = decodeMediaFrame(bytes);
+    if (!decoded.ok) throw new Error(decoded.problem);
+    return decoded.frame;
+  };
+  const first = decode(stream.frame(new Uint8Array([1])));
+  const second = decode(stream.frame(new Uint8Array([2]), { captureMs: 42, keyframe: false, codec: MediaCodec.PCM_S16LE }));
+  assert.equal([first.seq, first.codec, first.keyframe, first.sender], [0, MediaCodec.OPUS, true, '']);
+  assert.equal([second.seq, second.codec, second.keyframe, second.captureMs], [1, MediaCodec.PCM_S16LE, false, 42]);
 });
 
 test.run();

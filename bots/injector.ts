@@ -75,7 +75,8 @@ export async function inject(options: InjectorOptions): Promise<InjectionResult>
       fps: options.fps,
       audio: withAudio,
     });
-    log(`publishing ${'file' in options.input ? options.input.file : 'a test pattern'} as ${as} in ${options.room}`);
+    const audioNote = withAudio ? `, audio in ${bot.audio.sendCodec} (the server takes ${bot.audio.serverCodecs?.join(', ') ?? 'opus, pcm'})` : '';
+    log(`publishing ${'file' in options.input ? options.input.file : 'a test pattern'} as ${as} in ${options.room}${audioNote}`);
     source.on('video', (jpeg, captureMs) => {
       const ok = as === 'screen'
         ? bot.screen.publish(jpeg, { captureMs, keyframe: true })

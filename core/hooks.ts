@@ -12,6 +12,7 @@
  */
 import { AsyncSeriesBailHook, AsyncSeriesHook, HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { ConfabError } from './errors.js';
+import type { Grant } from './grants.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 import type { ChannelMessage, Connection, HandshakeInfo, MediaSendOptions, OutgoingMessage, ValidHello } from './types.js';
@@ -47,6 +48,13 @@ export function createServerHooks() {
     sessionDetached: new SyncHook<[Session, Room]>(['session', 'room']),
     /** A detached session came back; the frames it missed have been replayed. */
     sessionResumed: new SyncHook<[Session, Room]>(['session', 'room']),
+    /**
+     * A session's grants changed (core/grants.ts): the grants it lost and the grants it gained (one list may be
+     * empty, never both). Fired by `session.setGrants()` (and `removeGrant`/`addGrant`), the one place grants change after
+     * the handshake. Taps make the change visible: a media plugin ends a share whose presenter lost its publish
+     * grant; moderation tells the client its new grants.
+     */
+    grantsChanged: new SyncHook<[Session, Grant[], Grant[]]>(['session', 'removed', 'added']),
     /** A session left its room for good: `bye`, `timeout`, `disconnected`, `error`, or `shutdown` when the server closes. */
     sessionLeft: new SyncHook<[Session, Room, string]>(['session', 'room', 'reason']),
     /**

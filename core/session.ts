@@ -68,7 +68,10 @@ export class Session {
   udpAddress: UdpAddress | undefined;
   /** Last time any frame arrived from the client (ms since epoch). */
   lastSeen = Date.now();
-  /** What this session may do (see core/grants.ts); plugins check it, auth and moderation change it. */
+  /**
+   * What this session may do (see core/grants.ts). Plugins check it; to change it, call `setGrants`,
+   * `removeGrant` or `addGrant`, which fire the `grantsChanged` hook so that the change takes effect visibly.
+   */
   readonly grants: Set<Grant>;
   #state: SessionState = 'active';
   #connection: Connection | undefined;
@@ -200,6 +203,33 @@ export class Session {
   /** Writes a frame that is neither counted nor kept (WELCOME, PONG, BYE, fatal ERROR). */
   sendUncounted(frame: Uint8Array): void {
     if (this.#connection) this.#write(this.#connection, frame);
+  }
+
+  /**
+   * Replaces the session's grants and, when that changed anything, runs the `grantsChanged` hook with the
+   * grants lost and gained. The one place grants change after the handshake (auth, moderation).
+   *
+   * @example
+   *   session.setGrants(['join', 'subscribe', 'chat']); // a demotion to listener
+   */
+  setGrants(grants: Iterable<Grant>): void {
+    const next = new Set(grants);
+    const removed = [...this.grants].filter((grant) => !next.has(grant));
+    const added = [...next].filter((grant) => !this.grants.has(grant));
+    if (removed.length === 0 && added.length === 0) return;
+    for (const grant of removed) this.grants.delete(grant);
+    for (const grant of added) this.grants.add(grant);
+    this.#host.hooks.grantsChanged.call(this, removed, added);
+  }
+
+  /** Takes one grant away (a moderator mutes: `removeGrant('publish:audio')`); see `setGrants`. */
+  removeGrant(grant: Grant): void {
+    this.setGrants([...this.grants].filter((held) => held !== grant));
+  }
+
+  /** Gives one grant; see `setGrants`. */
+  addGrant(grant: Grant): void {
+    this.setGrants([...this.grants, grant]);
   }
 
   /** Ends the session with a fatal error: the client gets the ERROR frame, its peers see it leave. */

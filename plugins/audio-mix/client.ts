@@ -72,14 +72,21 @@ export type AudioEvents = {
   muted: [{ peer: string; muted: boolean }];
   /** The server confirmed the mix's codec, or null when it stopped sending the mix. */
   listening: [AudioCodecName | null];
+  /** The server announced the codecs it takes (on join): `publish` and `listen` keep to them. */
+  codecs: [AudioCodecName[]];
 };
 
 /** What `client.use(audioClient())` returns. */
 export interface AudioApi extends Pick<Emitter<AudioEvents>, 'on' | 'off' | 'once'> {
   /** Resolves once the codec is settled (Opus loaded, or PCM decided): publish after it for Opus from frame 1. */
   readonly ready: Promise<void>;
-  /** What `publish` sends now: `'opus'` when an encoder is available, else `'pcm'`. */
+  /** What `publish` sends now: `'opus'` when an encoder is available and the server takes Opus, else `'pcm'`. */
   readonly sendCodec: AudioCodecName;
+  /**
+   * The codecs the server announced on join (`['opus', 'pcm']`, or `['pcm']` on a server without Opus);
+   * undefined until the announcement arrives, when Opus is assumed.
+   */
+  readonly serverCodecs: readonly AudioCodecName[] | undefined;
   /** True while this client is muted. */
   readonly muted: boolean;
   /** Current levels of the speakers heard, by peer id (dBFS). */
@@ -91,7 +98,10 @@ export interface AudioApi extends Pick<Emitter<AudioEvents>, 'on' | 'off' | 'onc
    * `captureMs` defaults to now. Returns false when not sent (muted, or not connected).
    */
   publish(pcm: Int16Array, options?: { captureMs?: number }): boolean;
-  /** Sends a frame already encoded (WebCodecs Opus in a browser, say): one 20 ms packet. */
+  /**
+   * Sends a frame already encoded (WebCodecs Opus in a browser, say): one 20 ms packet. An Opus packet for
+   * a server without Opus is decoded here and sent as PCM; without a decoder it is not sent (false).
+   */
   publishEncoded(frame: Uint8Array, codec: AudioCodecName, options?: { captureMs?: number }): boolean;
   /** Mutes or unmutes this client for the room (its frames are not sent, and dropped by the server). */
   setMuted(muted: boolean): void;
@@ -111,23 +121,36 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
       const levels = new Map<string, number>();
       const mutedPeers = new Set<string>();
       let encoder: OpusEncoder | undefined;
+      /** Decodes the mix. */
       let decoder: OpusDecoder | undefined;
+      let loaded: OpusCodec | undefined;
+      /** Decodes this client's own encoded frames for a server without Opus (its own state, apart from the mix's). */
+      let ownDecoder: OpusDecoder | undefined;
       let listening = options.listen ?? true;
       /** The mix codec asked for explicitly (option or `listen(codec)`); else it follows `codec` and the decoder. */
       let requested = options.receive;
       let muted = false;
       let seq = 0;
+      /** The codecs the server announced; undefined before the announcement (Opus is then assumed). */
+      let offered: AudioCodecName[] | undefined;
+      /** The codec of the last listen request sent. */
+      let asked: AudioCodecName | undefined;
+      const offers = (wanted: AudioCodecName) => offered === undefined || offered.includes(wanted);
 
       const wantsOpus = codec === 'opus' || options.receive === 'opus';
       const codecLoaded = options.opus !== undefined ? Promise.resolve(options.opus ?? undefined) : wantsOpus ? loadOpus() : Promise.resolve(undefined);
       const ready = codecLoaded.then((opus) => {
         if (opus && codec === 'opus') encoder = opus.createEncoder();
         if (opus) decoder = opus.createDecoder();
+        loaded = opus;
       });
 
       const sendListen = () => {
-        const receive = requested ?? (codec === 'opus' && decoder ? 'opus' : 'pcm');
-        if (listening && ctx.client.state === 'open') ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'listen', codec: receive });
+        const preferred = requested ?? (codec === 'opus' && decoder ? 'opus' : 'pcm');
+        const receive = offers(preferred) ? preferred : 'pcm';
+        if (!listening || ctx.client.state !== 'open') return;
+        asked = receive;
+        ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'listen', codec: receive });
       };
       const sendFrame = (data: Uint8Array, frameCodec: MediaCodec, captureMs: number | undefined) => {
         if (muted || ctx.client.state !== 'open') return false;
@@ -136,6 +159,7 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
       };
 
       // The listen request needs the codec settled; the mute state is re-sent after a resume in case it was lost.
+      ctx.on('welcome', () => (offered = undefined)); // a new session: its server announces its codecs again
       ctx.on('welcome', () => void ready.then(() => {
         sendListen();
         if (muted) ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'mute', muted: true });
@@ -152,7 +176,7 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         const frame = decoded.frame;
         events.emit('frame', frame);
         if (events.listenerCount('mix') === 0) return;
-        const pcm = decodeMix(frame, decoder);
+        const pcm = decodeAudio(frame.codec, frame.data, decoder);
         if (pcm) events.emit('mix', { pcm, seq: frame.seq, captureMs: frame.captureMs, codec: frame.codec === MediaCodec.OPUS ? 'opus' : 'pcm' });
       });
 
@@ -175,6 +199,11 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
           }
         } else if (message.op === 'listening') {
           events.emit('listening', message.codec);
+        } else if (message.op === 'codecs') {
+          offered = message.codecs.filter((name) => name === 'opus' || name === 'pcm');
+          // A listen sent before the announcement is re-sent in a codec the server has (it answered PCM anyway).
+          if (asked !== undefined && !offers(asked)) void ready.then(sendListen);
+          events.emit('codecs', offered);
         }
       });
 
@@ -184,7 +213,10 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         once: events.once.bind(events),
         ready,
         get sendCodec() {
-          return encoder ? 'opus' : 'pcm';
+          return encoder && offers('opus') ? 'opus' : 'pcm';
+        },
+        get serverCodecs() {
+          return offered;
         },
         get muted() {
           return muted;
@@ -193,11 +225,15 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         mutedPeers,
         publish(pcm, { captureMs } = {}) {
           if (pcm.length !== FRAME_SAMPLES) throw new RangeError(`a frame has ${FRAME_SAMPLES} samples (20 ms at 48 kHz), not ${pcm.length}`);
-          if (encoder) return sendFrame(encoder.encode(pcm), MediaCodec.OPUS, captureMs);
+          if (encoder && offers('opus')) return sendFrame(encoder.encode(pcm), MediaCodec.OPUS, captureMs);
           return sendFrame(pcmToBytes(pcm), MediaCodec.PCM_S16LE, captureMs);
         },
         publishEncoded(frame, frameCodec, { captureMs } = {}) {
-          return sendFrame(frame, frameCodec === 'opus' ? MediaCodec.OPUS : MediaCodec.PCM_S16LE, captureMs);
+          if (frameCodec === 'pcm') return sendFrame(frame, MediaCodec.PCM_S16LE, captureMs);
+          if (offers('opus')) return sendFrame(frame, MediaCodec.OPUS, captureMs);
+          if (loaded) ownDecoder ??= loaded.createDecoder();
+          const pcm = decodeAudio(MediaCodec.OPUS, frame, ownDecoder);
+          return pcm ? sendFrame(pcmToBytes(pcm), MediaCodec.PCM_S16LE, captureMs) : false;
         },
         setMuted(value) {
           if (value === muted) return;
@@ -218,13 +254,13 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
   };
 }
 
-/** A mix frame as 960 samples; undefined when it cannot be decoded here (Opus without a decoder, bad size). */
-function decodeMix(frame: MediaFrame, decoder: OpusDecoder | undefined): Int16Array | undefined {
-  if (frame.codec === MediaCodec.PCM_S16LE) return frame.data.length === PCM_FRAME_BYTES ? bytesToPcm(frame.data) : undefined;
-  if (frame.codec !== MediaCodec.OPUS || !decoder) return undefined;
+/** A 20 ms frame as 960 samples; undefined when it cannot be decoded here (Opus without a decoder, bad size). */
+function decodeAudio(codec: MediaCodec, data: Uint8Array, decoder: OpusDecoder | undefined): Int16Array | undefined {
+  if (codec === MediaCodec.PCM_S16LE) return data.length === PCM_FRAME_BYTES ? bytesToPcm(data) : undefined;
+  if (codec !== MediaCodec.OPUS || !decoder) return undefined;
   const pcm = new Int16Array(FRAME_SAMPLES);
   try {
-    decoder.decode(frame.data, pcm);
+    decoder.decode(data, pcm);
     return pcm;
   } catch {
     return undefined;

@@ -28,23 +28,37 @@ export class MixBus {
     for (let i = 0; i < FRAME_SAMPLES; i++) total[i]! += pcm[i]!;
   }
 
-  /** Writes the limited total minus `own` (omit `own` for the full mix) into `out`. */
+  /**
+   * Writes the limited total minus `own` (omit `own` for the full mix) into `out`. Runs once per listening
+   * talker per tick, so the loop keeps the common case (under the knee) to one compare and a store.
+   */
   mixMinus(own: Int16Array | undefined, out: Int16Array): void {
     const total = this.total;
-    if (own) for (let i = 0; i < FRAME_SAMPLES; i++) out[i] = softLimit(total[i]! - own[i]!);
-    else for (let i = 0; i < FRAME_SAMPLES; i++) out[i] = softLimit(total[i]!);
+    if (own) {
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const sample = total[i]! - own[i]!;
+        out[i] = sample > KNEE || sample < -KNEE ? limitPeak(sample) : sample;
+      }
+    } else {
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const sample = total[i]!;
+        out[i] = sample > KNEE || sample < -KNEE ? limitPeak(sample) : sample;
+      }
+    }
   }
 }
 
 /** The soft limiter: identity up to the knee, then a smooth curve that stays within ±32 767. */
 export function softLimit(sample: number): number {
-  if (sample > KNEE) {
+  return sample > KNEE || sample < -KNEE ? limitPeak(sample) : sample;
+}
+
+/** The curve above the knee, for a sample beyond ±KNEE: the excess `d` becomes `R·d/(d+R)`, rounded. */
+function limitPeak(sample: number): number {
+  if (sample > 0) {
     const excess = sample - KNEE;
-    return KNEE + Math.round((HEADROOM * excess) / (excess + HEADROOM));
+    return KNEE + Math.floor((HEADROOM * excess) / (excess + HEADROOM) + 0.5);
   }
-  if (sample < -KNEE) {
-    const excess = -KNEE - sample;
-    return -KNEE - Math.round((HEADROOM * excess) / (excess + HEADROOM));
-  }
-  return sample;
+  const excess = -KNEE - sample;
+  return -KNEE - Math.floor((HEADROOM * excess) / (excess + HEADROOM) + 0.5);
 }

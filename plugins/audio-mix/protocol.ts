@@ -10,7 +10,10 @@
  *   client → server  {"op":"listen","codec":"opus"|"pcm"}   receive the mix, in that codec
  *                    {"op":"unlisten"}                        stop receiving it
  *                    {"op":"mute","muted":true|false}        the client's own mute (its frames are dropped)
- *   server → client  {"op":"listening","codec":"opus"|"pcm"|null}  the codec the mix will come in (null: stopped)
+ *   server → client  {"op":"codecs","codecs":["opus","pcm"]}        on join: the codecs this server takes from
+ *                                                                    publishers and can send mixes in (["pcm"]
+ *                                                                    without Opus); clients fall back to PCM
+ *                    {"op":"listening","codec":"opus"|"pcm"|null}  the codec the mix will come in (null: stopped)
  *                    {"op":"muted","peer":"<id>","muted":bool}       to the whole room, sender included
  *                    {"op":"state","muted":["<id>"…]}               to a joiner: who is muted now
  *                    {"op":"levels","levels":{"<id>":-23,…}}        speakers whose level changed (dBFS), ≤ 5 per s
@@ -46,6 +49,7 @@ export type AudioControlRequest =
 
 /** What the server sends on `audio-control`. */
 export type AudioControlMessage =
+  | { op: 'codecs'; codecs: AudioCodecName[] }
   | { op: 'listening'; codec: AudioCodecName | null }
   | { op: 'muted'; peer: string; muted: boolean }
   | { op: 'state'; muted: string[] }

@@ -19,6 +19,7 @@ import { FRAME_SAMPLES, PCM_FRAME_BYTES, type AudioCodecName } from './protocol.
 
 /** Mean square below which a frame counts as silence (about −70 dBFS): it does not make its sender a talker. */
 const NOISE_GATE_MEAN_SQUARE = 107;
+const NO_BYTES = new Uint8Array(0);
 /** Ticks a speaker stays a talker after its last frame above the gate (400 ms), so pauses do not flap. */
 const HANGOVER_TICKS = 20;
 /** Levels are reported every this many ticks (200 ms: 5 Hz). */
@@ -90,6 +91,8 @@ export class RoomMixer {
   readonly #bus = new MixBus();
   readonly #sharedPcm = new Int16Array(FRAME_SAMPLES);
   #sharedEncoder: OpusEncoder | undefined;
+  /** The media header of the last PCM payload built (reused while the tick and capture time stay the same). */
+  #pcmHeader: { tick: number; captureMs: number; bytes: Uint8Array } | undefined;
   /** Ticks so far: the sequence number of every mix frame of this tick. */
   #tick = 0;
 
@@ -120,7 +123,8 @@ export class RoomMixer {
     if (speaker.muted) return this.#count('audio-muted');
     if (frame.codec === MediaCodec.PCM_S16LE && frame.data.length !== PCM_FRAME_BYTES) return this.#count('audio-bad-length');
     if (frame.codec === MediaCodec.OPUS && !this.#options.opus) return this.#count('audio-no-opus');
-    const queued = { codec: frame.codec, data: frame.data.slice(), captureMs: frame.captureMs };
+    // A copy (the frame is a view into a network buffer), from Node's pool: no new ArrayBuffer per frame.
+    const queued = { codec: frame.codec, data: Buffer.from(frame.data), captureMs: frame.captureMs };
     const result = speaker.jitter.push(frame.seq, queued, arrivalMs);
     if (result === 'late') this.#count('audio-late');
     else if (result === 'duplicate') this.#count('audio-duplicate');
@@ -233,14 +237,24 @@ export class RoomMixer {
   }
 
   #payload(pcm: Int16Array, encoder: OpusEncoder | undefined, captureMs: number): Uint8Array {
-    return encodeMediaFrame({
-      codec: encoder ? MediaCodec.OPUS : MediaCodec.PCM_S16LE,
-      keyframe: true,
-      seq: this.#tick,
-      captureMs,
-      sender: '',
-      data: encoder ? encoder.encode(pcm) : pcmToBytes(pcm),
-    });
+    if (!encoder) return this.#pcmPayload(pcm, captureMs);
+    return encodeMediaFrame({ codec: MediaCodec.OPUS, keyframe: true, seq: this.#tick, captureMs, sender: '', data: encoder.encode(pcm) });
+  }
+
+  /**
+   * A PCM payload: this tick's media header (encoded once per capture time, not per listener) and the
+   * samples, in a buffer from Node's pool, which is far cheaper than a new ArrayBuffer per listener.
+   */
+  #pcmPayload(pcm: Int16Array, captureMs: number): Uint8Array {
+    let header = this.#pcmHeader;
+    if (!header || header.tick !== this.#tick || header.captureMs !== captureMs) {
+      const bytes = encodeMediaFrame({ codec: MediaCodec.PCM_S16LE, keyframe: true, seq: this.#tick, captureMs, sender: '', data: NO_BYTES });
+      header = this.#pcmHeader = { tick: this.#tick, captureMs, bytes };
+    }
+    const payload = Buffer.allocUnsafe(header.bytes.length + PCM_FRAME_BYTES);
+    payload.set(header.bytes);
+    payload.set(pcmToBytes(pcm), header.bytes.length);
+    return payload;
   }
 
   #newEncoder(): OpusEncoder {

@@ -19,6 +19,7 @@ import {
   FRAME_MS,
   MAX_OPUS_PACKET_BYTES,
   PCM_FRAME_BYTES,
+  type AudioCodecName,
   type AudioControlMessage,
   type AudioControlRequest,
 } from './protocol.js';
@@ -62,9 +63,13 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
       ctx.log.info(`mixing with ${opus ? `Opus from ${opus.name}` : 'PCM only'}`);
       const media = ctx.channel(AUDIO_CHANNEL);
       const control = ctx.channel(AUDIO_CONTROL_CHANNEL);
+      /** What every session is told on join: the codecs it may publish in and ask the mix in. */
+      const codecs: AudioCodecName[] = opus ? ['opus', 'pcm'] : ['pcm'];
+      // Opus frames are well-formed even where there is no Opus codec: the mixer drops and counts them
+      // (audio-no-opus) rather than the inbox closing the session of a client that did not hear of `codecs`.
       const inbox = createMediaInbox(ctx.metrics, {
         grant: 'publish:audio',
-        codecs: opus ? [MediaCodec.OPUS, MediaCodec.PCM_S16LE] : [MediaCodec.PCM_S16LE],
+        codecs: [MediaCodec.OPUS, MediaCodec.PCM_S16LE],
         maxFrameBytes: Math.max(PCM_FRAME_BYTES, MAX_OPUS_PACKET_BYTES),
       });
       const scheduler = new TickScheduler(FRAME_MS, () => tickAll());
@@ -150,6 +155,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
       });
 
       ctx.hooks.sessionJoined.tap('audio-mix', (session: Session, room: Room) => {
+        control.send(session, { op: 'codecs', codecs } satisfies AudioControlMessage);
         const muted = mixers.get(room).muted;
         if (muted.length > 0) control.send(session, { op: 'state', muted } satisfies AudioControlMessage);
       });

@@ -5,10 +5,89 @@
  *
  * and a refusal rejects `connect()` with the server's AUTH_* code. This file adds what a user interface
  * wants before joining: what a token says (room, name, grants, expiry), read without checking it (only
- * the server, which holds the secret, can check it). Browser-safe: no Node imports.
+ * the server, which holds the secret, can check it); and, once joined, `authClient()` to swap in a fresh
+ * token before the old one expires (the server closes a session whose token expired). Browser-safe.
  */
-import { isGrant } from '../../core/grants.js';
-import type { TokenClaims } from './protocol.js';
+import type { ClientPlugin } from '../../core/client/types.js';
+import { Emitter } from '../../core/client/emitter.js';
+import { ConfabError } from '../../core/errors.js';
+import { isGrant, type Grant } from '../../core/grants.js';
+import { AUTH_CHANNEL, type AuthServerMessage, type TokenClaims } from './protocol.js';
+
+/** Events of the auth client half. */
+export type AuthEvents = {
+  /** The server warned that the session's token expires soon (AUTH_TOKEN_EXPIRING): refresh it now. */
+  expiring: [ConfabError];
+};
+
+/** What a refresh gives: the new token's id and expiry, and the session's grants now. */
+export interface Refreshed {
+  jti: string;
+  exp: number;
+  grants: Grant[];
+}
+
+/** What `client.use(authClient())` returns. */
+export interface AuthClientApi extends Pick<Emitter<AuthEvents>, 'on' | 'off' | 'once'> {
+  /**
+   * Sends a fresh token for the same room (and name) to keep the session past the old token's expiry; its
+   * grants replace the session's (except grants a moderator took). Rejects with the AUTH_* code on refusal,
+   * and the session keeps its old token.
+   */
+  refresh(token: string): Promise<Refreshed>;
+}
+
+/**
+ * Creates the auth client half.
+ *
+ * @example
+ *   const auth = client.use(authClient());
+ *   auth.on('expiring', async () => auth.refresh(await fetchNewToken()));
+ */
+export function authClient(): ClientPlugin<AuthClientApi> {
+  return {
+    name: 'auth',
+    attach(ctx) {
+      const events = new Emitter<AuthEvents>();
+      const pending = new Map<string, { resolve(value: Refreshed): void; reject(error: ConfabError): void }>();
+      let counter = 0;
+      ctx.onMessage(AUTH_CHANNEL, (raw) => {
+        const message = raw as unknown as AuthServerMessage;
+        if (message.op !== 'refreshed' || message.ref === undefined) return;
+        pending.get(message.ref)?.resolve({ jti: message.jti, exp: message.exp, grants: message.grants });
+        pending.delete(message.ref);
+      });
+      ctx.onError((error) => {
+        if (error.code === 'AUTH_TOKEN_EXPIRING') events.emit('expiring', error);
+        const request = error.ref === undefined ? undefined : pending.get(error.ref);
+        if (!request) return;
+        pending.delete(error.ref!);
+        request.reject(error);
+      });
+      ctx.on('close', ({ error, reason }) => {
+        for (const request of pending.values()) request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason})`));
+        pending.clear();
+      });
+      return {
+        on: events.on.bind(events),
+        off: events.off.bind(events),
+        once: events.once.bind(events),
+        refresh(token) {
+          return new Promise<Refreshed>((resolve, reject) => {
+            const ref = `r${++counter}`;
+            pending.set(ref, { resolve, reject });
+            try {
+              ctx.send(AUTH_CHANNEL, { op: 'refresh', token, ref });
+            } catch (error) {
+              pending.delete(ref);
+              reject(error);
+            }
+          });
+        },
+      };
+    },
+  };
+}
 
 /**
  * Reads a token's claims without verifying them: for showing "an invitation to lab1 as alice, valid until

@@ -7,6 +7,15 @@
  *
  * and the HELLO carries it: {"v":1,"name":"alice","room":"lab1","token":"eyJ…"}. A room with a password
  * also accepts {"password":"…"} instead. Every refusal is a fatal ERROR with one of AUTH_ERRORS' codes.
+ *
+ * A session that joined with a token is closed (fatal ERROR) when the token expires (AUTH_TOKEN_EXPIRED) or
+ * is revoked (AUTH_TOKEN_REVOKED). Before it expires the client may swap in a fresh token on the `auth`
+ * json channel:
+ *
+ * client → server  {"op":"refresh","token":"eyJ…","ref"?:"r1"}     same room (and name, if the old one had one)
+ * server → client  {"op":"refreshed","jti","exp","grants":[…],"ref"?}
+ * server → client  non-fatal ERROR AUTH_TOKEN_EXPIRING (channel "auth") once, `expiryWarningSeconds` before exp
+ * refusals         non-fatal ERRORs with "channel":"auth" and the `ref`: the session keeps its old token
  */
 import type { Grant } from '../../core/grants.js';
 
@@ -25,11 +34,20 @@ export interface TokenClaims {
   iat: number;
   /** Expires at, seconds since the Unix epoch. Required. */
   exp: number;
-  /** A random id for the token, for logs. */
+  /** The token's unique id (random, 12 base64url characters): what `confab token revoke` names. */
   jti: string;
 }
 
-/** The auth plugin's error codes (all fatal: they refuse the handshake). */
+/** The auth plugin's json channel, for refreshing a token. */
+export const AUTH_CHANNEL = 'auth';
+
+/** What the server sends on the `auth` channel. */
+export type AuthServerMessage = { op: 'refreshed'; jti: string; exp: number; grants: Grant[]; ref?: string };
+
+/**
+ * The auth plugin's error codes. Fatal when they refuse a handshake or end a session (expired, revoked);
+ * non-fatal, with "channel":"auth", when they refuse a refresh.
+ */
 export const AUTH_ERRORS = {
   AUTH_REQUIRED: 'this server requires an access token (HELLO "token") or the room\'s password (HELLO "password")',
   AUTH_TOKEN_INVALID: 'the access token is malformed, not signed by this server, or uses another algorithm than HS256',
@@ -40,6 +58,9 @@ export const AUTH_ERRORS = {
   AUTH_WRONG_PASSWORD: 'the room password is wrong',
   AUTH_TOO_MANY_ATTEMPTS: 'too many wrong passwords from this address; wait a minute',
   AUTH_SECRET_UNSAFE: 'the auth secret file can be read by other users; chmod 600 it',
+  AUTH_TOKEN_REVOKED: 'the access token was revoked; ask for a new one',
+  AUTH_TOKEN_EXPIRING: 'the access token expires soon: refresh it (auth channel, op "refresh") or the session will be closed',
+  AUTH_BAD_REQUEST: 'the message must be {"op":"refresh","token":string,"ref"?:string}',
 } as const;
 
 /** An auth error code. */

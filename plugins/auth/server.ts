@@ -5,16 +5,23 @@
  *   plugins: [auth(), ...builtinPlugins()]
  *
  * Tokens are signed with a secret the server generates on first start in `<dataDir>/plugins/auth/secret`
- * (mode 0600); `confab token` signs them with the same file. A token admits to one room until it expires;
- * the session it opened keeps its grants until it leaves (moderators can take grants away).
+ * (mode 0600); `confab token` signs them with the same file. A token admits to one room until it expires or
+ * is revoked, and so does the session it opened: every `checkIntervalMs` the plugin closes the sessions whose
+ * token expired (AUTH_TOKEN_EXPIRED) or was revoked (AUTH_TOKEN_REVOKED), reading the revocation list from
+ * the store, where `confab token revoke` (another process) and moderators write. A client keeps its session
+ * past `exp` by sending a fresh token on the `auth` channel (`refresh`), which may also change its grants.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../../core/grants.js';
+import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
-import type { HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
+import type { Session } from '../../core/session.js';
+import type { Connection, HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
+import { AUTH_CHANNEL, type TokenClaims } from './protocol.js';
+import { openRevocations } from './revocations.js';
 import { authError, loadOrCreateSecret, verifyToken } from './token.js';
 
 /** Options of the auth plugin. */
@@ -30,6 +37,50 @@ export interface AuthOptions {
    * Default 10. (Tokens are not guessable, so a bad token is refused without counting.)
    */
   maxFailuresPerMinute?: number;
+  /**
+   * How often live sessions are checked against their token's expiry and the revocation list (which another
+   * process, `confab token revoke`, may have written). Default 2000 ms.
+   */
+  checkIntervalMs?: number;
+  /** A session is warned (non-fatal AUTH_TOKEN_EXPIRING) this long before its token expires. Default 60 s. */
+  expiryWarningSeconds?: number;
+}
+
+/** A token as the auth plugin remembers it for a session: its id and expiry (seconds since the epoch). */
+export interface TokenRef {
+  jti: string;
+  exp: number;
+}
+
+/**
+ * What the auth plugin offers other plugins on its object (`ctx.plugin('auth')`); moderation uses it to
+ * revoke a participant's token and to bar a removed participant's token from the room.
+ */
+export interface AuthApi {
+  /** The token a session joined with (or last refreshed to); undefined for a session that used a password. */
+  tokenOf(session: Session): TokenRef | undefined;
+  /** The token of a HELLO this plugin accepted, for the handshake taps after it (a lobby, a ban list). */
+  tokenOfHello(hello: ValidHello): TokenRef | undefined;
+  /**
+   * Revokes a token: written to the store, and every live session holding it closed at once with
+   * AUTH_TOKEN_REVOKED. `expiresAt` (seconds) lets the row be pruned when the token would have expired.
+   * Returns how many sessions were closed.
+   */
+  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): number;
+}
+
+/** The auth plugin: a plugin with the AuthApi on it. */
+export type AuthPlugin = Plugin & AuthApi;
+
+/** What the plugin keeps per session: the token (if any) and the grants its credential gave. */
+interface Credential {
+  token: TokenRef | undefined;
+  /** The grants of the token or the password: a refresh never gives back what was taken since. */
+  grants: readonly Grant[];
+  /** AUTH_TOKEN_EXPIRING was sent for this token. */
+  warned: boolean;
+  /** The name the HELLO asked for (the session's may have a `_1`): what a refreshed token must name, if any. */
+  name: string;
 }
 
 /** Where the secret lives under a server's data directory (what `confab token` reads). */
@@ -49,20 +100,42 @@ const MAX_TRACKED_ADDRESSES = 10_000;
  * @example
  *   defineConfig({ plugins: [auth({ passwords: { standup: 'blue-falcon-42' } }), ...builtinPlugins()] });
  */
-export function auth(options: AuthOptions = {}): Plugin {
+export function auth(options: AuthOptions = {}): AuthPlugin {
   const { passwords = {}, passwordGrants = DEFAULT_PASSWORD_GRANTS, ...rest } = options;
-  const { maxTtlSeconds, maxFailuresPerMinute } = readOptions('auth', rest, {
+  const { maxTtlSeconds, maxFailuresPerMinute, checkIntervalMs, expiryWarningSeconds } = readOptions('auth', rest, {
     maxTtlSeconds: { type: 'integer', min: 1, max: 366 * 86_400, default: 86_400 },
     maxFailuresPerMinute: { type: 'integer', min: 1, max: 1_000_000, default: 10 },
+    checkIntervalMs: { type: 'integer', min: 10, max: 3_600_000, default: 2000 },
+    expiryWarningSeconds: { type: 'integer', min: 0, max: 86_400, default: 60 },
   });
   const passwordHashes = checkPasswords(passwords);
   checkGrants(passwordGrants);
+  // Filled in by setup: the functions other plugins call need the server's state.
+  let api: AuthApi | undefined;
+  const ready = () => {
+    if (!api) throw new ConfabError('PLUGIN_INVALID', 'the auth plugin is not set up yet: call it from hooks, not from setup');
+    return api;
+  };
 
-  return definePlugin({
+  const plugin = definePlugin({
     name: 'auth',
+    channels: { [AUTH_CHANNEL]: { kind: 'json', maxPayload: 8192 } },
     setup(ctx) {
       const secret = loadOrCreateSecret(secretPath(ctx.options.dataDir));
+      const revocations = openRevocations(ctx.store);
+      const channel = ctx.channel(AUTH_CHANNEL);
       const failures = new Map<string, { since: number; count: number }>();
+      const credentials = ctx.perSession((session): Credential => ({ token: undefined, grants: [], warned: false, name: session.name }));
+      /** What a HELLO was accepted with, until its session exists (keyed by the connection that sent it). */
+      const accepted = new WeakMap<Connection, Credential>();
+      const helloTokens = new WeakMap<ValidHello, TokenRef>();
+      const accept = (hello: ValidHello, info: HandshakeInfo, grants: readonly Grant[], claims?: TokenClaims) => {
+        const token = claims ? { jti: claims.jti, exp: claims.exp } : undefined;
+        if (token) helloTokens.set(hello, token);
+        accepted.set(info.connection, { token, grants, warned: false, name: hello.name });
+        setGrants(info, grants);
+        return undefined;
+      };
 
       const passwordFailed = (info: HandshakeInfo, error: ConfabError) => {
         const now = Date.now();
@@ -91,8 +164,8 @@ export function auth(options: AuthOptions = {}): Plugin {
             return refused(info, authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}"; join with that name`));
           }
           if (!claims.grants.includes('join')) return refused(info, authError('AUTH_NO_JOIN'));
-          setGrants(info, claims.grants);
-          return undefined;
+          if (revocations.isRevoked(claims.jti)) return refused(info, authError('AUTH_TOKEN_REVOKED'));
+          return accept(hello, info, claims.grants, claims);
         }
         const expected = passwordHashes.get(hello.room);
         if (hello.password !== undefined && expected) {
@@ -101,8 +174,7 @@ export function auth(options: AuthOptions = {}): Plugin {
             return refused(info, authError('AUTH_TOO_MANY_ATTEMPTS', `${entry.count} wrong passwords from ${info.remoteAddress} within a minute; wait a minute`));
           }
           if (!timingSafeEqual(sha256(hello.password), expected)) return passwordFailed(info, authError('AUTH_WRONG_PASSWORD'));
-          setGrants(info, passwordGrants);
-          return undefined;
+          return accept(hello, info, passwordGrants);
         }
         return authError('AUTH_REQUIRED', expected
           ? `room "${hello.room}" needs its password (HELLO "password") or an access token (HELLO "token")`
@@ -110,8 +182,110 @@ export function auth(options: AuthOptions = {}): Plugin {
       };
 
       ctx.hooks.handshake.tapPromise('auth', async (hello, info) => check(hello, info));
+
+      ctx.hooks.sessionJoined.tap('auth', (session) => {
+        const credential = session.connection && accepted.get(session.connection);
+        if (credential) Object.assign(credentials.get(session), credential);
+      });
+
+      /** Every live session holding a token (detached ones too: they must not resume). */
+      const tokenSessions = () => {
+        const found: Array<[Session, TokenRef]> = [];
+        for (const room of ctx.rooms()) {
+          for (const session of room.sessions) {
+            const token = credentials.get(session).token;
+            if (token) found.push([session, token]);
+          }
+        }
+        return found;
+      };
+
+      const revoke: AuthApi['revoke'] = (jti, { expiresAt, reason = '' } = {}) => {
+        revocations.revoke(jti, { expiresAt, reason });
+        ctx.log.info('token revoked', { jti, reason });
+        let closed = 0;
+        for (const [session, token] of tokenSessions()) {
+          if (token.jti !== jti) continue;
+          session.fail(authError('AUTH_TOKEN_REVOKED', `the access token was revoked${reason ? `: ${reason}` : ''}; ask for a new one`));
+          closed++;
+        }
+        return closed;
+      };
+
+      /** Closes sessions whose token expired or was revoked (by any process); warns those about to expire. */
+      let lastPrune = 0;
+      const sweep = () => {
+        const sessions = tokenSessions();
+        const revoked = revocations.revokedAmong([...new Set(sessions.map(([, token]) => token.jti))]);
+        const now = Date.now() / 1000;
+        for (const [session, token] of sessions) {
+          if (revoked.has(token.jti)) {
+            session.fail(authError('AUTH_TOKEN_REVOKED'));
+          } else if (token.exp <= now) {
+            session.fail(authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(now - token.exp)} s ago; join again with a new one`));
+          } else if (token.exp - now <= expiryWarningSeconds && !credentials.get(session).warned) {
+            credentials.get(session).warned = true;
+            const warning = authError('AUTH_TOKEN_EXPIRING', `the access token expires in ${Math.round(token.exp - now)} s: refresh it (op "refresh") or the session will be closed`, false);
+            warning.channel = AUTH_CHANNEL;
+            session.sendError(warning);
+          }
+        }
+        if (now - lastPrune > 60) {
+          lastPrune = now;
+          revocations.prune(Math.floor(now));
+        }
+      };
+      let timer: NodeJS.Timeout | undefined;
+      ctx.hooks.listen.tapPromise('auth', async () => {
+        timer = setInterval(() => {
+          try {
+            sweep();
+          } catch (error) {
+            ctx.log.error('token check failed', { error: String(error) });
+          }
+        }, checkIntervalMs);
+        timer.unref();
+      });
+      ctx.hooks.close.tapPromise('auth', async () => clearInterval(timer));
+
+      channel.onMessage((session, raw) => {
+        const message = raw as JsonObject;
+        const ref = typeof message.ref === 'string' && message.ref.length <= 64 ? message.ref : undefined;
+        const refuse = (error: ConfabError) => {
+          const refusal = new ConfabError(error.code, error.message, { fatal: false });
+          if (ref !== undefined) refusal.ref = ref;
+          return refusal;
+        };
+        if (message.op !== 'refresh' || typeof message.token !== 'string') throw refuse(authError('AUTH_BAD_REQUEST'));
+        const credential = credentials.get(session);
+        const claims = verifyToken(message.token, secret, { maxTtlSeconds });
+        if (claims instanceof ConfabError) throw refuse(claims);
+        if (claims.room !== session.room.name) throw refuse(authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${session.room.name}"`));
+        if (claims.name !== undefined && claims.name !== credential.name) throw refuse(authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}", not "${credential.name}"`));
+        if (!claims.grants.includes('join')) throw refuse(authError('AUTH_NO_JOIN'));
+        if (revocations.isRevoked(claims.jti)) throw refuse(authError('AUTH_TOKEN_REVOKED'));
+        // The new token's grants, except those the old credential gave but the session lost since (a moderator muted it).
+        const grants = claims.grants.filter((grant) => session.grants.has(grant) || !credential.grants.includes(grant));
+        credential.token = { jti: claims.jti, exp: claims.exp };
+        credential.grants = claims.grants;
+        credential.warned = false;
+        session.setGrants(grants);
+        channel.send(session, { op: 'refreshed', jti: claims.jti, exp: claims.exp, grants: [...session.grants], ...(ref !== undefined ? { ref } : {}) });
+      });
+
+      api = {
+        tokenOf: (session) => credentials.get(session).token,
+        tokenOfHello: (hello) => helloTokens.get(hello),
+        revoke,
+      };
     },
   });
+  return {
+    ...plugin,
+    tokenOf: (session) => ready().tokenOf(session),
+    tokenOfHello: (hello) => ready().tokenOfHello(hello),
+    revoke: (jti, revokeOptions) => ready().revoke(jti, revokeOptions),
+  };
 }
 
 /** Narrows the new session's grants to `grants`. */

@@ -59,7 +59,7 @@ export interface VerifyOptions {
 
 /**
  * Checks a token: shape, algorithm (HS256 only), signature (in constant time), then the claims (exp required
- * and in the future, iat not in the future, lifetime within maxTtlSeconds, room, grants). Returns the claims,
+ * and in the future, iat not in the future, lifetime within maxTtlSeconds, room, grants, jti). Returns the claims,
  * or a ConfabError (AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED). Never throws. The room and name are checked by
  * the caller, which knows the HELLO.
  */
@@ -86,12 +86,13 @@ export function verifyToken(token: string, secret: Uint8Array, options: VerifyOp
   if (typeof room !== 'string' || room === '') return invalid('it names no room');
   if (name !== undefined && typeof name !== 'string') return invalid('its "name" is not a string');
   if (!Array.isArray(grants) || !grants.every(isGrant)) return invalid('its "grants" must be a list of known grants (core/grants.ts)');
+  if (typeof jti !== 'string' || jti === '' || jti.length > 64) return invalid('it has no "jti" (token id), which revocation needs');
   const nowSeconds = (options.now ?? Date.now()) / 1000;
   const skew = options.clockSkewSeconds ?? 30;
   if (iat > nowSeconds + skew) return invalid('it was issued in the future (check the clocks)');
   if (exp - iat > options.maxTtlSeconds) return invalid(`its lifetime is ${exp - iat} s; this server accepts at most ${options.maxTtlSeconds} s`);
   if (exp <= nowSeconds) return authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(nowSeconds - exp)} s ago; ask for a new one`);
-  return { room, ...(name !== undefined ? { name } : {}), grants: grants as Grant[], iat, exp, jti: typeof jti === 'string' ? jti : '' };
+  return { room, ...(name !== undefined ? { name } : {}), grants: grants as Grant[], iat, exp, jti };
 }
 
 /**
@@ -125,9 +126,9 @@ export function loadOrCreateSecret(path: string): Buffer {
   return secret;
 }
 
-/** An auth ConfabError, fatal, with the code's default message unless one is given. */
-export function authError(code: AuthErrorCode, message?: string): ConfabError {
-  return new ConfabError(code, message ?? AUTH_ERRORS[code], { fatal: true });
+/** An auth ConfabError, fatal unless told otherwise, with the code's default message unless one is given. */
+export function authError(code: AuthErrorCode, message?: string, fatal = true): ConfabError {
+  return new ConfabError(code, message ?? AUTH_ERRORS[code], { fatal });
 }
 
 function parseJsonPart(part: string): Record<string, unknown> | undefined {

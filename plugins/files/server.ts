@@ -221,7 +221,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
           to = recipient.info;
         }
         const transfer = state.next++;
-        const upload = new Upload(transfer, session, { ref, name: clean.name, size: message.size, to }, store.tempPath());
+        const upload: Upload = new Upload(transfer, session, { ref, name: clean.name, size: message.size, to }, store.tempPath(), (error) => written(upload, error));
         state.active.set(transfer, upload);
         busy.add(session);
         reserved.set(room, (reserved.get(room) ?? 0) + message.size);
@@ -293,6 +293,14 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
     }
   });
 
+  /** An upload's bytes reached its temporary file: confirm them to the sender (or fail on a write error). */
+  const written = (upload: Upload, error: unknown) => {
+    if (!bySession.get(upload.session).active.has(upload.transfer)) return;
+    if (error) return fail(upload, storageError(error));
+    control.send(upload.session, { op: 'ack', transfer: upload.transfer, offset: upload.written });
+    if (hooks.progress.isUsed()) hooks.progress.call(progressOf(upload));
+  };
+
   /** A download's receiver confirmed more bytes: report, finish or send more. */
   const acknowledged = (download: Download) => {
     if (hooks.progress.isUsed()) hooks.progress.call(progressOf(download));
@@ -321,12 +329,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
       throw chunkError('FILES_NO_SUCH_TRANSFER', `no upload ${chunk.transfer} belongs to this session`);
     }
     if (!session.grants.has('files')) return fail(upload, new ConfabError('FILES_FORBIDDEN', FILES_ERRORS.FILES_FORBIDDEN, { fatal: false }));
-    const outcome = upload.receive(chunk.offset, chunk.bytes, (error) => {
-      if (!state.active.has(upload.transfer)) return;
-      if (error) return fail(upload, storageError(error));
-      control.send(session, { op: 'ack', transfer: upload.transfer, offset: upload.written });
-      if (hooks.progress.isUsed()) hooks.progress.call(progressOf(upload));
-    });
+    const outcome = upload.receive(chunk.offset, chunk.bytes);
     if (outcome === 'too-long') {
       return fail(upload, new ConfabError('FILES_SIZE_MISMATCH', `the upload announced ${upload.size} bytes; a chunk at offset ${chunk.offset} goes past that`, { fatal: false }));
     }

@@ -1,6 +1,7 @@
 /**
  * One upload in progress on the server: chunks are hashed as they arrive (in order) and written to a
- * temporary file; each chunk written is confirmed to the sender with its new offset. Nothing is kept in
+ * temporary file, those that queued up during a write together in one `writev`; each write is confirmed to
+ * the sender with its new offset. Nothing is kept in
  * memory but the chunks waiting for the disk, which the sender's window bounds.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -29,6 +30,9 @@ export type ChunkOutcome =
   /** Refused: it goes past the announced size. */
   | 'too-long';
 
+/** Most chunks written with one `writev`. */
+const MAX_BATCH = 256;
+
 /** An upload into a temporary file. */
 export class Upload {
   readonly direction = 'upload';
@@ -44,18 +48,25 @@ export class Upload {
   lastProgress = Date.now();
   #hash: Hash = createHash('sha256');
   #file: Promise<FileHandle>;
-  /** Writes run one after another; this is the last one queued. */
-  #writes: Promise<void>;
+  #onWritten: (error?: unknown) => void;
+  /** Chunks received and not yet being written, in order. */
+  #queue: Uint8Array[] = [];
+  /** The write loop while it runs: it writes everything queued, batch by batch. */
+  #draining: Promise<void> | undefined;
   #failure: unknown;
 
-  /** Creates the temporary file (exclusively) and starts the upload. */
-  constructor(transfer: number, session: Session, offer: UploadOffer, tempPath: string) {
+  /**
+   * Creates the temporary file (exclusively) and starts the upload. `onWritten` runs after each batch of
+   * chunks reached the file (`written` is the new confirmed offset), or once with the write error.
+   */
+  constructor(transfer: number, session: Session, offer: UploadOffer, tempPath: string, onWritten: (error?: unknown) => void) {
     this.transfer = transfer;
     this.session = session;
     this.offer = offer;
     this.tempPath = tempPath;
+    this.#onWritten = onWritten;
     this.#file = open(tempPath, 'wx');
-    this.#writes = this.#file.then(() => undefined, (error) => void (this.#failure = error));
+    this.#file.catch((error) => void (this.#failure ??= error));
   }
 
   /** The file's total size. */
@@ -69,34 +80,18 @@ export class Upload {
   }
 
   /**
-   * Takes a chunk at `offset`: hashes the new bytes and queues their write; `onWritten` runs after the write
-   * with the new confirmed offset (or with the error).
+   * Takes a chunk at `offset`: hashes the new bytes and queues their write. Chunks that arrive while a write
+   * is under way go to the file together, in one `writev`, and are confirmed together.
    */
-  receive(offset: number, bytes: Uint8Array, onWritten: (error?: unknown) => void): ChunkOutcome {
+  receive(offset: number, bytes: Uint8Array): ChunkOutcome {
     if (offset > this.received || offset + bytes.length <= this.received) return 'ignored';
     const fresh = bytes.subarray(this.received - offset);
     if (this.received + fresh.length > this.size) return 'too-long';
-    const position = this.received;
     this.#hash.update(fresh);
     this.received += fresh.length;
     this.lastProgress = Date.now();
-    this.#writes = this.#writes.then(async () => {
-      if (this.#failure) return;
-      try {
-        const file = await this.#file;
-        let done = 0;
-        while (done < fresh.length) {
-          const { bytesWritten } = await file.write(fresh, done, fresh.length - done, position + done);
-          done += bytesWritten;
-        }
-        this.written += fresh.length;
-        this.lastProgress = Date.now();
-        onWritten();
-      } catch (error) {
-        this.#failure = error;
-        onWritten(error);
-      }
-    });
+    this.#queue.push(fresh);
+    this.#draining ??= this.#drain();
     return 'taken';
   }
 
@@ -105,17 +100,60 @@ export class Upload {
    * received. Rejects with the write error, if one happened.
    */
   async finish(): Promise<string> {
-    await this.#writes;
+    while (this.#draining) await this.#draining;
+    const file = await this.#file;
     if (this.#failure) throw this.#failure;
-    await (await this.#file).close();
+    await file.close();
     return this.#hash.digest('hex');
   }
 
   /** Stops the upload and removes the temporary file. Safe to call at any time, more than once. */
   async abort(): Promise<void> {
     this.#failure ??= new Error('aborted');
-    await this.#writes;
+    while (this.#draining) await this.#draining;
     await this.#file.then((file) => file.close()).catch(() => undefined);
     await rm(this.tempPath, { force: true });
   }
+
+  /** Writes the queue, batch by batch, until it is empty or a write failed. */
+  async #drain(): Promise<void> {
+    try {
+      const file = await this.#file;
+      while (this.#queue.length > 0 && !this.#failure) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        const bytes = await writeAll(file, batch, this.written);
+        this.written += bytes;
+        this.lastProgress = Date.now();
+        this.#onWritten();
+      }
+    } catch (error) {
+      if (!this.#failure) {
+        this.#failure = error;
+        this.#onWritten(error);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+}
+
+/** Writes `buffers` one after another at `position` (a `writev`, finished piece by piece if it fell short); returns the bytes written. */
+async function writeAll(file: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.length;
+  let skip = (await file.writev(buffers, position)).bytesWritten;
+  let at = position + skip;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    for (let done = skip; done < buffer.length;) {
+      const { bytesWritten } = await file.write(buffer, done, buffer.length - done, at);
+      done += bytesWritten;
+      at += bytesWritten;
+    }
+    skip = 0;
+  }
+  return total;
 }

@@ -42,7 +42,10 @@ export interface ModerationApi extends Pick<Emitter<ModerationEvents>, 'on' | 'o
   stopScreen(id: string): void;
   /** Gives back a publish grant the participant had when it joined. */
   allow(id: string, grant: 'publish:audio' | 'publish:video' | 'publish:screen'): void;
+  /** Ends the session and bars its name and token from the room until the token expires. */
   remove(id: string, reason?: string): void;
+  /** Revokes the access token the participant joined with: every session holding it is closed (needs auth). */
+  revoke(id: string, reason?: string): void;
   lock(): void;
   unlock(): void;
   setLobby(on: boolean): void;
@@ -107,6 +110,7 @@ export function moderationClient(): ClientPlugin<ModerationApi> {
         stopScreen: (id) => send({ op: 'stop-screen', id }),
         allow: (id, grant) => send({ op: 'allow', id, grant }),
         remove: (id, reason) => send({ op: 'remove', id, ...(reason !== undefined ? { reason } : {}) }),
+        revoke: (id, reason) => send({ op: 'revoke', id, ...(reason !== undefined ? { reason } : {}) }),
         lock: () => send({ op: 'lock' }),
         unlock: () => send({ op: 'unlock' }),
         setLobby: (on) => send({ op: 'lobby', on }),

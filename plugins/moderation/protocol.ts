@@ -6,7 +6,10 @@
  *                  {"op":"stop-video","id"}      takes publish:video
  *                  {"op":"stop-screen","id"}     takes publish:screen
  *                  {"op":"allow","id","grant"}   gives back a publish:* grant the session had when it joined
- *                  {"op":"remove","id","reason"?} ends the session with MODERATION_REMOVED
+ *                  {"op":"remove","id","reason"?} ends the session with MODERATION_REMOVED and bars its name
+ *                                                 and token from the room (MODERATION_BARRED) until the token expires
+ *                  {"op":"revoke","id","reason"?} revokes the session's access token (auth plugin): every session
+ *                                                 holding it is closed with AUTH_TOKEN_REVOKED
  *                  {"op":"lock"} / {"op":"unlock"}   refuse / accept newcomers (MODERATION_ROOM_LOCKED)
  *                  {"op":"lobby","on":true|false}    newcomers wait until a moderator admits them
  *                  {"op":"admit","id"} / {"op":"deny","id"}   a newcomer waiting in the lobby
@@ -39,7 +42,7 @@ export const ALLOWABLE_GRANTS: readonly Grant[] = ['publish:audio', 'publish:vid
 
 /** What happened, as announced to the room. */
 export type ModerationAction =
-  | 'muted' | 'video-stopped' | 'screen-stopped' | 'allowed' | 'removed'
+  | 'muted' | 'video-stopped' | 'screen-stopped' | 'allowed' | 'removed' | 'revoked'
   | 'locked' | 'unlocked' | 'lobby-on' | 'lobby-off' | 'admitted' | 'denied';
 
 /** An announcement to the room. */
@@ -74,6 +77,8 @@ export const MODERATION_ERRORS = {
   MODERATION_NO_SUCH_PEER: 'no participant (or lobby newcomer) with this id is in the room',
   MODERATION_NOT_ALLOWABLE: 'allow gives back only publish:audio, publish:video or publish:screen, and only to a session that had it when it joined',
   MODERATION_REMOVED: 'a moderator removed you from the room',
+  MODERATION_BARRED: 'a moderator removed you from this room: you cannot join it again until your access token expires',
+  MODERATION_NO_TOKEN: 'this participant joined without an access token (a room password, or the server runs no auth plugin): nothing to revoke; use remove',
   MODERATION_ROOM_LOCKED: 'the room is locked: a moderator must unlock it before anyone new can join',
   MODERATION_IN_LOBBY: 'you are in the lobby: a moderator will admit you shortly',
   MODERATION_DENIED: 'a moderator did not admit you to the room',

@@ -2,8 +2,15 @@
  * The moderation plugin, server half: moderators (grant `moderate`) mute participants, stop their video or
  * screen share, remove them, lock the room, and run a lobby. Every action is announced to the room.
  *
- * Muting and stopping take a grant away (core/grants.ts): the media plugins check grants on every frame
- * (core/media-inbox.ts), so the participant's frames are dropped from then on, whatever its client does.
+ * Muting and stopping take a grant away (`session.removeGrant`, core/grants.ts): the media plugins check
+ * grants on every frame (core/media-inbox.ts), so the participant's frames are dropped from then on, whatever
+ * its client does, and the `grantsChanged` hook lets them end the share or turn the camera off for everyone.
+ * Whatever changes a session's grants (moderation, an auth token refresh), the session is told its new ones.
+ *
+ * Removing someone also bars them from the room: their name, and their access token (read from the auth
+ * plugin, when it runs), are refused with MODERATION_BARRED until the token expires (`barMs` without a
+ * token). Bars are kept in memory, per room name, so they outlive the room but not a restart. `revoke`
+ * revokes a participant's token through the auth plugin, for every room and every session holding it.
  *
  * The lobby holds newcomers in the handshake: when a room has its lobby on, a HELLO from someone without
  * `moderate` gets no WELCOME yet; the newcomer is listed to the room's moderators and gets a non-fatal
@@ -40,7 +47,29 @@ export interface ModerationOptions {
   maxLobby?: number;
   /** How often a waiting newcomer is told it is in the lobby (keep it under the clients' handshake timeout). Default 4000 ms. */
   lobbyNoticeMs?: number;
+  /** How long a removed participant's name stays barred when it joined without a token. Default 3 600 000 ms (1 h). */
+  barMs?: number;
 }
+
+/**
+ * What moderation needs from the auth plugin's object (`plugins/auth/server.ts`, AuthApi); checked at run
+ * time, so moderation works without auth.
+ */
+interface TokenAuthority {
+  tokenOf(session: Session): { jti: string; exp: number } | undefined;
+  tokenOfHello(hello: ValidHello): { jti: string; exp: number } | undefined;
+  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): number;
+}
+
+/** A removed participant, barred from a room until `untilMs`: by name, and by token id when it had one. */
+interface Bar {
+  name: string;
+  jti: string | undefined;
+  untilMs: number;
+}
+
+/** Bars kept per room at most (the oldest go first), so a moderator script cannot grow memory. */
+const MAX_BARS_PER_ROOM = 1000;
 
 /** A newcomer held in the handshake. */
 interface Waiting extends ModerationParty {
@@ -61,10 +90,11 @@ interface RoomState {
  *   defineConfig({ plugins: [auth(), moderation({ maxLobby: 20 }), ...builtinPlugins()] });
  */
 export function moderation(options: ModerationOptions = {}): Plugin {
-  const { lobbyTimeoutMs, maxLobby, lobbyNoticeMs } = readOptions('moderation', options, {
+  const { lobbyTimeoutMs, maxLobby, lobbyNoticeMs, barMs } = readOptions('moderation', options, {
     lobbyTimeoutMs: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: 600_000 },
     maxLobby: { type: 'integer', min: 1, max: 10_000, default: 50 },
     lobbyNoticeMs: { type: 'integer', min: 100, max: 2 ** 31 - 1, default: 4000 },
+    barMs: { type: 'integer', min: 0, max: 366 * 86_400_000, default: 3_600_000 },
   });
 
   return definePlugin({
@@ -73,6 +103,31 @@ export function moderation(options: ModerationOptions = {}): Plugin {
     setup(ctx) {
       const channel = ctx.channel(MODERATION_CHANNEL);
       const rooms = new Map<string, RoomState>();
+      const bars = new Map<string, Bar[]>();
+      const authority = (): TokenAuthority | undefined => {
+        const candidate = ctx.plugin('auth') as Partial<TokenAuthority> | undefined;
+        const usable = typeof candidate?.tokenOf === 'function' && typeof candidate.tokenOfHello === 'function' && typeof candidate.revoke === 'function';
+        return usable ? (candidate as TokenAuthority) : undefined;
+      };
+      const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+      /** The bar that keeps this HELLO out of its room, if any; expired bars are forgotten on the way. */
+      const barFor = (hello: ValidHello): Bar | undefined => {
+        const list = bars.get(hello.room);
+        if (!list) return undefined;
+        const now = Date.now();
+        const live = list.filter((entry) => entry.untilMs > now);
+        if (live.length === 0) bars.delete(hello.room);
+        else if (live.length < list.length) bars.set(hello.room, live);
+        const jti = authority()?.tokenOfHello(hello)?.jti;
+        return live.find((entry) => sameName(entry.name, hello.name) || (jti !== undefined && entry.jti === jti));
+      };
+      /** Bars a removed session's name and token from its room until the token expires (`barMs` without one). */
+      const bar = (session: Session) => {
+        const token = authority()?.tokenOf(session);
+        const list = bars.get(session.room.name) ?? [];
+        list.push({ name: session.name, jti: token?.jti, untilMs: token ? token.exp * 1000 : Date.now() + barMs });
+        bars.set(session.room.name, list.slice(-MAX_BARS_PER_ROOM));
+      };
       /** The grants each session joined with: `allow` never gives more. */
       const joinedWith = ctx.perSession((session) => new Set(session.grants));
       const stateOf = (name: string) => {
@@ -97,6 +152,11 @@ export function moderation(options: ModerationOptions = {}): Plugin {
 
       /** Locked rooms refuse newcomers; lobby rooms hold them until a moderator decides. Moderators pass. */
       function admission(hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> {
+        const barred = barFor(hello);
+        if (barred) {
+          return Promise.resolve(new ConfabError('MODERATION_BARRED',
+            `a moderator removed you from room "${hello.room}": you cannot join it again before ${new Date(barred.untilMs).toISOString()}`, { fatal: true }));
+        }
         const state = rooms.get(hello.room);
         if (!state || info.grants.has('moderate')) return Promise.resolve(undefined);
         if (state.locked) return Promise.resolve(moderationError('MODERATION_ROOM_LOCKED', true));
@@ -135,6 +195,11 @@ export function moderation(options: ModerationOptions = {}): Plugin {
         channel.send(session, message);
       });
 
+      // Whoever changed them (a moderator here, an auth token refresh), the session learns its new grants.
+      ctx.hooks.grantsChanged.tap('moderation', (session) => {
+        if (session.state !== 'closed') channel.send(session, { op: 'grants', grants: [...session.grants] });
+      });
+
       ctx.hooks.roomDisposed.tap('moderation', (room) => {
         const state = rooms.get(room.name);
         if (!state) return;
@@ -155,10 +220,9 @@ export function moderation(options: ModerationOptions = {}): Plugin {
           return found;
         };
         const changeGrant = (who: Session, grant: Grant, give: boolean, action: ModerationAction) => {
-          if (give) who.grants.add(grant);
-          else who.grants.delete(grant);
-          channel.send(who, { op: 'grants', grants: [...who.grants] });
           announce(room, action, session, who.info, grant);
+          if (give) who.addGrant(grant);
+          else who.removeGrant(grant);
         };
 
         switch (op) {
@@ -178,7 +242,18 @@ export function moderation(options: ModerationOptions = {}): Plugin {
             const who = target();
             const reason = typeof message.reason === 'string' ? message.reason.slice(0, 200) : '';
             announce(room, 'removed', session, who.info);
+            bar(who);
             who.fail(new ConfabError('MODERATION_REMOVED', `${session.name} removed you from the room${reason ? `: ${reason}` : ''}`, { fatal: true }));
+            return;
+          }
+          case 'revoke': {
+            const who = target();
+            const auth = authority();
+            const token = auth?.tokenOf(who);
+            if (!auth || !token) throw moderationError('MODERATION_NO_TOKEN', false);
+            const reason = typeof message.reason === 'string' ? message.reason.slice(0, 200) : '';
+            announce(room, 'revoked', session, who.info);
+            auth.revoke(token.jti, { expiresAt: token.exp, reason: `${session.name} revoked it${reason ? `: ${reason}` : ''}` });
             return;
           }
           case 'lock':

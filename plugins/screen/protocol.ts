@@ -10,7 +10,7 @@
  *   client → server  {"op":"start","ref"?:"s1"}      take the room's one presenter slot
  *   client → server  {"op":"stop"}                   give it back (presenter only)
  *   server → room    {"op":"started","presenter":{"id","name"}}
- *   server → room    {"op":"stopped","presenter":{"id","name"},"reason":"stopped"|"left"}
+ *   server → room    {"op":"stopped","presenter":{"id","name"},"reason":"stopped"|"left"|"revoked"}
  *   server → joiner  {"op":"started","presenter":{…}} when a share is in progress
  *   errors           ERROR frames with "channel":"screen-control" and "ref" (codes in SCREEN_ERRORS)
  */
@@ -26,8 +26,8 @@ export interface Presenter {
   name: string;
 }
 
-/** Why a share ended: the presenter stopped it, or left the room. */
-export type StopReason = 'stopped' | 'left';
+/** Why a share ended: the presenter stopped it, left the room, or lost the publish:screen grant. */
+export type StopReason = 'stopped' | 'left' | 'revoked';
 
 /** What a client sends on `screen-control`. */
 export type ScreenControlRequest = { op: 'start'; ref?: string } | { op: 'stop' };

@@ -1,7 +1,8 @@
 /**
  * The screen plugin, server half: one presenter per room at a time (a second gets SCREEN_BUSY), start and
  * stop announced to the room, the presenter's frames relayed to the others, and the latest keyframe kept so
- * a late joiner sees the screen at once. The share ends when the presenter stops it or leaves.
+ * a late joiner sees the screen at once. The share ends when the presenter stops it, leaves, or loses the
+ * publish:screen grant (a moderator's stop-screen).
  */
 import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
@@ -117,6 +118,11 @@ export function screen(options: ScreenOptions = {}): Plugin {
         if (share.lastKeyframe && subscribed(session)) {
           frames.send(session, share.lastKeyframe, { stream: `screen:${share.presenter.id}`, keyframe: true });
         }
+      });
+
+      // A presenter that loses publish:screen (a moderator stopped it) no longer presents, for everyone.
+      ctx.hooks.grantsChanged.tap('screen', (session, removed) => {
+        if (removed.includes('publish:screen') && shares.get(session.room).presenter === session) endShare(session.room, 'revoked');
       });
 
       ctx.hooks.sessionLeft.tap('screen', (session, room) => {

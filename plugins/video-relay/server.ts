@@ -1,7 +1,8 @@
 /**
  * The video-relay plugin, server half: relays camera frames to the other members of the room with the
- * sender's id in the header, announces camera on/off (to late joiners too), and lets each receiver choose
- * whose video it gets and at what rate.
+ * sender's id in the header, announces camera on/off (to late joiners too, and off when the sender loses
+ * publish:video), and lets each receiver choose whose video it gets and at what rate (only receivers that
+ * hold `subscribe` when the frame is sent get it).
  *
  * The hot path is one re-encode per incoming frame (`withSender`, then the frame header), shared by every
  * receiver; per receiver there is only the subscription check. Slow receivers are the core's business:
@@ -151,6 +152,11 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         const on: string[] = [];
         for (const member of room.sessions) if (member !== session && state.get(member).camera) on.push(member.id);
         control.send(session, { op: 'cameras', on });
+      });
+
+      // A sender that loses publish:video (a moderator stopped it) has its camera announced off to everyone.
+      ctx.hooks.grantsChanged.tap('video-relay', (session, removed) => {
+        if (removed.includes('publish:video') && session.state !== 'closed') setCamera(session, false);
       });
 
       ctx.hooks.sessionLeft.tap('video-relay', (session, room) => {

@@ -172,6 +172,39 @@ test('screen-control refuses with coded errors: not allowed, not presenter, bad 
   });
 });
 
+test('session.removeGrant(publish:screen) ends the share with reason revoked; removeGrant(subscribe) stops delivery', async () => {
+  await withServer(async ({ port, server }) => {
+    const a = await join(port, 'alice');
+    const b = await join(port, 'bob');
+    const c = await join(port, 'carol');
+    await a.screen.start();
+    a.screen.publish(picture(1));
+    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 3000, 'the first frame');
+
+    server.sessions.get(c.client.self!.id)!.removeGrant('subscribe');
+    a.screen.publish(picture(2));
+    await waitFor(() => b.frames.length === 2, 3000, 'bob to get the second frame');
+    await sleep(100);
+    assert.is(c.frames.length, 1, 'carol lost subscribe: no more frames');
+
+    server.sessions.get(a.client.self!.id)!.removeGrant('publish:screen');
+    await waitFor(() => b.stopped.length === 1 && a.stopped.length === 1, 3000, 'everyone to see the share end');
+    assert.equal(b.stopped[0], { presenter: { id: a.client.self!.id, name: 'alice' }, reason: 'revoked' });
+    assert.is(a.screen.presenter, undefined, 'alice knows she no longer presents');
+    assert.is(b.screen.presenter, undefined);
+
+    const late = await join(port, 'late');
+    await sleep(100);
+    assert.equal([late.started, late.frames], [[], []], 'a late joiner sees no share and gets no keyframe');
+    const refusal = await a.screen.start().then(() => undefined, (error: ConfabError) => error);
+    assert.is(refusal?.code, 'SCREEN_NOT_ALLOWED');
+    server.sessions.get(a.client.self!.id)!.addGrant('publish:screen');
+    await b.screen.start();
+    assert.equal(b.screen.presenter, { id: b.client.self!.id, name: 'bob' }, 'the slot is free');
+    for (const m of [a, b, c, late]) await m.client.close();
+  });
+});
+
 test('malformed screen frames from the presenter are dropped and counted; a flood closes it', async () => {
   await withServer(async ({ port, server }) => {
     const b = await join(port, 'bob');

@@ -222,6 +222,40 @@ test('grants: frames without publish:video are dropped, and a session without su
   });
 });
 
+test('session.removeGrant(publish:video) announces the camera off to the room and the sender; removeGrant(subscribe) stops delivery at once', async () => {
+  await withServer(async ({ port, server }) => {
+    const a = await join(port, 'alice');
+    const b = await join(port, 'bob');
+    const c = await join(port, 'carol');
+    const aliceId = a.client.self!.id;
+    const raw = await RawClient.join('tcp', port, { name: 'raw', room: 'lab' });
+    a.video.publish(picture(1));
+    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 3000, 'the first frame');
+    assert.equal(b.cameras, [{ peer: aliceId, on: true }]);
+
+    server.sessions.get(c.client.self!.id)!.removeGrant('subscribe');
+    a.video.publish(picture(2));
+    await waitFor(() => b.frames.length === 2, 3000, 'bob to get the second frame');
+    await sleep(100);
+    assert.is(c.frames.length, 1, 'carol lost subscribe: no more frames');
+
+    server.sessions.get(aliceId)!.removeGrant('publish:video');
+    await waitFor(() => b.cameras.length === 2, 3000, 'bob to see the camera off');
+    assert.equal(b.cameras[1], { peer: aliceId, on: false });
+    const toAlice = await raw.client.next((f) => f.type === raw.welcome.channels['video-control'] && f.json.op === 'camera' && f.json.on === false);
+    assert.is(toAlice.json.peer, aliceId);
+    a.video.publish(picture(3));
+    await sleep(150);
+    assert.is(b.frames.length, 2, 'frames after the grant was taken are dropped');
+
+    const late = await join(port, 'late');
+    await sleep(100);
+    assert.equal(late.cameras, [], 'a late joiner does not see the camera on');
+    raw.client.destroy();
+    for (const m of [a, b, c, late]) await m.client.close();
+  });
+});
+
 test('malformed frames are dropped and counted, never relayed; a session that keeps sending them is closed', async () => {
   await withServer(async ({ port, server }) => {
     const b = await join(port, 'bob');

@@ -133,17 +133,19 @@ test('an expired token gets AUTH_TOKEN_EXPIRED', async () => {
   assert.is((await refused(ts.port, { token })).code, 'AUTH_TOKEN_EXPIRED');
 });
 
-test('a token without exp, with alg none, with another algorithm, with a tampered payload or a longer life than allowed gets AUTH_TOKEN_INVALID', async () => {
+test('a token without exp or jti, with alg none, with another algorithm, with a tampered payload or a longer life than allowed gets AUTH_TOKEN_INVALID', async () => {
   const ts = await start({ maxTtlSeconds: 3600 });
   const { chat: bob } = await bystander(ts);
   const secret = secretOf(ts);
-  const claims = { room: ROOM, grants: ['join', 'moderate'], iat: now(), exp: now() + 600 };
+  const claims = { room: ROOM, grants: ['join', 'moderate'], iat: now(), exp: now() + 600, jti: 'test-jti-1' };
   const hs256 = { alg: 'HS256', typ: 'JWT' };
   const { exp: _exp, ...noExp } = claims;
+  const { jti: _jti, ...noJti } = claims;
   const good = craft(secret, hs256, claims);
   const [h, , s] = good.split('.');
   const cases: Record<string, string> = {
     'no exp': craft(secret, hs256, noExp),
+    'no jti (it could not be revoked)': craft(secret, hs256, noJti),
     'alg none, no signature': `${craft(secret, { alg: 'none', typ: 'JWT' }, claims).split('.').slice(0, 2).join('.')}.`,
     'alg none with a signature': craft(secret, { alg: 'none' }, claims),
     'alg HS512': craft(secret, { alg: 'HS512', typ: 'JWT' }, claims),

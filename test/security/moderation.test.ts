@@ -13,11 +13,17 @@ import type { Grant } from '../../core/grants.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
 import { decodeMediaFrame, encodeMediaFrame, MediaCodec, withSender } from '../../core/media.js';
 import { FrameType } from '../../core/protocol.js';
+import { authClient } from '../../plugins/auth/client.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { moderationClient } from '../../plugins/moderation/client.js';
 import type { ModerationEvent } from '../../plugins/moderation/protocol.js';
 import { moderation } from '../../plugins/moderation/server.js';
+import { screenClient } from '../../plugins/screen/client.js';
+import type { StopReason } from '../../plugins/screen/protocol.js';
+import { screen } from '../../plugins/screen/server.js';
+import { videoClient } from '../../plugins/video-relay/client.js';
+import { videoRelay } from '../../plugins/video-relay/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
 
@@ -45,17 +51,19 @@ const audioRelay = definePlugin({
 });
 
 async function start(options: Parameters<typeof moderation>[0] = {}): Promise<TestServer> {
-  const ts = await startServer([auth(), moderation(options), audioRelay]);
+  const ts = await startServer([auth({ checkIntervalMs: 100 }), moderation(options), audioRelay, screen(), videoRelay()]);
   cleanups.push(() => ts.stop());
   return ts;
 }
 
-function token(ts: TestServer, name: string, grants: Grant[]): string {
+/** A token for `name` (or for anyone, when `name` is undefined); `expiresInMs` makes a short-lived one. */
+function token(ts: TestServer, name: string | undefined, grants: Grant[], expiresInMs?: number): string {
   const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
-  return signToken(secret, { room: ROOM, name, grants, ttlSeconds: 600 });
+  const now = expiresInMs === undefined ? Date.now() : Date.now() - 600_000 + expiresInMs;
+  return signToken(secret, { room: ROOM, name, grants, ttlSeconds: 600, now });
 }
 
-async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, extra: { handshakeTimeoutMs?: number } = {}) {
+async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, extra: { handshakeTimeoutMs?: number; token?: string } = {}) {
   const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name, room: ROOM, token: token(ts, name, grants), reconnect: false, ...extra });
   cleanups.push(() => client.close());
   const mod = client.use(moderationClient());
@@ -74,7 +82,22 @@ async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, ex
   client.on('serverError', (error) => errors.push(error.code));
   const events: ModerationEvent[] = [];
   mod.on('event', (event) => events.push(event));
-  return { client, mod, heard, errors, events, say: audio };
+  const share = client.use(screenClient());
+  const stopped: Array<{ id: string; reason: StopReason }> = [];
+  share.on('stopped', ({ presenter, reason }) => stopped.push({ id: presenter.id, reason }));
+  const video = client.use(videoClient());
+  const cameras: Array<{ peer: string; on: boolean }> = [];
+  video.on('camera', (event) => cameras.push(event));
+  const closed = new Promise<unknown>((resolve) => client.on('close', (event) => resolve(event.error)));
+  return { client, mod, heard, errors, events, say: audio, share, stopped, video, cameras, closed };
+}
+
+/** Joins and expects a fatal refusal with `code`. */
+async function refusedWith(ts: TestServer, name: string, code: string, withToken: string): Promise<void> {
+  const late = await member(ts, name, MEMBER, { token: withToken });
+  const error = await late.client.connect().then(() => undefined, (e: unknown) => e);
+  assert.ok(isConfabError(error), `${name} was refused`);
+  assert.is(error.code, code, name);
 }
 
 test('mute takes publish:audio: the room is told, the frames are dropped; allow gives it back', async () => {
@@ -140,6 +163,107 @@ test('remove ends the session with a fatal MODERATION_REMOVED that names the mod
   assert.is(error.code, 'MODERATION_REMOVED');
   assert.match(error.message, /mo removed you from the room: spamming/);
   assert.is((await left).reason, 'error');
+});
+
+test('stop-screen ends the share for everyone (reason revoked) and stop-video turns the camera off in every UI; the target learns its grants', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const alice = await member(ts, 'alice');
+  const bob = await member(ts, 'bob');
+  for (const m of [mo, alice, bob]) await m.client.connect();
+  const aliceId = alice.client.self!.id;
+  await alice.share.start();
+  alice.video.setCamera(true);
+  await waitFor(() => bob.share.presenter?.id === aliceId && bob.video.cameras.get(aliceId) === true, 3000, 'bob to see the share and the camera');
+
+  mo.mod.stopScreen(aliceId);
+  await waitFor(() => bob.stopped.length === 1 && mo.stopped.length === 1 && alice.stopped.length === 1, 3000, 'everyone to see the share end');
+  assert.equal(bob.stopped[0], { id: aliceId, reason: 'revoked' });
+  assert.is(bob.share.presenter, undefined);
+  assert.is(alice.share.presenter, undefined, 'alice knows she stopped presenting');
+  await waitFor(() => !alice.mod.grants.includes('publish:screen'), 3000, 'alice to learn her grants');
+
+  mo.mod.stopVideo(aliceId);
+  await waitFor(() => bob.video.cameras.get(aliceId) === false && mo.video.cameras.get(aliceId) === false, 3000, 'the camera off for everyone');
+  assert.equal(bob.cameras.at(-1), { peer: aliceId, on: false });
+  await waitFor(() => !alice.mod.grants.includes('publish:video'), 3000, 'alice to learn her grants');
+  const late = await member(ts, 'late');
+  await late.client.connect();
+  await sleep(100);
+  assert.equal([late.share.presenter, late.video.cameras.get(aliceId)], [undefined, undefined], 'a late joiner sees neither');
+});
+
+test('remove bars the name and the token from the room until the token expires, without lobby or lock; other people still join', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  await mo.client.connect();
+  const troll = await member(ts, 'troll', MEMBER, { token: token(ts, 'troll', MEMBER, 2000) });
+  await troll.client.connect();
+  const shared = token(ts, undefined, MEMBER);
+  const guest = await member(ts, 'guest', MEMBER, { token: shared });
+  await guest.client.connect();
+
+  mo.mod.remove(troll.client.self!.id, 'spam');
+  assert.is((await troll.closed as { code: string }).code, 'MODERATION_REMOVED');
+  await refusedWith(ts, 'troll', 'MODERATION_BARRED', token(ts, 'troll', MEMBER, 2000));
+  await refusedWith(ts, 'TROLL', 'MODERATION_BARRED', token(ts, 'TROLL', MEMBER));
+
+  mo.mod.remove(guest.client.self!.id);
+  await guest.closed;
+  await refusedWith(ts, 'someone-else', 'MODERATION_BARRED', shared);
+  const other = await member(ts, 'other');
+  await other.client.connect();
+  assert.is(other.client.state, 'open', 'a different person with a different token joins');
+
+  // The troll's token expired after 2 s: its bar is lifted with it (a new token for that name works).
+  await sleep(2200);
+  const back = await member(ts, 'troll');
+  await back.client.connect();
+  assert.is(back.client.state, 'open');
+});
+
+test('revoke closes every session holding the participant\'s token with AUTH_TOKEN_REVOKED; the token is refused after; others keep working', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const bob = await member(ts, 'bob');
+  await mo.client.connect();
+  await bob.client.connect();
+  const shared = token(ts, undefined, MEMBER);
+  const one = await member(ts, 'one', MEMBER, { token: shared });
+  const two = await member(ts, 'two', MEMBER, { token: shared });
+  await one.client.connect();
+  await two.client.connect();
+  bob.mod.revoke(one.client.self!.id);
+  await waitFor(() => bob.errors.includes('MODERATION_NOT_ALLOWED'), 3000, 'bob to be refused');
+
+  mo.mod.revoke(one.client.self!.id, 'leaked invitation');
+  for (const m of [one, two]) {
+    const error = await m.closed;
+    assert.ok(isConfabError(error));
+    assert.is(error.code, 'AUTH_TOKEN_REVOKED');
+    assert.match(error.message, /mo revoked it: leaked invitation/);
+  }
+  await waitFor(() => bob.events.some((e) => e.action === 'revoked'), 3000, 'the room to be told');
+  await refusedWith(ts, 'three', 'AUTH_TOKEN_REVOKED', shared);
+  assert.is(bob.client.state, 'open');
+  bob.say('still here');
+  await waitFor(() => mo.heard.includes('still here'), 3000, 'bob to be heard');
+});
+
+test('a token refresh (auth) keeps a moderator\'s mute, gives the grants the new token adds, and the client is told through grantsChanged', async () => {
+  const ts = await start();
+  const mo = await member(ts, 'mo', MODERATOR);
+  const alice = await member(ts, 'alice');
+  const refresher = alice.client.use(authClient());
+  await mo.client.connect();
+  await alice.client.connect();
+  mo.mod.mute(alice.client.self!.id);
+  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'the mute');
+  const refreshed = await refresher.refresh(token(ts, 'alice', MODERATOR));
+  assert.ok(refreshed.grants.includes('moderate'), 'the new grant');
+  assert.not.ok(refreshed.grants.includes('publish:audio'), 'still muted');
+  await waitFor(() => alice.mod.grants.includes('moderate'), 3000, 'alice to be told her new grants');
+  assert.equal([...alice.mod.grants].sort(), [...refreshed.grants].sort());
 });
 
 test('lock refuses newcomers with MODERATION_ROOM_LOCKED (moderators still get in); unlock lets them in', async () => {

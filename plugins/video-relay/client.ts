@@ -70,7 +70,12 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
       const stream = new MediaStreamWriter(MediaCodec.JPEG);
 
       const setPeerCamera = (peer: string, on: boolean) => {
-        if (peer === ctx.client.self?.id || (cameras.get(peer) ?? false) === on) return;
+        // About ourselves the server has the last word (a moderator may have turned our camera off).
+        if (peer === ctx.client.self?.id) {
+          camera = on;
+          return;
+        }
+        if ((cameras.get(peer) ?? false) === on) return;
         cameras.set(peer, on);
         events.emit('camera', { peer, on });
       };
@@ -83,6 +88,10 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         const message = raw as unknown as VideoControlMessage;
         if (message.op === 'camera') setPeerCamera(message.peer, message.on);
         else if (message.op === 'cameras') for (const peer of message.on) setPeerCamera(peer, true);
+      });
+      // A refused "camera on" (no publish:video) leaves the camera off, so the next publish asks again.
+      ctx.onError((error) => {
+        if (error.code === 'VIDEO_NOT_ALLOWED') camera = false;
       });
       ctx.on('peerLeft', (peer) => {
         setPeerCamera(peer.id, false);

@@ -244,6 +244,7 @@ test('session.removeGrant(publish:video) announces the camera off to the room an
     assert.equal(b.cameras[1], { peer: aliceId, on: false });
     const toAlice = await raw.client.next((f) => f.type === raw.welcome.channels['video-control'] && f.json.op === 'camera' && f.json.on === false);
     assert.is(toAlice.json.peer, aliceId);
+    await waitFor(() => a.video.camera === false, 3000, 'alice\'s client to take the server\'s word that her camera is off');
     a.video.publish(picture(3));
     await sleep(150);
     assert.is(b.frames.length, 2, 'frames after the grant was taken are dropped');
@@ -251,6 +252,12 @@ test('session.removeGrant(publish:video) announces the camera off to the room an
     const late = await join(port, 'late');
     await sleep(100);
     assert.equal(late.cameras, [], 'a late joiner does not see the camera on');
+
+    server.sessions.get(aliceId)!.addGrant('publish:video');
+    a.video.publish(picture(4));
+    await waitFor(() => b.frames.length === 3, 3000, 'frames again once the grant is back');
+    await waitFor(() => b.cameras.length === 3, 3000, 'bob to see the camera on again');
+    assert.equal(b.cameras[2], { peer: aliceId, on: true });
     raw.client.destroy();
     for (const m of [a, b, c, late]) await m.client.close();
   });

@@ -9,7 +9,7 @@
  *
  * The default is 1 GiB; use `--mb 128` for a quick run on a shared machine.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,8 +47,13 @@ function makeFile(path: string, size: number): void {
   closeSync(fd);
 }
 
-/** Runs one bench client process and parses its JSON line. */
+/**
+ * Runs one bench client process and parses its JSON line. Each transfer starts after `sync`, with no dirty
+ * pages of the earlier ones waiting for the disk: with 1 GiB files, the later transfers would otherwise
+ * compete with the kernel writing back the earlier ones (several GiB in a run).
+ */
 function runClient(clientArgs: string[]): Promise<ClientResult> {
+  execFileSync('sync');
   const node = [process.execPath, '--import', 'tsx', join(ROOT, 'bench/files-client.ts'), ...clientArgs];
   const [command, ...rest] = canPin(1) ? ['taskset', '-c', '1', ...node] : node;
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 /**
  * The Confab server under test for the video relay bench, in a process of its own: the real core
- * (`createServer`) with the video-relay plugin at its defaults, log level `warn`, a temporary data directory
+ * (`createServer`) with the video-relay plugin at its defaults, log level `warn`, the connection limits raised
+ * (all bench clients share one address), a temporary data directory
  * (removed at exit) and port 0. Prints `{"port":…,"pid":…,"dataDir":…}` once it listens; SIGTERM, SIGINT or
  * (with --exit-with-parent) the parent closing stdin close it cleanly.
  *
@@ -16,7 +17,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'confab-bench-'));
 process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 try {
-  const server = await createServer({ server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn' }, plugins: [videoRelay()] });
+  // Every bench client connects from 127.0.0.1, so the per-address connection limit (256 by default, meant
+  // for one machine on a LAN) is raised to let 400 subscribers in; nothing else differs from the defaults.
+  const server = await createServer({
+    server: { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', maxConnectionsPerAddress: 2048, maxConnections: 2048 },
+    plugins: [videoRelay()],
+  });
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -17,9 +17,14 @@ export class LevelMeter {
   add(pcm: Int16Array): number {
     let sum = 0;
     for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
-    this.#sumOfSquares += sum;
-    this.#samples += pcm.length;
-    return sum / pcm.length;
+    return this.record(sum, pcm.length);
+  }
+
+  /** Adds a frame whose sum of squares is already known (see MixBus.addMeasured); returns its mean square. */
+  record(sumOfSquares: number, samples: number): number {
+    this.#sumOfSquares += sumOfSquares;
+    this.#samples += samples;
+    return sumOfSquares / samples;
   }
 
   /** The window's level in whole dBFS (SILENCE_DBFS when nothing was heard); starts a new window. */

@@ -29,6 +29,27 @@ export class MixBus {
   }
 
   /**
+   * Adds a frame to the total and returns its sum of squares (its level), in one pass over it: the mixer
+   * meters every frame anyway, and most frames are talkers'. A frame that turns out silent is `remove`d.
+   */
+  addMeasured(pcm: Int16Array): number {
+    const total = this.total;
+    let sumOfSquares = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const sample = pcm[i]!;
+      total[i]! += sample;
+      sumOfSquares += sample * sample;
+    }
+    return sumOfSquares;
+  }
+
+  /** Takes a frame added with `addMeasured` back out of the total. */
+  remove(pcm: Int16Array): void {
+    const total = this.total;
+    for (let i = 0; i < FRAME_SAMPLES; i++) total[i]! -= pcm[i]!;
+  }
+
+  /**
    * Writes the limited total minus `own` (omit `own` for the full mix) into `out`. Runs once per listening
    * talker per tick, so the loop keeps the common case (under the knee) to one compare and a store.
    */

@@ -166,9 +166,8 @@ export class RoomMixer {
     let secondNewest = 0;
     let newestId: string | undefined;
     for (const [id, speaker] of this.#speakers) {
-      speaker.talking = this.#pull(speaker);
+      speaker.talking = this.#pull(speaker, bus);
       if (!speaker.talking) continue;
-      bus.add(speaker.pcm);
       if (speaker.captureMs > newest) {
         secondNewest = newest;
         newest = speaker.captureMs;
@@ -204,20 +203,26 @@ export class RoomMixer {
     if (this.#tick % LEVEL_EVERY_TICKS === 0) this.#reportLevels();
   }
 
-  /** Fills `speaker.pcm` with this tick's frame; true when the speaker is a talker this tick. */
-  #pull(speaker: Speaker): boolean {
+  /**
+   * Fills `speaker.pcm` with this tick's frame and, when the speaker is a talker this tick, adds it to the bus
+   * (metering and adding a real frame in one pass); true when it is a talker.
+   */
+  #pull(speaker: Speaker, bus: MixBus): boolean {
     const popped = speaker.jitter.pop();
     speaker.captureMs = 0;
     if (popped?.kind === 'frame' && this.#decode(speaker, popped.value)) {
       speaker.concealer.accept(speaker.pcm);
       speaker.captureMs = popped.value.captureMs;
-      const meanSquare = speaker.meter.add(speaker.pcm);
+      const meanSquare = speaker.meter.record(bus.addMeasured(speaker.pcm), FRAME_SAMPLES);
       if (meanSquare >= NOISE_GATE_MEAN_SQUARE) speaker.hangover = HANGOVER_TICKS;
       else if (speaker.hangover > 0) speaker.hangover--;
-      return speaker.hangover > 0;
+      if (speaker.hangover > 0) return true;
+      bus.remove(speaker.pcm);
+      return false;
     }
     if (speaker.hangover === 0 || !speaker.concealer.conceal(speaker.pcm)) return false;
     speaker.hangover--;
+    bus.add(speaker.pcm);
     return true;
   }
 

@@ -45,12 +45,13 @@ export class TickScheduler {
   /** Ticks skipped because the loop fell more than MAX_CATCH_UP ticks behind. */
   skipped = 0;
   readonly #periodMs: number;
-  readonly #onTick: () => void;
+  readonly #onTick: (lateMs: number) => void;
   #start = 0;
   #index = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(periodMs: number, onTick: () => void) {
+  /** `onTick` gets how late this tick started, ms (also recorded in `lateness`). */
+  constructor(periodMs: number, onTick: (lateMs: number) => void) {
     this.#periodMs = periodMs;
     this.#onTick = onTick;
   }
@@ -80,8 +81,9 @@ export class TickScheduler {
   }
 
   #run(deadline: number): void {
-    this.lateness.add(Math.max(0, performance.now() - deadline));
-    this.#onTick();
+    const late = Math.max(0, performance.now() - deadline);
+    this.lateness.add(late);
+    this.#onTick(late);
     if (!this.#timer) return; // stopped by onTick
     this.#index++;
     const behind = Math.floor((performance.now() - this.#start) / this.#periodMs) - this.#index;

@@ -118,10 +118,11 @@ test('jitter: reordered frames are absorbed, late and duplicate ones dropped, an
     assert.is(refused(t, 'audio-late'), 5, 'only the 300 ms late frames (9, 25, 41, 57, 73) are late: reordering is absorbed');
     assert.is(refused(t, 'audio-duplicate'), 1);
     // From 200 ms in to the end of the tone, every 20 ms of the mix carries the tone: a lost frame is concealed
-    // (fading, so a little weaker), never a gap of silence.
+    // (fading, so weaker: the buffer may stretch for a few ticks before it declares the frame lost, and the
+    // fade reaches about 1/8 of the level after 60 ms), never a gap of silence (a level near 0).
     const frames = c.mixes.filter((mix) => mix.seq > startSeq + 10).slice(0, 60);
     const levels = frames.map((mix) => magnitude(mix.pcm, 440));
-    assert.ok(levels.every((level) => level > 2000), `no gap in the mix: ${levels.map(Math.round).join(' ')}`);
+    assert.ok(levels.every((level) => level > 500), `no gap in the mix: ${levels.map(Math.round).join(' ')}`);
     raw.client.destroy();
     await c.client.close();
   });

@@ -247,6 +247,16 @@ test('malformed chunks and chunks for unknown transfers get coded errors; the se
     raw.ctx.send(FILES_CHANNEL, { op: 'ack', transfer: down, offset: 1_000_000 });
     await waitFor(() => raw.errors.length === 5);
     assert.is(raw.errors[4].code, 'FILES_BAD_REQUEST');
+    assert.is(raw.messages.find((m) => m.ref === 'down')!.window, 2 * 1024 * 1024, 'sending tells the download window');
+    // Binary acks (empty chunks): one past the sent bytes and one carrying bytes are refused; a true one completes it.
+    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 5, new Uint8Array(0)));
+    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 4, new Uint8Array(1)));
+    await waitFor(() => raw.errors.length === 7);
+    assert.equal(raw.errors.slice(5).map((e) => e.code), ['FILES_BAD_CHUNK', 'FILES_BAD_CHUNK']);
+    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 4, new Uint8Array(0)));
+    raw.ctx.send(FILES_CHANNEL, { op: 'status', transfer: down });
+    await waitFor(() => raw.errors.length === 8);
+    assert.is(raw.errors[7].code, 'FILES_NO_SUCH_TRANSFER', 'the acknowledged download is complete and gone');
     assert.is(raw.client.state, 'open');
     await raw.client.close();
   });

@@ -159,12 +159,16 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
       };
 
       // The listen request needs the codec settled; the mute state is re-sent after a resume in case it was lost.
+      // A server without the audio-mix plugin has no audio channels: then there is nothing to ask for.
       ctx.on('welcome', () => (offered = undefined)); // a new session: its server announces its codecs again
       ctx.on('welcome', () => void ready.then(() => {
+        if (!ctx.client.channels.has(AUDIO_CONTROL_CHANNEL)) return;
         sendListen();
         if (muted) ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'mute', muted: true });
       }));
-      ctx.on('resumed', () => void ready.then(sendListen));
+      ctx.on('resumed', () => void ready.then(() => {
+        if (ctx.client.channels.has(AUDIO_CONTROL_CHANNEL)) sendListen();
+      }));
       ctx.on('peerLeft', (peer) => {
         levels.delete(peer.id);
         mutedPeers.delete(peer.id);

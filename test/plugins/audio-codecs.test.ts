@@ -10,6 +10,7 @@ import { audioClient, type AudioApi, type MixFrame } from '../../plugins/audio-m
 import { loadOpus } from '../../plugins/audio-mix/opus-codec.js';
 import type { AudioCodecName } from '../../plugins/audio-mix/protocol.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
+import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer, waitFor, type TestServer } from '../helpers/server.js';
 import { concat, magnitude, paced, toneFrame } from './audio-signal.js';
@@ -102,6 +103,29 @@ test('a client that ignores the announcement and keeps sending Opus to a PCM-onl
     client.destroy();
   } finally {
     await t.stop();
+  }
+});
+
+test('on a server without audio-mix, an audio client joins quietly: no error, no unhandled rejection', async () => {
+  const ts = await startServer([chat()]);
+  const problems: unknown[] = [];
+  const onRejection = (reason: unknown) => problems.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'alice', room: 'lab' });
+    client.on('error', (error) => problems.push(error));
+    const audio = client.use(audioClient({ codec: 'opus', listen: true }));
+    await client.connect();
+    await audio.ready;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.dropConnection();
+    await new Promise<void>((resolve) => client.once('resumed', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(problems.map(String), []);
+    await client.close();
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    await ts.stop();
   }
 });
 

@@ -195,6 +195,8 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         } else if (message.op === 'muted') {
           if (message.muted) mutedPeers.add(message.peer);
           else mutedPeers.delete(message.peer);
+          // About ourselves the server has the last word (a moderator may have muted us).
+          if (message.peer === ctx.client.self?.id) muted = message.muted;
           events.emit('muted', { peer: message.peer, muted: message.muted });
         } else if (message.op === 'state') {
           for (const peer of message.muted) {

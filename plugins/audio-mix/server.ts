@@ -159,6 +159,13 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         const muted = mixers.get(room).muted;
         if (muted.length > 0) control.send(session, { op: 'state', muted } satisfies AudioControlMessage);
       });
+      // A session that loses publish:audio (a moderator's mute) is muted for the room to see; it unmutes
+      // itself once the grant is back.
+      ctx.hooks.grantsChanged.tap('audio-mix', (session: Session, removed) => {
+        if (!removed.includes('publish:audio') || session.state === 'closed') return;
+        mixers.get(session.room).setMuted(session.id, true);
+        control.broadcast(session.room, { op: 'muted', peer: session.id, muted: true } satisfies AudioControlMessage);
+      });
       ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => mixers.get(room).remove(session.id));
       ctx.hooks.roomDisposed.tap('audio-mix', (room: Room) => mixing.delete(room));
       ctx.hooks.close.tapPromise('audio-mix', async () => scheduler.stop());

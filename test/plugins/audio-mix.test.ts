@@ -189,6 +189,25 @@ test('mute: the room is told, a late joiner gets the state, and muted or ungrant
   });
 });
 
+test('a moderator\'s mute (removeGrant publish:audio) is announced to the room, and the muted client stops sending until it unmutes', async () => {
+  await withServer(async (t) => {
+    const a = await join(t.port, 'alice', 'pcm');
+    const c = await join(t.port, 'carol', 'pcm');
+    const aliceId = a.client.self!.id;
+    const session = t.server.sessions.get(aliceId)!;
+    session.removeGrant('publish:audio');
+    await waitFor(() => c.audio.mutedPeers.has(aliceId) && a.muted.length === 1, 3000, 'the muted event');
+    assert.equal(c.muted.at(-1), { peer: aliceId, muted: true });
+    assert.is(a.audio.publish(toneFrame(440, 0)), false, 'alice\'s client took the server\'s word that she is muted');
+
+    session.addGrant('publish:audio');
+    a.audio.setMuted(false);
+    await waitFor(() => !c.audio.mutedPeers.has(aliceId), 3000, 'the unmute once the grant is back');
+    assert.ok(a.audio.publish(toneFrame(440, 1)), 'alice sends again');
+    for (const m of [a, c]) await m.client.close();
+  });
+});
+
 test('levels: a speaker\'s RMS in dBFS reaches the room, and silence once it stops', async () => {
   await withServer(async (t) => {
     const a = await join(t.port, 'alice', 'opus');

@@ -81,6 +81,20 @@ function readOptions(): RelayOptions {
   };
 }
 
+/**
+ * Waits until the joins have been handled: N joins announce N² PEER_JOINED frames, which must not be
+ * measured as relay work. Settled when the server used under 5 % of a core over 250 ms (at most 15 s).
+ */
+async function settle(pid: number): Promise<void> {
+  const giveUp = performance.now() + 15_000;
+  while (performance.now() < giveUp) {
+    const before = processCpuSeconds(pid);
+    await sleep(250);
+    const after = processCpuSeconds(pid);
+    if (before === undefined || after === undefined || (after - before) / 0.25 < 0.05) return;
+  }
+}
+
 /** Connects N subscribers (in batches of 20) and a publisher, runs one measured phase, closes them. */
 async function measure(kind: RelayKind, server: ServerProcess, n: number, opts: RelayOptions): Promise<RelayResult> {
   const capacity = Math.ceil(opts.fps * (opts.durationMs / 1000 + 1) * n);
@@ -110,7 +124,7 @@ async function measure(kind: RelayKind, server: ServerProcess, n: number, opts: 
   const publisher = await openRelayClient(kind, server.port, 'publisher', opts.frameBytes, () => undefined);
   const everyone = [...subscribers, publisher];
   const pinger = publisher.heartbeatMs ? setInterval(() => everyone.forEach((c) => c.ping()), publisher.heartbeatMs) : undefined;
-  await sleep(300);
+  await settle(server.pid);
 
   // Open loop at `fps`: frame k goes at start + k / fps, whatever the deliveries do.
   let seq = 0;

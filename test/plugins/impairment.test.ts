@@ -112,16 +112,17 @@ test('impairment: a bandwidth cap spaces frames out and drops what would queue p
 
 test('impairment: jitter reorders frames exactly as the seeded delays say', async () => {
   const random = createRandom(sessionSeed(70, 'bob'));
-  const delays = Array.from({ length: 8 }, () => 100 + (random() * 2 - 1) * 80);
+  const delays = Array.from({ length: 8 }, () => 300 + (random() * 2 - 1) * 280);
   const expected = delays.map((delay, seq) => ({ delay, seq })).sort((a, b) => a.delay - b.delay);
   const closest = Math.min(...expected.slice(1).map((e, i) => e.delay - expected[i]!.delay));
-  // Seed 70 spreads the eight delays at least 8 ms apart, more than the burst below takes to send.
-  assert.ok(closest > 8, 'with seed 70 no two delays are within 8 ms, so the burst has one possible order');
+  // Seed 70 spreads the eight delays at least 25 ms apart, far more than the burst below takes to arrive,
+  // even on a busy machine.
+  assert.ok(closest > 25, 'with seed 70 no two delays are within 25 ms, so the burst has one possible order');
   const server = await lab();
   try {
     const alice = await join(server, 'alice');
     const bob = await join(server, 'bob');
-    alice.net.set({ latencyMs: 100, jitterMs: 80, seed: 70 }, { session: bob.id });
+    alice.net.set({ latencyMs: 300, jitterMs: 280, seed: 70 }, { session: bob.id });
     await bob.waitForMessage('impairment', { op: 'rules' });
     for (let seq = 0; seq < 8; seq++) alice.media.send(seq);
     await server.waitFor(() => bob.media.received.length === 8, 'the eight frames', 5000);

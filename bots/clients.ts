@@ -3,7 +3,7 @@
  * built-in bot gets the same set. A half whose plugin the server lacks stays attached but unused; `has()`
  * tells from WELCOME's channel list whether the server has it.
  */
-import { ConfabClient } from '../core/client/node.js';
+import { ConfabClient, ConfabError, serverUrl } from '../core/client/node.js';
 import type { ClientOptions } from '../core/client/types.js';
 import { audioClient, type AudioApi, type AudioClientOptions } from '../plugins/audio-mix/client.js';
 import { chatClient, type ChatApi } from '../plugins/chat/client.js';
@@ -68,12 +68,14 @@ export function createBotClient(options: BotClientOptions): BotClient {
 }
 
 /**
- * Turns `host:port`, `tcp://…` or `ws://…` into a client URL (`tcp://host:port` when no scheme is given).
+ * The client URL of a bot's `--server` (core/client/server-url.ts: `host:port` or a URL).
  *
+ * @throws ConfabError BOT_OPTION_INVALID when it is none of those.
  * @example
- *   serverUrl('127.0.0.1:5000')  // 'tcp://127.0.0.1:5000'
+ *   botServerUrl('127.0.0.1:5000')  // 'tcp://127.0.0.1:5000'
  */
-export function serverUrl(server: string): string {
-  if (/^(tcp|wss?):\/\//.test(server)) return server;
-  return `tcp://${server.includes(':') ? server : `${server}:5000`}`;
+export function botServerUrl(server: string): string {
+  const url = serverUrl(server);
+  if (url === undefined) throw new ConfabError('BOT_OPTION_INVALID', `--server must be host:port or a tcp://, tls://, ws:// or wss:// URL; got "${server}"`);
+  return url;
 }

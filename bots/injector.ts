@@ -6,7 +6,7 @@
  * it was decoded as its capture time.
  */
 import { ConfabError } from '../core/errors.js';
-import { createBotClient, serverUrl } from './clients.js';
+import { createBotClient, botServerUrl } from './clients.js';
 import { startSource, type SourceInput } from './media/source.js';
 
 /** Options of `inject`. */
@@ -53,7 +53,7 @@ export interface InjectionResult {
 export async function inject(options: InjectorOptions): Promise<InjectionResult> {
   const log = options.log ?? (() => {});
   const as = options.as ?? 'camera';
-  const bot = createBotClient({ url: serverUrl(options.server), name: options.name ?? 'injector', room: options.room });
+  const bot = createBotClient({ url: botServerUrl(options.server), name: options.name ?? 'injector', room: options.room });
   await bot.client.connect();
   const sent = { videoFrames: 0, audioFrames: 0 };
   const dropped = { videoFrames: 0, audioFrames: 0 };

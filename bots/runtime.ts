@@ -17,7 +17,7 @@ import { Emitter } from '../core/client/emitter.js';
 import type { Peer, PeerLeftEvent, Self } from '../core/client/types.js';
 import { ConfabError, isConfabError } from '../core/errors.js';
 import type { ChatMessage } from '../plugins/chat/protocol.js';
-import { createBotClient, serverUrl, type BotClient, type PluginClients } from './clients.js';
+import { createBotClient, botServerUrl, type BotClient, type PluginClients } from './clients.js';
 import { startSource, type MediaSource, type SourceOptions } from './media/source.js';
 import { TestCard } from './media/test-card.js';
 
@@ -118,7 +118,7 @@ export interface BotRunResult {
  *   const result = await runBot(greeter, { server: '127.0.0.1:5000', room: 'lab', name: 'greeter' });
  */
 export async function runBot(definition: BotDefinition, options: RunBotOptions): Promise<BotRunResult> {
-  const clients = createBotClient({ url: serverUrl(options.server), name: options.name, room: options.room });
+  const clients = createBotClient({ url: botServerUrl(options.server), name: options.name, room: options.room });
   const { client } = clients;
   const events = new Emitter<BotEvents>();
   const aborter = new AbortController();

@@ -3,7 +3,7 @@
  * download one, with a progress bar on a terminal and plain lines otherwise.
  */
 import { parseArgs } from 'node:util';
-import { ConfabClient } from '../core/client/node.js';
+import { ConfabClient, serverUrl } from '../core/client/node.js';
 import { ConfabError } from '../core/errors.js';
 import { filesClient, type FileInfo, type FilesApi } from '../plugins/files/client-node.js';
 import { formatBytes, ProgressBar } from './progress.js';
@@ -54,7 +54,12 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
 
-  const client = new ConfabClient({ url: `tcp://${values.server}`, name: values.as, room: values.room, clientKind: 'cli' });
+  const url = serverUrl(values.server);
+  if (url === undefined) {
+    process.stderr.write(`confab file: --server must be host:port or a URL; got "${values.server}"\n`);
+    return 2;
+  }
+  const client = new ConfabClient({ url, name: values.as, room: values.room, clientKind: 'cli' });
   const files = client.use(filesClient());
   await client.connect();
   try {

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBotClient, serverUrl, type BotClient } from '../bots/clients.js';
+import { createBotClient, botServerUrl, type BotClient } from '../bots/clients.js';
 import { isConfabError } from '../core/errors.js';
 import { parseCommand } from './join/commands.js';
 import { pickServer } from './join/picker.js';
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   let url: string;
-  if (values.server !== undefined) url = serverUrl(values.server);
+  if (values.server !== undefined) url = botServerUrl(values.server);
   else {
     const picked = await pickServer();
     if (!picked) {

@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfabClient } from '../core/client/node.js';
+import { ConfabClient, serverUrl } from '../core/client/node.js';
 import { ConfabError } from '../core/errors.js';
 import { schedulerClient, type SchedulerApi } from '../plugins/scheduler/client.js';
 import type { Meeting, MeetingPatch } from '../plugins/scheduler/protocol.js';
@@ -76,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
   if (subcommand === 'update' && Object.keys(patch).length === 0) return usageError('update needs at least one of --title, --room, --start, --duration, --description');
 
   const url = serverUrl(values.server ?? '127.0.0.1:5000');
-  if (url === undefined) return usageError(`--server must be host:port (like 192.168.1.20:5000) or a URL, got "${values.server}"`);
+  if (url === undefined) return usageError(`--server must be host:port (like lab-pc:5000) or a URL, got "${values.server}"`);
   const client = new ConfabClient({
     url,
     name: values.name ?? (process.env.USER || userInfo().username),
@@ -147,14 +147,6 @@ export function withLocalZone(text: string): string {
   const sign = offset < 0 ? '-' : '+';
   const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
   return `${text.trim()}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
-}
-
-/** `host:port`, `[::1]:5000` or a URL → the client URL; undefined when it is none of those. */
-function serverUrl(server: string): string | undefined {
-  if (/^(tcp|ws|wss):\/\//.test(server)) return server;
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s/]+):(\d{1,5})$/.exec(server);
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) return undefined;
-  return `tcp://${match[1]}:${match[2]}`;
 }
 
 /** The meetings as an aligned table, or a line saying there are none. */

@@ -7,7 +7,7 @@
  * every other bot as receiver: received + lost should come to sent × (N − 1) for video and chat.
  */
 import { ConfabError, isConfabError } from '../../core/errors.js';
-import { createBotClient, serverUrl, type BotClient } from '../clients.js';
+import { createBotClient, botServerUrl, type BotClient } from '../clients.js';
 import { SineTone } from '../media/pcm.js';
 import { TestCard } from '../media/test-card.js';
 import { KindStats, LatencyRecorder, type KindReport, type LatencySummary } from './stats.js';
@@ -88,7 +88,7 @@ const DRAIN_S = 1;
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   if (!Number.isInteger(options.bots) || options.bots < 1) throw new ConfabError('BOT_OPTION_INVALID', `--bots must be a whole number ≥ 1, got ${options.bots}`);
   if (!(options.durationS > 0)) throw new ConfabError('BOT_OPTION_INVALID', `--duration must be more than 0 s, got ${options.durationS}`);
-  const url = serverUrl(options.server);
+  const url = botServerUrl(options.server);
   const prefix = options.name ?? 'load';
   const fps = options.fps ?? 5;
   const chatRate = options.chatRate ?? 0;

@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfabError } from '../../core/errors.js';
-import { createBotClient, serverUrl } from '../clients.js';
+import { createBotClient, botServerUrl } from '../clients.js';
 import { FRAME_SAMPLES } from '../media/pcm.js';
 import { startSink } from '../media/sink.js';
 import { GridCompositor } from './grid.js';
@@ -83,7 +83,7 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
   const fps = options.fps ?? 15;
   const log = options.log ?? (() => {});
 
-  const bot = createBotClient({ url: serverUrl(options.server), name: options.name ?? 'recorder', room: options.room, audio: { listen: true } });
+  const bot = createBotClient({ url: botServerUrl(options.server), name: options.name ?? 'recorder', room: options.room, audio: { listen: true } });
   const { client } = bot;
   const grid = new GridCompositor(width, height);
   const transcript = new Transcript(transcriptPath);

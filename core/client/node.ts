@@ -17,6 +17,7 @@ import type { ClientOptions } from './types.js';
 export type * from './types.js';
 export type { Welcome, ChannelKind } from '../protocol.js';
 export { ConfabError, isConfabError } from '../errors.js';
+export { serverUrl } from './server-url.js';
 
 /**
  * A client for Node: `url` is `tcp://host:port` or `ws://host:port/ws`; HELLO says `client: "node"` by default.

@@ -1,0 +1,22 @@
+/**
+ * What a person types for a server (`--server`), as a client URL. One rule for every command and bot.
+ */
+
+/**
+ * Turns `host:port` or `[::1]:port` into a `tcp://` URL and keeps a URL (`tcp://`, `tls://`, `ws://`,
+ * `wss://`) as it is; undefined when the text is none of these (a port is always needed, so a typo never
+ * sends anyone looking up a host name on the network by accident).
+ *
+ * @example
+ *   serverUrl('127.0.0.1:5000')          // 'tcp://127.0.0.1:5000'
+ *   serverUrl('ws://127.0.0.1:5000/ws')  // 'ws://127.0.0.1:5000/ws'
+ *   serverUrl('127.0.0.1')               // undefined
+ */
+export function serverUrl(server: string): string | undefined {
+  if (/^(tcp|tls|wss?):\/\/\S+$/.test(server)) return server;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s/[\]]+):(\d{1,5})$/.exec(server);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return `tcp://${match[1]}:${port}`;
+}

@@ -110,7 +110,7 @@ async function run(scenario: Scenario): Promise<Result> {
     const arrival = performance.now();
     for (let i = 0; i < ids.length; i++) {
       const data = frames[i % STREAMS]![tick % LOOP_FRAMES]!;
-      mixer.receive(ids[i]!, { codec: scenario.codec === 'opus' ? MediaCodec.OPUS : MediaCodec.PCM_S16LE, keyframe: true, seq: tick, captureMs: Date.now(), sender: '', data }, arrival);
+      mixer.receive(ids[i]!, { codec: scenario.codec === 'opus' ? MediaCodec.OPUS : MediaCodec.PCM_S16LE, keyframe: true, layer: 0, switchUp: true, baseIndex: 0, seq: tick, captureMs: Date.now(), sender: '', data }, arrival);
     }
     mixer.tick();
     tickMs.push(performance.now() - started);

@@ -15,6 +15,7 @@
 import { ConfabError } from '../../core/errors.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
+import { MediaStreamReader, type KeyframeReason } from '../../core/media-reader.js';
 import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
 import { SCREEN_CHANNEL, SCREEN_CONTROL_CHANNEL, type Presenter, type ScreenControlMessage, type StopReason } from './protocol.js';
 
@@ -24,8 +25,15 @@ export type ScreenEvents = {
   started: [{ presenter: Presenter }];
   /** The share ended: the presenter stopped it or left. */
   stopped: [{ presenter: Presenter; reason: StopReason }];
-  /** A frame of the presenter's screen. `data` is a view: copy it to keep it. */
+  /**
+   * A frame of the presenter's screen that a decoder can take (for VP8: from a keyframe on, nothing after a
+   * lost base-layer frame until the next keyframe). `data` is a view: copy it to keep it.
+   */
   frame: [MediaFrame];
+  /** The server asks this client, as the presenter, for a keyframe now. */
+  keyframeRequest: [];
+  /** What the receivers can take, bits per second (null: no limit); keep the encoder at or below it. */
+  bitrate: [{ bps: number | null }];
 };
 
 /** Options of `screen.publish()`. */
@@ -52,9 +60,16 @@ export interface ScreenApi extends Pick<Emitter<ScreenEvents>, 'on' | 'off' | 'o
    * connection is backed up.
    */
   publish(data: Uint8Array, options?: ScreenPublishOptions): boolean;
+  /** Asks for a keyframe of the share (the half does this itself on join and after a gap). */
+  requestKeyframe(reason?: KeyframeReason): void;
+  /** Tells the half that the decoder failed on a frame: it waits for, and asks for, a keyframe. */
+  decodeFailed(): void;
   /** Who presents in the room now, if anyone. */
   readonly presenter: Presenter | undefined;
 }
+
+/** While the share waits for a keyframe, the request is repeated this often (the first may be lost). */
+export const SCREEN_KEYFRAME_RETRY_MS = 1000;
 
 interface PendingStart {
   resolve(): void;
@@ -73,14 +88,36 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
       const stream = new MediaStreamWriter(MediaCodec.JPEG);
       let counter = 0;
       const isSelf = (who: Presenter | undefined) => who !== undefined && who.id === ctx.client.self?.id;
+      /** The share being received (a new one per share), and when a keyframe was last asked for. */
+      let reader = new MediaStreamReader();
+      let askedAt = 0;
+
+      const requestKeyframe = (reason: KeyframeReason = 'gap') => {
+        if (ctx.client.state === 'open') ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'keyframe', reason });
+      };
+      const askIfWaiting = () => {
+        const reason = reader.wantsKeyframe;
+        const now = Date.now();
+        if (reason === undefined || now - askedAt < SCREEN_KEYFRAME_RETRY_MS) return;
+        askedAt = now;
+        requestKeyframe(reason);
+      };
 
       ctx.onMessage(SCREEN_CHANNEL, (bytes) => {
         const decoded = decodeMediaFrame(bytes as Uint8Array);
-        if (decoded.ok) events.emit('frame', decoded.frame);
+        if (!decoded.ok) return;
+        if (reader.accept(decoded.frame)) events.emit('frame', decoded.frame);
+        else askIfWaiting();
       });
       ctx.onMessage(SCREEN_CONTROL_CHANNEL, (raw) => {
         const message = raw as unknown as ScreenControlMessage;
+        if (message.op === 'keyframe') return events.emit('keyframeRequest');
+        if (message.op === 'bitrate') return events.emit('bitrate', { bps: message.bps });
         if (message.op === 'started') {
+          if (presenter?.id !== message.presenter.id) {
+            reader = new MediaStreamReader();
+            askedAt = 0;
+          }
           presenter = message.presenter;
           if (isSelf(presenter)) {
             for (const request of pending.values()) request.resolve();
@@ -131,6 +168,12 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         publish(data: Uint8Array, publish: ScreenPublishOptions = {}) {
           if (!isSelf(presenter) || ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
           return ctx.send(SCREEN_CHANNEL, stream.frame(data, publish));
+        },
+        requestKeyframe,
+        decodeFailed() {
+          reader.decodeFailed();
+          askedAt = 0;
+          askIfWaiting();
         },
       };
     },

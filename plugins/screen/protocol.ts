@@ -1,10 +1,13 @@
 /**
  * The screen plugin's messages, shared by its server and client halves. Two channels:
  *
- * `screen` (media): the presenter's screen frames, each a media frame (core/media.ts: header, then a JPEG).
+ * `screen` (media): the presenter's screen frames, each a media frame (core/media.ts: header, then a VP8
+ * frame, or a JPEG from clients without a VP8 encoder).
  *   presenter → server  a frame with an empty sender (or the presenter's own session id)
- *   server → others     the same frame with the presenter's session id in the header
- *   server → joiner     the latest keyframe of the share in progress, right after `started`
+ *   server → others     the same frame with the presenter's session id in the header (for VP8, nothing
+ *                       before a keyframe, and fewer temporal layers to a receiver whose link is backed up)
+ *   server → joiner     the share so far from its latest keyframe (that keyframe and the base-layer frames
+ *                       after it), right after `started`: the picture shows at once
  *
  * `screen-control` (json):
  *   client → server  {"op":"start","ref"?:"s1"}      take the room's one presenter slot
@@ -12,8 +15,13 @@
  *   server → room    {"op":"started","presenter":{"id","name"}}
  *   server → room    {"op":"stopped","presenter":{"id","name"},"reason":"stopped"|"left"|"revoked"}
  *   server → joiner  {"op":"started","presenter":{…}} when a share is in progress
+ *   client → server  {"op":"keyframe","reason"?:"join"|"gap"|"decode-error"}  a receiver needs a keyframe:
+ *                                               answered from the cached one, else asked of the presenter
+ *   server → presenter {"op":"keyframe"}        send a keyframe now (at most one per KEYFRAME_INTERVAL_MS)
+ *   server → presenter {"op":"bitrate","bps":800000|null}  what the receivers can take now (null: no limit)
  *   errors           ERROR frames with "channel":"screen-control" and "ref" (codes in SCREEN_ERRORS)
  */
+import type { KeyframeReason } from '../../core/media-reader.js';
 
 /** The media channel that carries screen frames. */
 export const SCREEN_CHANNEL = 'screen';
@@ -30,16 +38,18 @@ export interface Presenter {
 export type StopReason = 'stopped' | 'left' | 'revoked';
 
 /** What a client sends on `screen-control`. */
-export type ScreenControlRequest = { op: 'start'; ref?: string } | { op: 'stop' };
+export type ScreenControlRequest = { op: 'start'; ref?: string } | { op: 'stop' } | { op: 'keyframe'; reason?: KeyframeReason };
 
 /** What the server sends on `screen-control`. */
 export type ScreenControlMessage =
   | { op: 'started'; presenter: Presenter }
-  | { op: 'stopped'; presenter: Presenter; reason: StopReason };
+  | { op: 'stopped'; presenter: Presenter; reason: StopReason }
+  | { op: 'keyframe' }
+  | { op: 'bitrate'; bps: number | null };
 
 /** The screen plugin's error codes, all non-fatal. */
 export const SCREEN_ERRORS = {
-  SCREEN_BAD_REQUEST: 'the message must be {"op":"start","ref"?:string} or {"op":"stop"}',
+  SCREEN_BAD_REQUEST: 'the message must be {"op":"start","ref"?:string}, {"op":"stop"} or {"op":"keyframe"}',
   SCREEN_BUSY: 'someone else is presenting in this room; wait until they stop',
   SCREEN_NOT_ALLOWED: 'this session may not share its screen (it lacks the publish:screen grant)',
   SCREEN_NOT_PRESENTER: 'only the presenter can stop the share',

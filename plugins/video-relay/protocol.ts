@@ -1,18 +1,30 @@
 /**
  * The video-relay plugin's messages, shared by its server and client halves. Two channels:
  *
- * `video` (media): camera frames, each a media frame (core/media.ts: header, then a JPEG by default).
+ * `video` (media): camera frames, each a media frame (core/media.ts: header, then a VP8 frame with temporal
+ * layers, or a JPEG from clients without a VP8 encoder).
  *   client → server  a frame with an empty sender (or the client's own session id)
- *   server → others  the same frame with the sender's session id in the header
+ *   server → others  the same frame with the sender's session id in the header; for each receiver only the
+ *                    layers it asked for and its link can take, and for VP8 nothing before a keyframe
  *
  * `video-control` (json):
  *   client → server  {"op":"camera","on":true}                           announce the camera on or off
- *   client → server  {"op":"subscribe","senders"?:["<id>",…],"maxFps"?:5} which video to receive (replaces the last)
+ *   client → server  {"op":"subscribe","senders"?:["<id>",…],"maxFps"?:5,"layer"?:2,"layers"?:{"<id>":0}}
+ *                                                                         which video to receive, at which
+ *                                                                         temporal layer (replaces the last)
+ *   client → server  {"op":"keyframe","sender":"<id>","reason"?:"join"|"gap"|"decode-error"}
+ *                                                                         ask a sender for a keyframe
  *   server → room    {"op":"camera","peer":"<id>","on":true}             a peer's camera went on or off
  *   server → joiner  {"op":"cameras","on":["<id>",…]}                    the peers whose camera is on, on join
- *   server → sender  {"op":"subscribed","senders":[…]|null,"maxFps":5|null}  the subscription now in force
+ *   server → sender  {"op":"subscribed","senders":[…]|null,"maxFps":5|null,"layer":2|null,"layers":{…}|null}
+ *                                                                         the subscription now in force
+ *   server → sender  {"op":"keyframe"}                                   send a keyframe now (receivers asked;
+ *                                                                         at most one per KEYFRAME_INTERVAL_MS)
+ *   server → sender  {"op":"bitrate","bps":400000|null}                 what the receivers can take now (null:
+ *                                                                         no limit); encode at most that
  *   errors           ERROR frames with "channel":"video-control" (codes in VIDEO_ERRORS)
  */
+import type { KeyframeReason } from '../../core/media-reader.js';
 
 /** The media channel that carries camera frames. */
 export const VIDEO_CHANNEL = 'video';
@@ -30,21 +42,37 @@ export interface VideoSubscription {
   senders?: string[] | null;
   /** Most frames per second per sender; absent (or null) for every frame. */
   maxFps?: number | null;
+  /**
+   * Highest temporal layer to receive of every sender (0: base, a quarter of the rate; 2: every frame);
+   * absent (or null) for 2. A link that cannot take it gets fewer layers for a while.
+   */
+  layer?: number | null;
+  /** Highest temporal layer per sender, over `layer` (speaker view: the speaker 2, thumbnails 0). */
+  layers?: Record<string, number> | null;
 }
+
+/** Why a receiver asks for a keyframe (core/media-reader.ts). */
+export type { KeyframeReason };
 
 /** What a client sends on `video-control`. */
 export type VideoControlRequest =
   | { op: 'camera'; on: boolean }
-  | ({ op: 'subscribe' } & VideoSubscription);
+  | ({ op: 'subscribe' } & VideoSubscription)
+  | { op: 'keyframe'; sender: string; reason?: KeyframeReason };
 
 /** What the server sends on `video-control`. */
 export type VideoControlMessage =
   | { op: 'camera'; peer: string; on: boolean }
   | { op: 'cameras'; on: string[] }
-  | { op: 'subscribed'; senders: string[] | null; maxFps: number | null };
+  | { op: 'subscribed'; senders: string[] | null; maxFps: number | null; layer: number | null; layers: Record<string, number> | null }
+  | { op: 'keyframe' }
+  | { op: 'bitrate'; bps: number | null };
+
+/** A publisher gets at most one keyframe request per this many ms (receivers' requests are merged). */
+export const KEYFRAME_INTERVAL_MS = 300;
 
 /** The video-relay plugin's error codes, all non-fatal. */
 export const VIDEO_ERRORS = {
-  VIDEO_BAD_REQUEST: 'the message must be {"op":"camera","on":boolean} or {"op":"subscribe","senders"?:[string],"maxFps"?:number}',
+  VIDEO_BAD_REQUEST: 'the message must be {"op":"camera","on":boolean}, {"op":"subscribe","senders"?:[string],"maxFps"?:number,"layer"?:0|1|2,"layers"?:{"<id>":0|1|2}} or {"op":"keyframe","sender":"<id>"}',
   VIDEO_NOT_ALLOWED: 'this session may not publish video (it lacks the publish:video grant)',
 } as const;

@@ -5,6 +5,9 @@ import { decodeMediaFrame, encodeMediaFrame, MediaCodec, MediaStreamWriter, with
 const frame: MediaFrame = {
   codec: MediaCodec.JPEG,
   keyframe: true,
+  layer: 0,
+  switchUp: true,
+  baseIndex: 5,
   seq: 0xfffffffe,
   captureMs: 1763800000123.5,
   sender: 'abc',

@@ -47,6 +47,7 @@ export const ERRORS = {
   INTERNAL_ERROR: { message: 'the server failed on this message; it was not processed', fatal: false },
   UNKNOWN_CHANNEL: { message: 'the server has no channel of this name', fatal: false },
   MEDIA_MALFORMED: { message: 'too many malformed media frames: check the media header (docs/protocol.md)', fatal: true },
+  MEDIA_REFUSED: { message: 'a malformed media frame was dropped; further ones within 10 s are only counted', fatal: false },
   INVALID_PAYLOAD: { message: 'this payload does not fit the channel kind', fatal: false },
   UNKNOWN_ERROR: { message: 'the server sent an ERROR without a code', fatal: false },
   CONNECT_FAILED: { message: 'could not connect to the server', fatal: true },

@@ -24,6 +24,23 @@ export class Metrics {
    * server's own gauges. A plugin sets the current value; it is read when `/metrics` is scraped.
    */
   readonly gauges = new Map<string, number>();
+  /** Labelled counters that plugins declare with `counter()`, by full metric name. */
+  readonly #pluginCounters = new Map<string, PluginCounter>();
+
+  /**
+   * Declares a labelled counter of a plugin (once per name; a second call returns the same counter) and
+   * returns the function that counts. Rendered with the server's counters.
+   *
+   * @example
+   *   const switches = ctx.metrics.counter('confab_video_layer_switches_total', 'Temporal layer changes of receivers.', 'direction');
+   *   switches('down');
+   */
+  counter(name: string, help: string, label: string): (value: string, n?: number) => void {
+    let counter = this.#pluginCounters.get(name);
+    if (!counter) this.#pluginCounters.set(name, (counter = { help, label, values: new Map() }));
+    const values = counter.values;
+    return (value, n = 1) => values.set(value, (values.get(value) ?? 0) + n);
+  }
 
   /** Adds `n` to a labelled counter. */
   add(counter: Map<string, number>, label: string, n = 1): void {
@@ -45,11 +62,19 @@ export class Metrics {
     counter('confab_media_refused_total', 'Media frames refused on arrival, by reason.', 'reason', this.mediaRefused);
     lines.push('# HELP confab_media_dropped_total Media frames dropped for slow receivers.', '# TYPE confab_media_dropped_total counter');
     lines.push(`confab_media_dropped_total ${this.mediaDropped}`);
+    for (const [name, { help, label, values }] of this.#pluginCounters) counter(name, help, label, values);
     for (const [name, value] of [...Object.entries(gauges), ...this.gauges]) {
       lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
     }
     return lines.join('\n') + '\n';
   }
+}
+
+/** A counter a plugin declared. */
+interface PluginCounter {
+  help: string;
+  label: string;
+  values: Map<string, number>;
 }
 
 function escapeLabel(value: string): string {

@@ -154,6 +154,31 @@ export class Session {
   }
 
   /**
+   * True when a media frame sent on the connection now would be held back rather than written: the
+   * connection is above `mediaHighWaterBytes`, or frames are already held. A relay of a codec whose deltas
+   * need every frame before them (VP8) checks this and drops whole layers itself, since a held frame may be
+   * replaced by a newer one. False while media goes over UDP.
+   */
+  get mediaBlocked(): boolean {
+    if (this.#state !== 'active') return true;
+    if (this.udpAddress) return false;
+    return this.#heldMedia.size > 0 || this.#connection!.bufferedBytes >= this.#host.options.mediaHighWaterBytes;
+  }
+
+  /**
+   * Writes media frames that only decode together (a cached keyframe and the frames after it) on the
+   * connection at once, past the high-water mark and without the `mediaOut` hook, so none of them can be
+   * held and replaced. Returns false, writing nothing, when the session is not active or media is held.
+   * The burst is bounded by its caller (the screen plugin caps its cache).
+   */
+  sendMediaBurst(frames: readonly Uint8Array[]): boolean {
+    const connection = this.#connection;
+    if (this.#state !== 'active' || !connection || this.#heldMedia.size > 0) return false;
+    for (const frame of frames) this.#write(connection, frame);
+    return true;
+  }
+
+  /**
    * Sends a media frame: the `mediaOut` hook may take it over (impairment); else `deliverMediaFrame`.
    */
   sendMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {

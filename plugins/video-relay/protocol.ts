@@ -75,4 +75,6 @@ export const KEYFRAME_INTERVAL_MS = 300;
 export const VIDEO_ERRORS = {
   VIDEO_BAD_REQUEST: 'the message must be {"op":"camera","on":boolean}, {"op":"subscribe","senders"?:[string],"maxFps"?:number,"layer"?:0|1|2,"layers"?:{"<id>":0|1|2}} or {"op":"keyframe","sender":"<id>"}',
   VIDEO_NOT_ALLOWED: 'this session may not publish video (it lacks the publish:video grant)',
+  VIDEO_UNKNOWN_SENDER: 'a keyframe request must name another participant of the room by session id ("sender")',
+  VIDEO_KEYFRAME_RATE: 'keyframe requests arrive too fast; the sender is asked at most every few hundred ms anyway',
 } as const;

@@ -7,6 +7,7 @@ import type { Welcome } from '../../core/protocol.js';
 import { videoClient, type VideoApi } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { l1t3, vp8Delta, vp8Keyframe } from '../helpers/vp8.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
 
 interface Member {
@@ -123,7 +124,7 @@ test('video.subscribe({ senders }) receives only the chosen senders; subscribe({
     const raw = await RawClient.join('tcp', port, { name: 'raw', room: 'lab' });
     raw.client.sendJson(raw.welcome.channels['video-control'], { op: 'subscribe', senders: [b.client.self!.id] });
     const ack = await raw.client.next((f) => f.json?.op === 'subscribed');
-    assert.equal(ack.json, { op: 'subscribed', senders: [b.client.self!.id], maxFps: null });
+    assert.equal(ack.json, { op: 'subscribed', senders: [b.client.self!.id], maxFps: null, layer: null, layers: null });
     c.video.subscribe({ senders: [b.client.self!.id] });
     await sleep(100);
     a.video.publish(picture(1));
@@ -164,24 +165,26 @@ test('video.subscribe({ maxFps }) drops frames to meet the rate; other receivers
   });
 });
 
-test('maxFps never passes a delta frame after it dropped a keyframe of the same stream', async () => {
+test('maxFps on a VP8 sender keeps the temporal layers that fit the rate; the base layer always goes', async () => {
   await withServer(async ({ port }) => {
     const { client: sender, welcome } = await RawClient.join('tcp', port, { name: 'vp8', room: 'lab' });
     const slow = await join(port, 'slow');
-    slow.video.subscribe({ maxFps: 2 });
+    slow.video.subscribe({ maxFps: 4 });
+    const full = await join(port, 'full');
     await sleep(100);
-    // A burst within one pacing interval: key (passes), key (dropped), delta, delta (must wait), then a later key.
-    const kinds = [true, true, false, false];
-    kinds.forEach((keyframe, seq) => sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe, seq })));
-    await sleep(600);
-    sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe: false, seq: 4 }));
-    sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe: true, seq: 5 }));
-    sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe: false, seq: 6 }));
-    await waitFor(() => slow.frames.length >= 2);
+    // 16 fps: layer 2 is every frame, layer 1 half (8 fps), layer 0 a quarter (4 fps): maxFps 4 keeps layer 0.
+    for (let index = 0; index < 40; index++) {
+      const keyframe = index === 0;
+      sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe, ...l1t3(index), seq: index, data: keyframe ? vp8Keyframe(1) : vp8Delta(1) }));
+      await sleep(1000 / 16);
+    }
+    await waitFor(() => full.frames.length === 40, 5000, 'every frame to the receiver without maxFps');
     await sleep(100);
-    assert.equal(slow.frames.map((f) => f.seq), [0, 5]);
+    const later = slow.frames.filter((f) => f.seq >= 20);
+    assert.ok(later.length > 0, 'the base layer goes');
+    assert.equal(later.map((f) => f.layer).filter((layer) => layer !== 0), [], 'once the rate is known, only base-layer frames');
     sender.destroy();
-    await slow.client.close();
+    for (const m of [slow, full]) await m.client.close();
   });
 });
 
@@ -282,6 +285,9 @@ test('malformed frames are dropped and counted, never relayed; a session that ke
     const refused = server.metrics.mediaRefused;
     assert.equal([refused.get('short-header'), refused.get('unknown-codec'), refused.get('codec-not-accepted'),
       refused.get('not-owner'), refused.get('too-large')], [1, 1, 1, 1, 1]);
+    // The first malformed frame of the window is reported, the rest only counted.
+    const reported = await raw.nextError();
+    assert.equal([reported.code, reported.fatal, reported.channel], ['MEDIA_REFUSED', false, 'video']);
     // Keep going: past maxMalformed (5 here) in the window, the session is closed with MEDIA_MALFORMED.
     for (let i = 0; i < 5; i++) raw.send(video, short);
     const error = await raw.nextError();

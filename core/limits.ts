@@ -126,3 +126,33 @@ export class RateLimiter {
     return 'drop-and-warn';
   }
 }
+
+/**
+ * A token bucket of one kind of request for one session: `perSecond` tokens a second, up to
+ * BURST_SECONDS' worth; `take()` spends one. For requests a plugin limits below the channel's rate (keyframe
+ * requests, say).
+ *
+ * @example
+ *   const requests = new TokenBucket(10);
+ *   if (!requests.take()) throw new ConfabError('VIDEO_KEYFRAME_RATE', '…');
+ */
+export class TokenBucket {
+  readonly #perSecond: number;
+  #tokens: number;
+  #at = performance.now();
+
+  constructor(perSecond: number) {
+    this.#perSecond = perSecond;
+    this.#tokens = perSecond * BURST_SECONDS;
+  }
+
+  /** Spends a token; false when none is left. */
+  take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#perSecond * BURST_SECONDS, this.#tokens + ((now - this.#at) / 1000) * this.#perSecond);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}

@@ -6,20 +6,19 @@
  *
  * The server never transcodes: one re-encode of the header per incoming frame (`withSender`), shared by
  * every receiver. VP8 (and any codec whose deltas need the frames before them) goes through a
- * `ForwardedStream` per receiver and sender (core/media-forwarder.ts): nothing before a keyframe, only the
- * layers the receiver asked for and its link takes, fewer layers as its queue grows. When a receiver needs
- * a keyframe, the sender is asked for one, at most once per KEYFRAME_INTERVAL_MS (core/keyframe-requests.ts),
- * and once a second each sender is told the bitrate its receivers can take (core/bitrate-feedback.ts).
+ * LayeredRelay (core/media-relay.ts): per receiver, nothing before a keyframe, only the layers it asked for
+ * and its link takes, fewer layers as its queue grows; when a receiver needs a keyframe, the sender is asked
+ * for one, at most once per KEYFRAME_INTERVAL_MS; once a second each sender is told the bitrate its
+ * receivers can take.
  * JPEG frames, each a keyframe, keep the core's policy for slow receivers (newest wins) and `maxFps` pacing.
  */
 import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
-import { PublisherBitrate } from '../../core/bitrate-feedback.js';
-import { KeyframeRequestThrottle } from '../../core/keyframe-requests.js';
-import { ForwardedStream, ReceiverLink } from '../../core/media-forwarder.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
-import { MediaCodec, withSender, type MediaFrame } from '../../core/media.js';
+import { LayeredRelay } from '../../core/media-relay.js';
+import { MediaCodec, withSender } from '../../core/media.js';
+import { TokenBucket } from '../../core/limits.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
 import { KEYFRAME_INTERVAL_MS, VIDEO_CHANNEL, VIDEO_CONTROL_CHANNEL, VIDEO_ERRORS, type VideoControlMessage } from './protocol.js';
@@ -35,22 +34,14 @@ export interface VideoRelayOptions {
   keyframeRequestsPerSecond?: number;
 }
 
-/** How often publishers are told what their receivers can take. */
-const FEEDBACK_INTERVAL_MS = 1000;
-
-/** Per session: as a publisher, its camera, rate and feedback; as a receiver, its subscription and link. */
+/** Per session: its camera and frame rate as a publisher, its subscription and request budget as a receiver. */
 interface VideoState {
   camera: boolean;
   /** Frames per second the session publishes (smoothed), for `maxFps` on layered codecs. */
   fps: FrameRate;
-  bitrate: PublisherBitrate;
   subscription: Subscription | undefined;
-  link: ReceiverLink;
-  /** What this receiver gets of each sender, by sender id. */
-  streams: Map<string, ForwardedStream>;
-  /** Keyframe requests this receiver may still send now (a token bucket). */
-  requestTokens: number;
-  requestTokensAt: number;
+  /** Keyframe requests this receiver may send now. */
+  requests: TokenBucket;
 }
 
 /**
@@ -75,16 +66,12 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
     setup(ctx) {
       const video = ctx.channel(VIDEO_CHANNEL);
       const control = ctx.channel(VIDEO_CONTROL_CHANNEL);
-      const highWaterBytes = ctx.options.mediaHighWaterBytes;
+      const send = (session: Session, message: VideoControlMessage) => control.send(session, message);
       const state = ctx.perSession((): VideoState => ({
         camera: false,
         fps: new FrameRate(),
-        bitrate: new PublisherBitrate(),
         subscription: undefined,
-        link: new ReceiverLink(),
-        streams: new Map(),
-        requestTokens: keyframeRequestsPerSecond * 2,
-        requestTokensAt: performance.now(),
+        requests: new TokenBucket(keyframeRequestsPerSecond),
       }));
       const inbox = createMediaInbox(ctx.metrics, {
         grant: 'publish:video',
@@ -93,48 +80,21 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         maxMalformed,
         channel: VIDEO_CHANNEL,
       });
-      const skipped = ctx.metrics.counter('confab_video_frames_skipped_total', 'Video frames not forwarded to a receiver, by reason.', 'reason');
-      const layerChanges = ctx.metrics.counter('confab_video_layer_changes_total', "Changes of the temporal layers a receiver's link takes.", 'direction');
-      const keyframeRequests = ctx.metrics.counter('confab_video_keyframe_requests_total', 'Keyframe requests: forwarded to the publisher, merged into another, or refused.', 'outcome');
-      const send = (session: Session, message: VideoControlMessage) => control.send(session, message);
-      const keyframes = new KeyframeRequestThrottle(KEYFRAME_INTERVAL_MS, (publisher) => send(publisher, { op: 'keyframe' }));
-      /** Sessions that sent video since the last feedback tick; the tick runs while there are any. */
-      const publishing = new Set<Session>();
-      let feedbackTimer: ReturnType<typeof setInterval> | undefined;
-      let feedbackAt = performance.now();
+      const relay = new LayeredRelay({
+        metricsPrefix: 'confab_video',
+        metrics: ctx.metrics,
+        highWaterBytes: ctx.options.mediaHighWaterBytes,
+        keyframeIntervalMs: KEYFRAME_INTERVAL_MS,
+        rooms: () => ctx.rooms(),
+        sendKeyframeRequest: (publisher) => send(publisher, { op: 'keyframe' }),
+        sendBitrate: (publisher, bps) => send(publisher, { op: 'bitrate', bps }),
+      });
 
-      const askForKeyframe = (publisher: Session) => keyframeRequests(keyframes.request(publisher));
-
-      /** True when `receiver` may and wants to receive this JPEG frame now; updates its pacing. */
-      const wantsJpeg = (receiver: Session, sender: string, now: number): boolean => {
+      /** Whether `receiver` may and wants to receive `sender`'s video at all. */
+      const subscribed = (receiver: Session, sender: string): boolean => {
         if (!receiver.grants.has('subscribe')) return false;
-        const subscription = state.get(receiver).subscription;
-        if (!subscription) return true;
-        if (subscription.senders && !subscription.senders.has(sender)) return false;
-        return paceAllows(subscription, sender, now);
-      };
-
-      /** Decides whether `receiver` gets a frame of a layered codec; notes a keyframe it waits for in `needs`. */
-      const forwards = (receiver: Session, sender: Session, frame: MediaFrame, senderFps: number, now: number, needs: { keyframe: boolean }): boolean => {
-        if (!receiver.grants.has('subscribe')) return false;
-        const own = state.get(receiver);
-        const subscription = own.subscription;
-        if (subscription?.senders && !subscription.senders.has(sender.id)) return false;
-        const change = own.link.update(receiver.queuedBytes, highWaterBytes, now);
-        if (change !== 0) layerChanges(change < 0 ? 'down' : 'up');
-        let stream = own.streams.get(sender.id);
-        if (!stream) own.streams.set(sender.id, (stream = new ForwardedStream()));
-        const blocked = receiver.mediaBlocked;
-        const decision = stream.decide(frame, Math.min(targetLayer(subscription, sender.id, senderFps), own.link.cap), blocked);
-        if (decision === 'send') {
-          stream.windowBytes += frame.data.length;
-          own.link.windowBytes += frame.data.length;
-          return true;
-        }
-        skipped(decision);
-        if (decision === 'congested') own.link.windowCongested = true;
-        if (stream.waitingForKeyframe && !blocked) needs.keyframe = true;
-        return false;
+        const senders = state.get(receiver).subscription?.senders;
+        return !senders || senders.has(sender);
       };
 
       video.onMessage((sender, payload) => {
@@ -143,58 +103,24 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         const now = performance.now();
         const own = state.get(sender);
         own.fps.add(now);
-        own.bitrate.windowBytes += frame.data.length;
-        publishing.add(sender);
-        if (feedbackTimer === undefined) {
-          feedbackAt = now;
-          feedbackTimer = setInterval(giveFeedback, FEEDBACK_INTERVAL_MS);
-        }
-        if (frame.keyframe) keyframes.keyframeArrived(sender);
+        relay.published(sender, frame);
         const relayed = withSender(frame, sender.id);
         const media = { stream: `video:${sender.id}`, keyframe: frame.keyframe };
         if (frame.codec === MediaCodec.JPEG) {
-          video.broadcast(sender.room, relayed, { except: sender, filter: (receiver) => wantsJpeg(receiver, sender.id, now), media });
+          // Every JPEG is a keyframe: the core's policy for slow receivers (newest wins) and maxFps pacing do.
+          const paced = (receiver: Session) => {
+            const subscription = state.get(receiver).subscription;
+            return subscribed(receiver, sender.id) && (!subscription || paceAllows(subscription, sender.id, now));
+          };
+          video.broadcast(sender.room, relayed, { except: sender, filter: paced, media });
           return;
         }
-        const needs = { keyframe: false };
         const senderFps = own.fps.perSecond;
-        video.broadcast(sender.room, relayed, { except: sender, filter: (receiver) => forwards(receiver, sender, frame, senderFps, now, needs), media });
-        if (needs.keyframe) askForKeyframe(sender);
+        const forwards = (receiver: Session) => subscribed(receiver, sender.id)
+          && relay.forwards(receiver, sender, frame, targetLayer(state.get(receiver).subscription, sender.id, senderFps));
+        video.broadcast(sender.room, relayed, { except: sender, filter: forwards, media });
+        relay.afterBroadcast(sender);
       });
-
-      /** Once a second: each publisher's limit from its receivers' links (core/bitrate-feedback.ts). */
-      function giveFeedback(): void {
-        const now = performance.now();
-        const elapsed = now - feedbackAt;
-        feedbackAt = now;
-        if (publishing.size === 0) return stopFeedback();
-        const capacity = new Map<Session, { bps: number; bytes: number }>();
-        for (const room of ctx.rooms()) {
-          for (const receiver of room.sessions) {
-            const link = state.get(receiver).link;
-            const bytes = link.windowBytes;
-            capacity.set(receiver, { bps: link.takeWindow(receiver.queuedBytes, elapsed), bytes });
-          }
-        }
-        for (const publisher of publishing) {
-          const shares: number[] = [];
-          for (const receiver of publisher.room.sessions) {
-            const stream = receiver === publisher ? undefined : state.get(receiver).streams.get(publisher.id);
-            const link = capacity.get(receiver);
-            if (!stream || !link) continue;
-            shares.push(link.bps === Infinity ? Infinity : (link.bps * stream.windowBytes) / Math.max(1, link.bytes));
-            stream.windowBytes = 0;
-          }
-          const bps = state.get(publisher).bitrate.tick(shares, elapsed);
-          if (bps !== undefined && publisher.state === 'active') send(publisher, { op: 'bitrate', bps });
-        }
-        publishing.clear();
-      }
-
-      function stopFeedback(): void {
-        clearInterval(feedbackTimer);
-        feedbackTimer = undefined;
-      }
 
       const setCamera = (session: Session, on: boolean) => {
         if (on && !session.grants.has('publish:video')) {
@@ -206,24 +132,18 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         control.broadcast(session.room, { op: 'camera', peer: session.id, on });
       };
 
-      /** A receiver asks for a keyframe of `senderId`: its stream restarts, and the sender is asked (throttled). */
+      /** A receiver asks for a keyframe of `senderId`. */
       const requestKeyframe = (receiver: Session, senderId: unknown) => {
-        const own = state.get(receiver);
-        const now = performance.now();
-        own.requestTokens = Math.min(keyframeRequestsPerSecond * 2, own.requestTokens + ((now - own.requestTokensAt) / 1000) * keyframeRequestsPerSecond);
-        own.requestTokensAt = now;
         const sender = typeof senderId === 'string' ? receiver.room.get(senderId) : undefined;
         if (!sender || sender === receiver) {
-          keyframeRequests('refused');
+          relay.countRequest('refused');
           throw new ConfabError('VIDEO_UNKNOWN_SENDER', VIDEO_ERRORS.VIDEO_UNKNOWN_SENDER, { fatal: false });
         }
-        if (own.requestTokens < 1) {
-          keyframeRequests('refused');
+        if (!state.get(receiver).requests.take()) {
+          relay.countRequest('refused');
           throw new ConfabError('VIDEO_KEYFRAME_RATE', VIDEO_ERRORS.VIDEO_KEYFRAME_RATE, { fatal: false });
         }
-        own.requestTokens -= 1;
-        own.streams.get(sender.id)?.restart();
-        askForKeyframe(sender);
+        relay.requestKeyframe(sender, receiver);
       };
 
       control.onMessage((session, message) => {
@@ -233,8 +153,7 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         if (request.op === 'subscribe') {
           const subscription = parseSubscription(request);
           if (subscription) {
-            state.get(session).subscription = subscription.echo.senders === null && subscription.echo.maxFps === null
-              && subscription.echo.layer === null && subscription.echo.layers === null ? undefined : subscription;
+            state.get(session).subscription = subscription;
             return send(session, { op: 'subscribed', ...subscription.echo });
           }
         }
@@ -254,20 +173,11 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
 
       ctx.hooks.sessionLeft.tap('video-relay', (session, room) => {
         if (state.get(session).camera && room.size > 0) control.broadcast(room, { op: 'camera', peer: session.id, on: false });
-        keyframes.forget(session);
-        publishing.delete(session);
-        // Receivers forget what they got of the sender that left.
-        for (const member of room.sessions) {
-          const own = state.get(member);
-          own.streams.delete(session.id);
-          own.subscription?.pace.delete(session.id);
-        }
+        relay.forget(session, room);
+        for (const member of room.sessions) state.get(member).subscription?.pace.delete(session.id);
       });
 
-      ctx.hooks.close.tapPromise('video-relay', async () => {
-        stopFeedback();
-        keyframes.clear();
-      });
+      ctx.hooks.close.tapPromise('video-relay', async () => relay.close());
     },
   });
 }

@@ -119,6 +119,16 @@ export class ForwardedStream {
     return blocked ? this.#unsync(layer, 'congested') : 'send';
   }
 
+  /**
+   * The receiver was just sent a keyframe and every base-layer frame since (a cached share): it continues
+   * from the base layer, and higher layers from their next switch-up points.
+   */
+  resumeAtBase(): void {
+    this.#waitingForKeyframe = false;
+    this.#synced.fill(false);
+    this.#synced[0] = true;
+  }
+
   /** Forgets the stream's state: the next frame forwarded is a keyframe (a receiver's decoder failed). */
   restart(): void {
     this.#waitingForKeyframe = true;

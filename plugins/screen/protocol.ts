@@ -53,7 +53,12 @@ export const SCREEN_ERRORS = {
   SCREEN_BUSY: 'someone else is presenting in this room; wait until they stop',
   SCREEN_NOT_ALLOWED: 'this session may not share its screen (it lacks the publish:screen grant)',
   SCREEN_NOT_PRESENTER: 'only the presenter can stop the share',
+  SCREEN_NO_SHARE: 'nobody else is presenting in this room: there is no share to ask a keyframe of',
+  SCREEN_KEYFRAME_RATE: 'keyframe requests arrive too fast; each one replays the share, so ask again only after a gap',
 } as const;
+
+/** A presenter gets at most one keyframe request per this many ms (receivers' requests are merged). */
+export const KEYFRAME_INTERVAL_MS = 300;
 
 /** Longest `ref` accepted. */
 export const MAX_REF_LENGTH = 64;

@@ -1,17 +1,34 @@
 /**
  * The screen plugin, server half: one presenter per room at a time (a second gets SCREEN_BUSY), start and
- * stop announced to the room, the presenter's frames relayed to the others, and the latest keyframe kept so
- * a late joiner sees the screen at once. The share ends when the presenter stops it, leaves, or loses the
- * publish:screen grant (a moderator's stop-screen).
+ * stop announced to the room, the presenter's frames relayed to the others, and the share since its latest
+ * keyframe kept (that keyframe and the base-layer frames after it, which is all a decoder needs) so that a
+ * late joiner, or a receiver that asks for a keyframe, sees the screen at once without a new keyframe from
+ * the presenter. The share ends when the presenter stops it, leaves, or loses the publish:screen grant.
+ *
+ * VP8 shares go through the LayeredRelay (core/media-relay.ts) as camera video does: per-receiver layers,
+ * keyframe requests to the presenter (only when the cache cannot answer), bitrate feedback. JPEG frames are
+ * each a keyframe: the cache is the last one, and slow receivers get the core's newest-wins policy.
  */
 import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
+import { TokenBucket } from '../../core/limits.js';
+import { encodeFrame } from '../../core/frame.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
-import { MediaCodec, withSender } from '../../core/media.js';
+import { LayeredRelay } from '../../core/media-relay.js';
+import { MAX_TEMPORAL_LAYER, MediaCodec, withSender } from '../../core/media.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
-import { MAX_REF_LENGTH, SCREEN_CHANNEL, SCREEN_CONTROL_CHANNEL, SCREEN_ERRORS, type StopReason } from './protocol.js';
+import { ShareCache } from './share-cache.js';
+import {
+  KEYFRAME_INTERVAL_MS,
+  MAX_REF_LENGTH,
+  SCREEN_CHANNEL,
+  SCREEN_CONTROL_CHANNEL,
+  SCREEN_ERRORS,
+  type ScreenControlMessage,
+  type StopReason,
+} from './protocol.js';
 
 /** Options of the screen plugin. */
 export interface ScreenOptions {
@@ -21,13 +38,23 @@ export interface ScreenOptions {
   maxMalformed?: number;
 }
 
-/** Per room: who presents, and the latest keyframe of the share (already with the presenter's id). */
+/** Per room: who presents, and the share since its latest keyframe (frames already with the presenter's id). */
 interface ShareState {
   presenter: Session | undefined;
-  lastKeyframe: Uint8Array | undefined;
+  cache: ShareCache;
 }
 
+/** Keyframe requests (each may replay the cache) a receiver may send a second. */
+const KEYFRAME_REQUESTS_PER_SECOND = 2;
+
 type ScreenErrorCode = keyof typeof SCREEN_ERRORS;
+
+/** A non-fatal error of the screen plugin, with the request's `ref` when it had one. */
+function refusal(code: ScreenErrorCode, text?: string, ref?: string): ConfabError {
+  const error = new ConfabError(code, text ?? SCREEN_ERRORS[code], { fatal: false });
+  if (ref !== undefined) error.ref = ref;
+  return error;
+}
 
 /**
  * Creates the screen plugin.
@@ -50,21 +77,51 @@ export function screen(options: ScreenOptions = {}): Plugin {
     setup(ctx) {
       const frames = ctx.channel(SCREEN_CHANNEL);
       const control = ctx.channel(SCREEN_CONTROL_CHANNEL);
-      const shares = ctx.perRoom((): ShareState => ({ presenter: undefined, lastKeyframe: undefined }));
+      const send = (session: Session, message: ScreenControlMessage) => control.send(session, message);
+      const shares = ctx.perRoom((): ShareState => ({ presenter: undefined, cache: new ShareCache() }));
+      const requestBudgets = ctx.perSession(() => new TokenBucket(KEYFRAME_REQUESTS_PER_SECOND));
       const inbox = createMediaInbox(ctx.metrics, {
         grant: 'publish:screen',
         codecs: [MediaCodec.JPEG, MediaCodec.VP8, MediaCodec.H264],
         maxFrameBytes,
         maxMalformed,
+        channel: SCREEN_CHANNEL,
+      });
+      const relay = new LayeredRelay({
+        metricsPrefix: 'confab_screen',
+        metrics: ctx.metrics,
+        highWaterBytes: ctx.options.mediaHighWaterBytes,
+        keyframeIntervalMs: KEYFRAME_INTERVAL_MS,
+        rooms: () => ctx.rooms(),
+        sendKeyframeRequest: (presenter) => send(presenter, { op: 'keyframe' }),
+        sendBitrate: (presenter, bps) => send(presenter, { op: 'bitrate', bps }),
       });
       const subscribed = (session: Session) => session.grants.has('subscribe');
+
+      /**
+       * Sends `receiver` the cached share at once; true when it went out. For a layered codec its stream then
+       * continues from the base layer.
+       */
+      const replay = (receiver: Session, share: ShareState): boolean => {
+        const presenter = share.presenter;
+        if (!presenter || !share.cache.ready || !subscribed(receiver)) return false;
+        const cached = share.cache.frames;
+        if (!receiver.sendMediaBurst(cached)) return false;
+        ctx.metrics.add(ctx.metrics.framesOut, SCREEN_CHANNEL, cached.length);
+        if (share.cache.layered) {
+          const stream = relay.stream(receiver, presenter.id);
+          stream.resumeAtBase();
+          relay.sent(receiver, stream, share.cache.bytes);
+        }
+        return true;
+      };
 
       const endShare = (room: Room, reason: StopReason) => {
         const share = shares.get(room);
         const presenter = share.presenter;
         if (!presenter) return;
         share.presenter = undefined;
-        share.lastKeyframe = undefined;
+        share.cache.clear();
         if (room.size > 0) control.broadcast(room, { op: 'stopped', presenter: presenter.info, reason });
       };
 
@@ -76,24 +133,45 @@ export function screen(options: ScreenOptions = {}): Plugin {
           ctx.metrics.add(ctx.metrics.mediaRefused, 'not-presenter');
           return;
         }
+        relay.published(session, frame);
         const relayed = withSender(frame, session.id);
-        if (frame.keyframe) share.lastKeyframe = relayed;
-        frames.broadcast(session.room, relayed, {
-          except: session,
-          filter: subscribed,
-          media: { stream: `screen:${session.id}`, keyframe: frame.keyframe },
-        });
+        const media = { stream: `screen:${session.id}`, keyframe: frame.keyframe };
+        const cached = share.cache.add(encodeFrame(frames.id, relayed), frame);
+        // A cache that grew too long since its keyframe was dropped; a fresh keyframe starts the next one.
+        if (cached === 'overflow') relay.requestKeyframe(session);
+        if (frame.codec === MediaCodec.JPEG) {
+          frames.broadcast(session.room, relayed, { except: session, filter: subscribed, media });
+          return;
+        }
+        const forwards = (receiver: Session) => {
+          if (!subscribed(receiver)) return false;
+          // A receiver waiting for a keyframe gets the cached share instead, this frame included if cached.
+          if (relay.stream(receiver, session.id).waitingForKeyframe && replay(receiver, share) && cached === 'cached') return false;
+          return relay.forwards(receiver, session, frame, MAX_TEMPORAL_LAYER);
+        };
+        frames.broadcast(session.room, relayed, { except: session, filter: forwards, media });
+        relay.afterBroadcast(session);
       });
+
+      /** A receiver asks for a keyframe: answered from the cache when it can be, else by the presenter. */
+      const requestKeyframe = (receiver: Session, share: ShareState) => {
+        const presenter = share.presenter;
+        if (!presenter || presenter === receiver) throw refusal('SCREEN_NO_SHARE');
+        if (!requestBudgets.get(receiver).take()) {
+          relay.countRequest('refused');
+          throw refusal('SCREEN_KEYFRAME_RATE');
+        }
+        relay.stream(receiver, presenter.id).restart();
+        if (replay(receiver, share)) relay.countRequest('cached');
+        else relay.requestKeyframe(presenter, receiver);
+      };
 
       control.onMessage((session, message) => {
         const request = message as JsonObject;
         const ref = typeof request.ref === 'string' && request.ref.length <= MAX_REF_LENGTH ? request.ref : undefined;
-        const refuse = (code: ScreenErrorCode, text?: string) => {
-          const error = new ConfabError(code, text ?? SCREEN_ERRORS[code], { fatal: false });
-          if (ref !== undefined) error.ref = ref;
-          return error;
-        };
+        const refuse = (code: ScreenErrorCode, text?: string) => refusal(code, text, ref);
         const share = shares.get(session.room);
+        if (request.op === 'keyframe') return requestKeyframe(session, share);
         if (request.op === 'start') {
           if (!session.grants.has('publish:screen')) throw refuse('SCREEN_NOT_ALLOWED');
           if (share.presenter === session) return control.send(session, { op: 'started', presenter: session.info });
@@ -101,7 +179,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
             throw refuse('SCREEN_BUSY', `${share.presenter.name} is presenting in this room; wait until they stop`);
           }
           share.presenter = session;
-          share.lastKeyframe = undefined;
+          share.cache.clear();
           return control.broadcast(session.room, { op: 'started', presenter: session.info });
         }
         if (request.op === 'stop') {
@@ -114,10 +192,8 @@ export function screen(options: ScreenOptions = {}): Plugin {
       ctx.hooks.sessionJoined.tap('screen', (session, room) => {
         const share = shares.get(room);
         if (!share.presenter) return;
-        control.send(session, { op: 'started', presenter: share.presenter.info });
-        if (share.lastKeyframe && subscribed(session)) {
-          frames.send(session, share.lastKeyframe, { stream: `screen:${share.presenter.id}`, keyframe: true });
-        }
+        send(session, { op: 'started', presenter: share.presenter.info });
+        replay(session, share);
       });
 
       // A presenter that loses publish:screen (a moderator stopped it) no longer presents, for everyone.
@@ -127,7 +203,10 @@ export function screen(options: ScreenOptions = {}): Plugin {
 
       ctx.hooks.sessionLeft.tap('screen', (session, room) => {
         if (shares.get(room).presenter === session) endShare(room, 'left');
+        relay.forget(session, room);
       });
+
+      ctx.hooks.close.tapPromise('screen', async () => relay.close());
     },
   });
 }

@@ -213,6 +213,7 @@ test('malformed screen frames from the presenter are dropped and counted; a floo
     await waitFor(() => b.started.length === 1);
     const short = new Uint8Array(8);
     for (let i = 0; i < 60; i++) raw.send(welcome.channels.screen, short);
+    assert.is((await raw.nextError()).code, 'MEDIA_REFUSED', 'the first malformed frame is reported');
     const error = await raw.nextError();
     assert.is(error.code, 'MEDIA_MALFORMED');
     await waitFor(() => b.stopped.length === 1);

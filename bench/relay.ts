@@ -5,7 +5,10 @@
  * run pinned to CPU 0; this process (publisher and all subscribers) pins itself to CPU 1.
  *
  *   node --import tsx bench/relay.ts [--subscribers 100,200,400] [--duration 5] [--fps 15] [--frame-bytes 17000]
- *                                    [--only confab|bare] [--json] [--profile]
+ *                                    [--codec vp8|jpeg] [--only confab|bare] [--json] [--profile]
+ *
+ * `--codec vp8` (the default) sends what a VP8 publisher sends (a keyframe, then deltas in three temporal
+ * layers), so Confab runs its per-receiver layered forwarding; `--codec jpeg` sends keyframes only.
  *
  * Per N and server: delivered frames/s, loss, publish→receive latency (p50/p99/max; the same process sends
  * and receives, so one clock), server CPU from /proc/<pid>/stat, delivered/s per core, and Confab's ratio to
@@ -36,7 +39,7 @@ import {
   type ServerProcess,
   type Summary,
 } from './harness.js';
-import { openRelayClient, type RelayClient, type RelayKind } from './relay-clients.js';
+import { openRelayClient, type RelayClient, type RelayCodec, type RelayKind } from './relay-clients.js';
 
 /** The bench's options. */
 interface RelayOptions {
@@ -45,6 +48,7 @@ interface RelayOptions {
   warmupMs: number;
   fps: number;
   frameBytes: number;
+  codec: RelayCodec;
   kinds: RelayKind[];
   json: boolean;
   profile: boolean;
@@ -75,6 +79,7 @@ function readOptions(): RelayOptions {
     warmupMs: 1000,
     fps: Number(args.get('fps') ?? 15),
     frameBytes: Number(args.get('frame-bytes') ?? 17_000),
+    codec: args.get('codec') === 'jpeg' ? 'jpeg' : 'vp8',
     kinds: only === 'confab' || only === 'bare' ? [only] : ['bare', 'confab'],
     json: args.has('json'),
     profile: args.has('profile'),
@@ -118,10 +123,10 @@ async function measure(kind: RelayKind, server: ServerProcess, n: number, opts: 
   const subscribers: RelayClient[] = [];
   for (let i = 0; i < n; i += 20) {
     const batch = [];
-    for (let j = i; j < Math.min(i + 20, n); j++) batch.push(openRelayClient(kind, server.port, `s${j}`, opts.frameBytes, onFrame));
+    for (let j = i; j < Math.min(i + 20, n); j++) batch.push(openRelayClient(kind, opts.codec, server.port, `s${j}`, opts.frameBytes, onFrame));
     subscribers.push(...(await Promise.all(batch)));
   }
-  const publisher = await openRelayClient(kind, server.port, 'publisher', opts.frameBytes, () => undefined);
+  const publisher = await openRelayClient(kind, opts.codec, server.port, 'publisher', opts.frameBytes, () => undefined);
   const everyone = [...subscribers, publisher];
   const pinger = publisher.heartbeatMs ? setInterval(() => everyone.forEach((c) => c.ping()), publisher.heartbeatMs) : undefined;
   await settle(server.pid);
@@ -186,7 +191,7 @@ function report(results: RelayResult[], opts: RelayOptions, pinning: string): st
       fixed(r.latency.max), percent(r.serverCpu), r.perCore ? int(r.perCore) : '—', ratio, percent(r.loadgenCpu), percent(r.otherCpu)];
   });
   const lines = [
-    `video relay: 1 publisher at ${opts.fps} fps × ${int(opts.frameBytes)} B (${fixed((opts.fps * opts.frameBytes * 8) / 1e6, 1)} Mbps), `
+    `video relay: 1 ${opts.codec.toUpperCase()} publisher at ${opts.fps} fps × ${int(opts.frameBytes)} B (${fixed((opts.fps * opts.frameBytes * 8) / 1e6, 1)} Mbps), `
       + `${opts.durationMs / 1000} s window; ${pinning}`,
     '',
     table(['N', 'server', 'delivered/s', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'per core/s', 'vs bare', 'loadgen', 'other'], rows),

@@ -54,8 +54,20 @@ export interface Hello {
    * first WELCOME except WELCOME, PING, PONG, BYE, UDP_BIND and frames of media channels).
    */
   received?: number;
+  /**
+   * What the client is (`web`, `node`, `bot`, `terminal`…), informational; `tool` (QUIET_CLIENT_KIND) asks
+   * for a quiet session that peers are not told about.
+   */
   client?: string;
 }
+
+/**
+ * The HELLO `client` of a quiet session: a one-shot tool (`confab file`, `confab schedule`) that acts in a
+ * room without taking part. The room does not announce it (no PEER_JOINED or PEER_LEFT) and WELCOME's
+ * `peers` does not list it; plugins see it as any session.
+ */
+export const QUIET_CLIENT_KIND = 'tool';
+
 
 /** A participant as peers see it. */
 export interface PeerInfo {

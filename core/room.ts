@@ -3,7 +3,7 @@
  * Rooms are fully isolated: every plugin message is scoped to the sender's room.
  */
 import { encodeJsonFrame } from './frame.js';
-import type { PeerInfo } from './protocol.js';
+import { QUIET_CLIENT_KIND, type PeerInfo } from './protocol.js';
 import type { Session } from './session.js';
 
 /** Longest room and display name, in characters. */
@@ -43,10 +43,12 @@ export class Room {
     return undefined;
   }
 
-  /** The members as peers see them, optionally leaving one out. */
+  /** The members as peers see them (quiet sessions, QUIET_CLIENT_KIND, are not listed), optionally leaving one out. */
   peers(except?: Session): PeerInfo[] {
     const peers: PeerInfo[] = [];
-    for (const session of this.#members.values()) if (session !== except) peers.push(session.info);
+    for (const session of this.#members.values()) {
+      if (session !== except && session.clientKind !== QUIET_CLIENT_KIND) peers.push(session.info);
+    }
     return peers;
   }
 

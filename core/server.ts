@@ -26,7 +26,7 @@ import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createPluginContext } from './plugin-context.js';
-import { FrameType, PROTOCOL_VERSION, type Welcome } from './protocol.js';
+import { FrameType, PROTOCOL_VERSION, QUIET_CLIENT_KIND, type Welcome } from './protocol.js';
 import { Room } from './room.js';
 import { Session, type SessionHost } from './session.js';
 import { openStore, type Store } from './store.js';
@@ -323,7 +323,7 @@ export class ConfabServer implements SessionHost {
     this.#udp?.unbind(session);
     room.remove(session);
     session.close();
-    if (!this.#closing) room.sendCore(FrameType.PEER_LEFT, { ...session.info, reason });
+    if (!this.#closing && session.clientKind !== QUIET_CLIENT_KIND) room.sendCore(FrameType.PEER_LEFT, { ...session.info, reason });
     this.hooks.sessionLeft.call(session, room, reason);
     if (room.size === 0 && this.rooms.get(room.name) === room) {
       this.rooms.delete(room.name);
@@ -393,7 +393,7 @@ export class ConfabServer implements SessionHost {
     this.#byResumeToken.set(session.resumeToken, session);
     this.#byMediaToken.set(session.mediaToken, session);
     session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, false)));
-    room.sendCore(FrameType.PEER_JOINED, session.info, session);
+    if (session.clientKind !== QUIET_CLIENT_KIND) room.sendCore(FrameType.PEER_JOINED, session.info, session);
     this.log.debug('joined', { session: session.id, name: session.name, room: room.name, transport: connection.transport });
     this.hooks.sessionJoined.call(session, room);
     return session;

@@ -1,23 +1,26 @@
 /**
- * The client SDK's core: handshake, peers, heartbeat, plugin channels, reconnect and resume.
+ * The client SDK's core: handshake, peers, heartbeat, plugin channels, reconnect, resume and rejoin.
  *
  * Platform-agnostic on purpose (only Uint8Array, DataView, TextEncoder/TextDecoder and timers): the Node and
  * browser entry points (`node.ts`, `browser.ts`) inject how a connection is dialled.
  */
 import { ConfabError, isConfabError } from '../errors.js';
-import { encodeFrame, encodeJsonFrame } from '../frame.js';
+import { encodeJsonFrame } from '../frame.js';
 import { decodeJsonObject } from '../json.js';
 import { DEFAULT_MAX_PAYLOAD, FrameType, PROTOCOL_VERSION, type Hello, type Welcome } from '../protocol.js';
 import { ClientChannels } from './channels.js';
 import { Emitter } from './emitter.js';
+import { Link } from './link.js';
 import { errorFromPayload, parseByeReason, parsePeer, parseWelcome } from './parse.js';
+import { PeerList } from './peers.js';
+import { ClientPlugins } from './plugins.js';
+import { RetryPlan } from './retry.js';
+import { UnsentMessages } from './unsent.js';
 import type {
   ChannelInfo,
-  ClientConnection,
   ClientEvents,
   ClientOptions,
   ClientPlugin,
-  ClientPluginContext,
   ClientState,
   CloseEvent,
   Dialer,
@@ -35,30 +38,18 @@ const UNCOUNTED_TYPES: ReadonlySet<number> = new Set([
   FrameType.BYE,
   FrameType.UDP_BIND,
 ]);
-/** A connection with no frame for this many heartbeats is dead. */
-const DEAD_AFTER_HEARTBEATS = 5;
-
-/** One dialled connection and what the client knows about it. */
-interface Link {
-  conn: ClientConnection;
-  /** True once this connection got its WELCOME. */
-  welcomed: boolean;
-  /** Resolves when the transport reports `close`. */
-  closed: Promise<void>;
-}
-
-/** What the client keeps for each attached plugin: the channels it uses, for routing server errors. */
-interface PluginRecord {
-  channels: Set<string>;
-  errors: Emitter<{ error: [ConfabError] }>;
-}
+/** The reason of the server's BYE when it shuts down (core/server.ts): a rejoining client comes back. */
+const SERVER_CLOSING_REASON = 'server closing';
+/** Fatal handshake errors that say "not now" rather than "never": a reconnecting client tries again. */
+const RETRY_LATER: ReadonlySet<string> = new Set(['SERVER_CLOSING', 'CONNECTION_LIMIT', 'HELLO_TIMEOUT']);
 
 type ResolvedOptions = Required<Omit<ClientOptions, 'token' | 'password' | 'clientKind' | 'backoff' | 'tls'>> &
-  Pick<ClientOptions, 'token' | 'password' | 'clientKind' | 'tls'> & { backoff: { initialMs: number; maxMs: number } };
+  Pick<ClientOptions, 'token' | 'password' | 'clientKind' | 'tls'>;
 
 /**
  * A connection to a Confab server, as one participant: joins a room, tracks peers, carries plugin channels,
- * and resumes its session after a lost connection. Use the entry points, which supply the dialer.
+ * resumes its session after a lost connection, and joins again when the session is gone (a server restart).
+ * Use the entry points, which supply the dialer.
  *
  * @example
  *   import { ConfabClient } from 'confab/core/client/node.js';
@@ -79,22 +70,16 @@ export class ConfabClient extends Emitter<ClientEvents> {
   #settle: { resolve(welcome: Welcome): void; reject(error: ConfabError): void } | undefined;
   /** The newest WELCOME: its resume token is the one to use. */
   #welcome: Welcome | undefined;
-  /** Reliable frames received since the session's first WELCOME, never reset: HELLO `received` on resume. */
+  /** Reliable frames received since the session's first WELCOME (HELLO `received` on resume); 0 again when a rejoin starts a new session. */
   #received = 0;
-  #peers = new Map<string, Peer>();
+  readonly #peers = new PeerList();
   readonly #channels: ClientChannels;
   #rttMs: number | undefined;
-  #lastFrameAt = 0;
-  #lostAt = 0;
-  #attempt = 0;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #retry: RetryPlan;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Sends made before the first WELCOME, when channel ids are not known yet. */
-  #pending: Array<{ channel: string; message: object | Uint8Array }> = [];
-  /** Encoded reliable frames sent while reconnecting, flushed after the resumed WELCOME. */
-  #outbox: Uint8Array[] = [];
-  #plugins = new Map<string, PluginRecord>();
+  /** Reliable sends made without a joined connection, sent after the next WELCOME. */
+  readonly #unsent: UnsentMessages;
+  readonly #plugins = new ClientPlugins();
   readonly #openMediaPath: MediaPathFactory | undefined;
   /** The second path for media (sealed UDP), once WELCOME gave its key. */
   #mediaPath: MediaPath | undefined;
@@ -114,13 +99,20 @@ export class ConfabClient extends Emitter<ClientEvents> {
       clientKind: options.clientKind,
       tls: options.tls,
       reconnect: options.reconnect ?? true,
-      backoff: { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 },
+      rejoin: options.rejoin ?? options.reconnect ?? true,
       resumeGraceMs: options.resumeGraceMs ?? 30_000,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       maxQueuedFrames: options.maxQueuedFrames ?? 1000,
     };
+    this.#retry = new RetryPlan({
+      initialMs: options.backoff?.initialMs ?? 100,
+      maxMs: options.backoff?.maxMs ?? 5000,
+      resumeGraceMs: this.#options.resumeGraceMs,
+      rejoin: this.#options.rejoin,
+    });
     this.#channels = new ClientChannels(this.#options.maxPayload);
+    this.#unsent = new UnsentMessages(this.#options.maxQueuedFrames);
   }
 
   /** Where the client is in its life: `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
@@ -136,7 +128,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
 
   /** The other participants of the room, by session id. */
   get peers(): ReadonlyMap<string, Peer> {
-    return this.#peers;
+    return this.#peers.map;
   }
 
   /** The server's plugin channels by name, from the last WELCOME (empty before). */
@@ -156,7 +148,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
 
   /** Bytes written to the connection but not yet sent (0 without a connection): back off media when high. */
   get bufferedBytes(): number {
-    return this.#link?.conn.bufferedBytes ?? 0;
+    return this.#link?.bufferedBytes ?? 0;
   }
 
   /**
@@ -202,73 +194,30 @@ export class ConfabClient extends Emitter<ClientEvents> {
    *   chat.send('hello');
    */
   use<Api>(plugin: ClientPlugin<Api>): Api {
-    if (this.#plugins.has(plugin.name)) {
-      const message = `a client plugin named "${plugin.name}" is already attached`;
-      throw new ConfabError('PLUGIN_INVALID', message, { fatal: false });
-    }
-    const record: PluginRecord = { channels: new Set(), errors: new Emitter() };
-    const ctx: ClientPluginContext = {
+    return this.#plugins.attach(plugin, {
       client: this,
-      send: (channel, message) => {
-        record.channels.add(channel);
-        return this.#send(channel, message);
-      },
-      onMessage: (channel, handler) => {
-        record.channels.add(channel);
-        this.#channels.handle(channel, handler);
-      },
-      onError: (handler) => void record.errors.on('error', handler),
+      send: (channel, message) => this.#send(channel, message),
+      onMessage: (channel, handler) => this.#channels.handle(channel, handler),
       on: (event, listener) => void this.on(event, listener),
-    };
-    this.#plugins.set(plugin.name, record);
-    try {
-      return plugin.attach(ctx);
-    } catch (error) {
-      this.#plugins.delete(plugin.name);
-      throw error;
-    }
+    });
   }
 
-  /** Opens a new connection and sends HELLO (a resume HELLO once the session exists) when it is up. */
+  /** Opens a new connection, which sends HELLO (a resume HELLO while the session may be resumed) when it is up. */
   #dialLink(): void {
-    let conn: ClientConnection;
-    try {
-      conn = this.#dial(this.#options.url, { maxPayload: this.#options.maxPayload, tls: this.#options.tls });
-    } catch (error) {
-      const options = { fatal: true, cause: error };
-      this.#linkFailed(isConfabError(error) ? error : new ConfabError('CONNECT_FAILED', String(error), options));
-      return;
-    }
-    let markClosed!: () => void;
-    const link: Link = { conn, welcomed: false, closed: new Promise((resolve) => (markClosed = resolve)) };
-    this.#link = link;
-    conn.listen({
-      open: () => {
-        if (this.#link === link) conn.write(encodeJsonFrame(FrameType.HELLO, this.#hello()));
-      },
+    const { url, maxPayload, tls, handshakeTimeoutMs } = this.#options;
+    const link: Link = new Link(this.#dial, { url, maxPayload, tls, handshakeTimeoutMs, closedError: (cause) => this.#closedError(cause) }, {
+      hello: () => this.#hello(),
       frame: (type, payload) => {
         if (this.#link === link) this.#onFrame(link, type, payload);
       },
       protocolError: (error) => {
-        if (this.#link !== link) return;
-        this.emit('error', error);
-        if (error.fatal && this.#link === link) this.#linkFailed(error);
+        if (this.#link === link) this.emit('error', error);
       },
-      close: (error) => {
-        markClosed();
-        if (this.#link === link) this.#linkFailed(this.#closedError(error));
+      lost: (error) => {
+        if (this.#link === link) this.#linkFailed(error);
       },
     });
-    this.#restartHandshakeTimer();
-  }
-
-  /** (Re)starts the wait for WELCOME: HANDSHAKE_TIMEOUT when none comes within handshakeTimeoutMs. */
-  #restartHandshakeTimer(): void {
-    clearTimeout(this.#handshakeTimer);
-    this.#handshakeTimer = setTimeout(() => {
-      const message = `no WELCOME from ${this.#options.url} within ${this.#options.handshakeTimeoutMs} ms`;
-      this.#linkFailed(new ConfabError('HANDSHAKE_TIMEOUT', message, { fatal: true }));
-    }, this.#options.handshakeTimeoutMs);
+    this.#link = link;
   }
 
   /** A frame from the media path: only frames of media channels are taken from it. */
@@ -278,6 +227,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
     if (error) this.emit('error', error);
   }
 
+  /** The HELLO for the next connection: a resume while the session may be resumed, else a join (the first, or a rejoin under the name the server gave). */
   #hello(): Hello {
     const welcome = this.#welcome;
     const hello: Hello = {
@@ -288,7 +238,7 @@ export class ConfabClient extends Emitter<ClientEvents> {
     if (this.#options.token !== undefined) hello.token = this.#options.token;
     if (this.#options.password !== undefined) hello.password = this.#options.password;
     if (this.#options.clientKind !== undefined) hello.client = this.#options.clientKind;
-    if (welcome) {
+    if (welcome && this.#retry.resumable) {
       hello.resume = welcome.resume;
       hello.received = this.#received;
     }
@@ -301,7 +251,10 @@ export class ConfabClient extends Emitter<ClientEvents> {
     return new ConfabError('CONNECT_FAILED', `could not join at ${this.#options.url}: ${why}`, { fatal: true, cause });
   }
 
-  /** The current connection is gone: give up if not joined yet, else reconnect (or close, without reconnect). */
+  /**
+   * The current connection is gone: give up if not joined yet, else reconnect: resume, or join again once
+   * the session is gone (or close, without reconnect, or without rejoin once resuming is over).
+   */
   #linkFailed(error: ConfabError): void {
     this.#detach();
     if (this.#state === 'connecting') return this.#finish({ reason: 'error', error });
@@ -309,46 +262,39 @@ export class ConfabClient extends Emitter<ClientEvents> {
     if (!this.#options.reconnect) return this.#finish({ reason: 'disconnected', error });
     if (this.#state === 'open') {
       this.#state = 'reconnecting';
-      this.#lostAt = now();
-      this.#attempt = 0;
+      this.#retry.lost();
     }
-    const { initialMs, maxMs } = this.#options.backoff;
-    const delayMs = Math.min(initialMs * 2 ** this.#attempt, maxMs);
-    const elapsed = Math.round(now() - this.#lostAt);
-    if (elapsed + delayMs > this.#options.resumeGraceMs) {
+    const next = this.#retry.next();
+    if (!next) {
       const message = `could not resume the session within ${this.#options.resumeGraceMs} ms `
-        + `(${this.#attempt} attempts); last: ${error.message}`;
+        + `(${this.#retry.attempts} attempts); last: ${error.message}`;
       return this.#finish({ reason: 'disconnected', error: new ConfabError('CONNECTION_CLOSED', message, { cause: error }) });
     }
-    this.#attempt++;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#dialLink();
-    }, delayMs);
-    this.emit('reconnecting', { attempt: this.#attempt, delayMs });
+    }, next.delayMs);
+    this.emit('reconnecting', { ...next, error });
   }
 
-  /** Forgets the current connection (closing it) and stops its timers. */
+  /** Forgets the current connection, closing it. */
   #detach(): void {
     const link = this.#link;
     this.#link = undefined;
-    clearTimeout(this.#handshakeTimer);
-    clearInterval(this.#heartbeat);
     if (!link) return;
     this.#transportClosed = link.closed;
-    link.conn.close();
+    link.close();
   }
 
   /** Ends the client for good (once): optional BYE, connection closed, `error` if any, then `close`. */
   #finish(event: CloseEvent, sendBye = false): void {
     if (this.#state === 'closed') return;
-    if (sendBye && this.#link?.welcomed) this.#link.conn.write(encodeJsonFrame(FrameType.BYE, { reason: 'bye' }));
+    if (sendBye && this.#link?.welcomed) this.#link.write(encodeJsonFrame(FrameType.BYE, { reason: 'bye' }));
     this.#detach();
     clearTimeout(this.#retryTimer);
     this.#state = 'closed';
     this.#mediaPath?.close();
-    this.#pending = [];
-    this.#outbox = [];
+    this.#unsent.clear();
     this.#channels.clear();
     if (this.#settle) {
       const why = `the client closed before WELCOME (${event.reason})`;
@@ -360,7 +306,6 @@ export class ConfabClient extends Emitter<ClientEvents> {
   }
 
   #onFrame(link: Link, type: number, payload: Uint8Array): void {
-    this.#lastFrameAt = now();
     const counted = !UNCOUNTED_TYPES.has(type) && this.#channels.byId(type)?.kind !== 'media';
     if (link.welcomed && counted) this.#received++;
     switch (type) {
@@ -368,18 +313,17 @@ export class ConfabClient extends Emitter<ClientEvents> {
         return this.#onWelcome(link, payload);
       case FrameType.ERROR:
         return this.#onError(payload);
-      case FrameType.PING:
-        return link.conn.write(encodeFrame(FrameType.PONG, payload));
       case FrameType.PONG:
-        if (payload.length === 8) this.#rttMs = now() - view(payload).getFloat64(0);
+        this.#rttMs = link.rttMs ?? this.#rttMs;
         return;
       case FrameType.PEER_JOINED:
         return this.#onPeerJoined(payload);
       case FrameType.PEER_LEFT:
         return this.#onPeerLeft(payload);
       case FrameType.BYE:
-        return this.#finish({ reason: parseByeReason(payload) });
+        return this.#onBye(link, parseByeReason(payload));
       case FrameType.HELLO:
+      case FrameType.PING:
       case FrameType.UDP_BIND:
         return;
       default: {
@@ -393,129 +337,113 @@ export class ConfabClient extends Emitter<ClientEvents> {
     if (link.welcomed) return;
     const welcome = parseWelcome(payload);
     if (isConfabError(welcome)) return this.#finish({ reason: 'error', error: welcome });
-    const resuming = this.#welcome !== undefined;
-    link.welcomed = true;
-    if (resuming && !welcome.resumed) {
+    const previous = this.self;
+    link.welcome(welcome.heartbeatMs);
+    if (previous && !welcome.resumed && !this.#options.rejoin) {
       const error = new ConfabError('RESUME_FAILED', 'the server started a new session instead of resuming this one');
       return this.#finish({ reason: 'error', error }, true);
     }
-    clearTimeout(this.#handshakeTimer);
     this.#welcome = welcome;
     this.#state = 'open';
-    this.#attempt = 0;
+    this.#retry.joined();
     this.#channels.update(welcome);
-    const previous = this.#peers;
-    this.#peers = new Map(welcome.peers.map(({ id, name }) => [id, { id, name }]));
-    this.#startHeartbeat(link, welcome.heartbeatMs);
-    if (resuming) this.#mediaPath?.rebind();
-    else if (this.#options.udp) this.#mediaPath = this.#openMediaPath?.(welcome, this.#options.url, (type, payload) => this.#onMediaPathFrame(type, payload));
-    if (!resuming) {
-      this.#flushPending(link);
+    const { left, joined } = this.#peers.replace(welcome.peers);
+    if (welcome.resumed) this.#mediaPath?.rebind();
+    else this.#openMediaPathFor(welcome);
+    this.#unsent.flush(this.#channels, (frame) => link.write(frame), (error) => this.emit('error', error));
+    if (!previous) {
       this.#settle?.resolve(welcome);
       this.#settle = undefined;
       this.emit('welcome', welcome);
       return;
     }
-    for (const frame of this.#outbox) link.conn.write(frame);
-    this.#outbox = [];
-    for (const [id, peer] of previous) {
-      if (!this.#peers.has(id) && this.#link === link) this.emit('peerLeft', { ...peer, reason: 'unknown' });
+    if (welcome.resumed) {
+      // The peers that came and went meanwhile, one by one (a listener may have closed the client).
+      for (const peer of left) if (this.#link === link) this.emit('peerLeft', { ...peer, reason: 'unknown' });
+      for (const peer of joined) if (this.#link === link) this.emit('peerJoined', peer);
+      if (this.#link === link) this.emit('resumed', welcome);
+      return;
     }
-    for (const [id, peer] of this.#peers) if (!previous.has(id) && this.#link === link) this.emit('peerJoined', peer);
-    if (this.#link === link) this.emit('resumed', welcome);
+    // A new session: the count of received frames for a later resume starts again.
+    this.#received = 0;
+    this.emit('welcome', welcome);
+    if (this.#link === link) this.emit('rejoined', { welcome, previous, left, joined });
   }
 
-  /** Pings now and every heartbeat; a connection silent for 5 heartbeats is dead. */
-  #startHeartbeat(link: Link, heartbeatMs: number): void {
-    const beat = () => {
-      const silentMs = now() - this.#lastFrameAt;
-      if (silentMs > DEAD_AFTER_HEARTBEATS * heartbeatMs) {
-        const message = `no frame from the server for ${Math.round(silentMs)} ms (${DEAD_AFTER_HEARTBEATS} × heartbeatMs)`;
-        return this.#linkFailed(new ConfabError('IDLE_TIMEOUT', message));
-      }
-      const stamp = new Uint8Array(8);
-      view(stamp).setFloat64(0, now());
-      link.conn.write(encodeFrame(FrameType.PING, stamp));
-    };
-    beat();
-    this.#heartbeat = setInterval(beat, heartbeatMs);
+  /** Opens the UDP media path of a new session (closing the old session's), when asked for. */
+  #openMediaPathFor(welcome: Welcome): void {
+    this.#mediaPath?.close();
+    this.#mediaPath = undefined;
+    if (!this.#options.udp) return;
+    this.#mediaPath = this.#openMediaPath?.(welcome, this.#options.url, (type, payload) => this.#onMediaPathFrame(type, payload));
+  }
+
+  /** The server's BYE: the end, unless it shuts down and this client joins again when it is back. */
+  #onBye(link: Link, reason: string): void {
+    if (reason !== SERVER_CLOSING_REASON || !link.welcomed || !this.#options.reconnect || !this.#options.rejoin) {
+      return this.#finish({ reason });
+    }
+    this.#retry.sessionGone();
+    this.#linkFailed(new ConfabError('SERVER_CLOSING', `the server at ${this.#options.url} is shutting down; joining again when it is back`));
   }
 
   #onError(payload: Uint8Array): void {
     const decoded = decodeJsonObject(payload);
     if (isConfabError(decoded)) return void this.emit('error', decoded);
     const error = errorFromPayload(decoded);
+    if (error.fatal && this.#retryLater(error)) return this.#linkFailed(error);
     if (error.fatal) return this.#finish({ reason: 'error', error });
     // A non-fatal ERROR before WELCOME says why the server makes us wait (a lobby): it is alive, wait on.
-    if (this.#link && !this.#link.welcomed) this.#restartHandshakeTimer();
-    for (const plugin of this.#plugins.values()) {
-      if (error.channel !== undefined && plugin.channels.has(error.channel)) plugin.errors.emit('error', error);
-    }
+    if (this.#link && !this.#link.welcomed) this.#link.waitForWelcome();
+    this.#plugins.routeError(error);
     this.emit('serverError', error);
+  }
+
+  /**
+   * True when a fatal ERROR answering a reconnect's HELLO is worth another attempt: RESUME_FAILED (then the
+   * next attempt joins again) and the "not now" codes, for a client that rejoins.
+   */
+  #retryLater(error: ConfabError): boolean {
+    if (this.#state !== 'reconnecting' || !this.#options.rejoin || !this.#link || this.#link.welcomed) return false;
+    if (error.code === 'RESUME_FAILED') {
+      this.#retry.sessionGone();
+      return true;
+    }
+    return RETRY_LATER.has(error.code);
   }
 
   #onPeerJoined(payload: Uint8Array): void {
     const peer = parsePeer(payload);
     if (isConfabError(peer)) return void this.emit('error', peer);
-    if (this.#peers.has(peer.id)) return;
-    const joined = { id: peer.id, name: peer.name };
-    this.#peers.set(joined.id, joined);
-    this.emit('peerJoined', joined);
+    const joined = this.#peers.add(peer);
+    if (joined) this.emit('peerJoined', joined);
   }
 
   #onPeerLeft(payload: Uint8Array): void {
     const peer = parsePeer(payload);
     if (isConfabError(peer)) return void this.emit('error', peer);
-    const known = this.#peers.get(peer.id);
-    if (!known) return;
-    this.#peers.delete(peer.id);
-    this.emit('peerLeft', { ...known, reason: peer.reason });
+    const known = this.#peers.remove(peer.id);
+    if (known) this.emit('peerLeft', { ...known, reason: peer.reason });
   }
 
+  /**
+   * Sends on a channel now, or keeps a reliable message for the next WELCOME when no joined connection is
+   * there (media is dropped instead: returns false).
+   */
   #send(name: string, message: object | Uint8Array): boolean {
     if (this.#state === 'closed') throw new ConfabError('NOT_CONNECTED', `cannot send on "${name}": the client is closed`);
     if (!this.#welcome) {
-      this.#checkQueue(this.#pending.length);
-      this.#pending.push({ channel: name, message });
+      this.#unsent.add(name, message, this.#state);
       return true;
     }
     const { channel, frame } = this.#channels.encode(name, message);
     if (channel.kind === 'media' && this.#mediaPath?.send(frame)) return true;
     if (this.#link?.welcomed) {
-      this.#link.conn.write(frame);
+      this.#link.write(frame);
       return true;
     }
     if (channel.kind === 'media') return false;
-    this.#checkQueue(this.#outbox.length);
-    this.#outbox.push(frame);
+    this.#unsent.add(name, message, this.#state);
     return true;
   }
-
-  #checkQueue(length: number): void {
-    if (length < this.#options.maxQueuedFrames) return;
-    const message = `${length} messages already wait for a connection (the client is ${this.#state}): maxQueuedFrames`;
-    throw new ConfabError('SEND_QUEUE_OVERFLOW', message, { fatal: false });
-  }
-
-  /** Sends what was queued before the first WELCOME; what cannot be sent becomes an `error` event. */
-  #flushPending(link: Link): void {
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const { channel, message } of pending) {
-      try {
-        link.conn.write(this.#channels.encode(channel, message).frame);
-      } catch (error) {
-        const failure = isConfabError(error) ? error : new ConfabError('INVALID_PAYLOAD', String(error), { cause: error });
-        this.emit('error', failure);
-      }
-    }
-  }
-}
-
-function now(): number {
-  return performance.now();
-}
-
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -28,15 +28,28 @@ export interface ClientOptions {
   clientKind?: string;
   /** Reconnect and resume the session when the connection is lost. Default true. */
   reconnect?: boolean;
+  /**
+   * When the session cannot be resumed (the server restarted, said it is shutting down, or `resumeGraceMs`
+   * passed), join again with the same name and room as a new session, retrying with backoff until it works
+   * or `close()` is called; `rejoined` then says so. Reliable messages sent meanwhile are kept and sent
+   * after the rejoin. Default: the value of `reconnect`. With false, such a client closes instead.
+   */
+  rejoin?: boolean;
   /** Delays between reconnect attempts: start at `initialMs` (default 100), double, at most `maxMs` (default 5000). */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** How long to keep trying to resume a lost session before giving up with `close`. Default 30 000 ms. */
+  /**
+   * How long to keep trying to resume a lost session (the server's grace period): then the client joins
+   * again (`rejoin`), or gives up with `close` (`rejoin: false`). Default 30 000 ms.
+   */
   resumeGraceMs?: number;
   /** Largest frame payload sent or accepted, in bytes. Default 16 MiB, the server's default. */
   maxPayload?: number;
   /** How long to wait for WELCOME after dialling, per attempt. Default 10 000 ms. */
   handshakeTimeoutMs?: number;
-  /** Reliable messages held while not connected (before the first WELCOME, or while reconnecting). Default 1000. */
+  /**
+   * Reliable messages held while not connected (before the first WELCOME, or while reconnecting or
+   * rejoining). Default 1000.
+   */
   maxQueuedFrames?: number;
   /** How to trust the server's certificate on `tls://` and `wss://` URLs (Node only; browsers decide themselves). */
   tls?: ClientTlsOptions;
@@ -61,7 +74,7 @@ export type ClientState =
   | 'connecting'
   /** Joined: frames flow. */
   | 'open'
-  /** The connection was lost; trying to resume the session. */
+  /** The connection was lost; trying to resume the session, or to join again (`rejoin`). */
   | 'reconnecting'
   /** Done for good: `close` was emitted. */
   | 'closed';
@@ -102,18 +115,54 @@ export interface CloseEvent {
   error?: ConfabError;
 }
 
+/** A reconnect attempt is scheduled. */
+export interface ReconnectingEvent {
+  /** 1 for the first attempt after the loss, then 2, 3… (back to 1 when a resume failed and a rejoin starts). */
+  attempt: number;
+  /** When the attempt starts, from now. */
+  delayMs: number;
+  /** True when the attempt joins again as a new session (the old one cannot be resumed any more). */
+  rejoin: boolean;
+  /** Why the last connection or attempt failed (SERVER_CLOSING when the server said it is shutting down). */
+  error: ConfabError;
+}
+
+/**
+ * The client joined again as a new session after its old one could not be resumed (the server restarted
+ * or the grace period passed). Messages of the time away may have been missed: plugins send what the room
+ * has (chat sends its history). `client.peers` and `client.self` are already the new session's.
+ */
+export interface RejoinedEvent {
+  /** The new session's WELCOME. */
+  welcome: Welcome;
+  /** Who the client was in the old session (its id is gone; the name may differ from the new one). */
+  previous: Self;
+  /** The old session's peers that are not in the room now (by session id). */
+  left: Peer[];
+  /** The room's members that the old session did not know (by session id: after a server restart, all). */
+  joined: Peer[];
+}
+
 /** The events of a `ConfabClient`, for applications and bots. */
 export type ClientEvents = {
-  /** The first WELCOME of the session: the client is joined. `client.peers` already lists the others. */
+  /**
+   * A new session began: the first WELCOME, and again after each rejoin (then `rejoined` follows).
+   * `client.peers` already lists the others. Plugins set up their session state here.
+   */
   welcome: [Welcome];
   /** A participant joined the room (never twice for the same id). */
   peerJoined: [Peer];
   /** A participant left the room. */
   peerLeft: [PeerLeftEvent];
-  /** The connection was lost; the next attempt to resume starts in `delayMs`. */
-  reconnecting: [{ attempt: number; delayMs: number }];
+  /** The connection was lost; the next attempt to resume (or, with `rejoin: true`, to join again) starts in `delayMs`. */
+  reconnecting: [ReconnectingEvent];
   /** The session was resumed on a new connection; the messages missed were replayed. */
   resumed: [Welcome];
+  /**
+   * The client joined again as a new session (option `rejoin`), after `welcome`. Peers are not announced
+   * one by one: `left` and `joined` list the difference. Messages sent while away are sent now.
+   */
+  rejoined: [RejoinedEvent];
   /** The server reported a non-fatal error (a plugin refused a request): code, message, channel, ref. */
   serverError: [ConfabError];
   /** Something went wrong that the app should know about: a fatal server error, bad bytes from the server. */

@@ -31,7 +31,8 @@ export interface ChatApi extends Pick<Emitter<ChatEvents>, 'on' | 'off' | 'once'
   /**
    * Sends a message to the room, or privately with `to` (a peer's session id). Resolves with the stored
    * message once the server acknowledges it; rejects with the server's ConfabError (CHAT_TEXT_TOO_LONG…).
-   * A message in flight when the connection drops is re-sent after the resume and stored only once.
+   * A message in flight when the connection drops is re-sent after the resume (or after the rejoin, when the
+   * server restarted) and stored only once.
    */
   send(text: string, options?: { to?: string }): Promise<ChatMessage>;
   /** History and messages since, oldest first (the last 1000). */
@@ -53,10 +54,13 @@ export function chatClient(): ClientPlugin<ChatApi> {
       const events = new Emitter<ChatEvents>();
       const messages: ChatMessage[] = [];
       const pending = new Map<string, Pending>();
-      const prefix = Math.random().toString(36).slice(2, 8);
+      // clientIds name a message beyond one session (a re-send after a server restart), so they must not collide.
+      const prefix = randomPrefix();
       let counter = 0;
 
       const keep = (message: ChatMessage) => {
+        // A re-sent message the server had stored already comes back with its first id: shown once.
+        if (messages.some((known) => known.id === message.id)) return;
         messages.push(message);
         if (messages.length > KEPT_MESSAGES) messages.splice(0, messages.length - KEPT_MESSAGES);
         events.emit('message', message);
@@ -92,9 +96,11 @@ export function chatClient(): ClientPlugin<ChatApi> {
       });
       // A send written just before the connection broke may never have arrived: send it again with the same
       // clientId. The server stores it once and acknowledges it (again).
-      ctx.on('resumed', () => {
+      const resend = () => {
         for (const [clientId, request] of pending) transmit(clientId, request);
-      });
+      };
+      ctx.on('resumed', resend);
+      ctx.on('rejoined', resend);
       ctx.on('close', ({ error, reason }) => {
         for (const request of pending.values()) {
           request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the server acknowledged the message`));
@@ -123,4 +129,10 @@ export function chatClient(): ClientPlugin<ChatApi> {
       };
     },
   };
+}
+
+/** 12 random base-36 characters (about 62 bits), from the platform's CSPRNG (Node and browsers). */
+function randomPrefix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (byte) => (byte % 36).toString(36)).join('');
 }

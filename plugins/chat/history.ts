@@ -2,6 +2,8 @@
  * Chat history: the last `limit` messages of each room, in the store (so they survive a restart) and in
  * memory for the rooms that exist (so a join does not read the database). The database keeps exactly what
  * memory keeps: each insert beyond the limit deletes the oldest row of that room, in one transaction.
+ * Each message keeps its sender's clientId, so a client that re-sends after a server restart (it never got
+ * the ack) finds its message stored already.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { PluginStore } from '../../core/index.js';
@@ -16,6 +18,7 @@ interface Row {
   to_name: string | null;
   text: string;
   ts: number;
+  client_id: string | null;
 }
 
 /** One room's recent messages, oldest first, with their row numbers in the store. */
@@ -23,6 +26,10 @@ export interface RoomHistory {
   readonly room: string;
   readonly messages: ChatMessage[];
   readonly seqs: number[];
+  /** The senders' clientIds, beside `messages` (null for a message sent without one). */
+  readonly clientIds: Array<string | null>;
+  /** The messages by their sender's clientId. */
+  readonly byClientId: Map<string, ChatMessage>;
 }
 
 /** The per-room message history of the chat plugin. */
@@ -32,7 +39,7 @@ export class ChatHistory {
   #insert: Statement;
   #deleteUpTo: Statement;
   #latest: Statement;
-  #append: (history: RoomHistory, message: ChatMessage) => void;
+  #append: (history: RoomHistory, message: ChatMessage, clientId: string | null) => void;
 
   constructor(store: PluginStore, limit: number) {
     this.limit = limit;
@@ -49,20 +56,25 @@ export class ChatHistory {
          ts INTEGER NOT NULL
        );
        CREATE INDEX chat_messages_room ON chat_messages (room, seq);`,
+      'ALTER TABLE chat_messages ADD COLUMN client_id TEXT',
     ]);
     this.#db = store.db;
     this.#insert = this.#db.prepare(
-      'INSERT INTO chat_messages (id, room, from_id, from_name, to_id, to_name, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      'INSERT INTO chat_messages (id, room, from_id, from_name, to_id, to_name, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#deleteUpTo = this.#db.prepare('DELETE FROM chat_messages WHERE room = ? AND seq <= ?');
     this.#latest = this.#db.prepare(
-      'SELECT seq, id, from_id, from_name, to_id, to_name, text, ts FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT ?');
-    this.#append = this.#db.transaction((history: RoomHistory, message: ChatMessage) => {
+      'SELECT seq, id, from_id, from_name, to_id, to_name, text, ts, client_id FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT ?');
+    this.#append = this.#db.transaction((history: RoomHistory, message: ChatMessage, clientId: string | null) => {
       const { lastInsertRowid } = this.#insert.run(message.id, history.room, message.from.id, message.from.name,
-        message.to?.id ?? null, message.to?.name ?? null, message.text, message.ts);
+        message.to?.id ?? null, message.to?.name ?? null, message.text, message.ts, clientId);
       history.messages.push(message);
       history.seqs.push(Number(lastInsertRowid));
+      history.clientIds.push(clientId);
+      if (clientId !== null) history.byClientId.set(clientId, message);
       if (history.messages.length > this.limit) {
-        history.messages.shift();
+        const oldest = history.messages.shift();
+        const oldestClientId = history.clientIds.shift();
+        if (oldestClientId && history.byClientId.get(oldestClientId) === oldest) history.byClientId.delete(oldestClientId);
         this.#deleteUpTo.run(history.room, history.seqs.shift());
       }
     });
@@ -72,13 +84,25 @@ export class ChatHistory {
   load(room: string): RoomHistory {
     const rows = (this.#latest.all(room, this.limit) as Row[]).reverse();
     if (rows.length > 0) this.#deleteUpTo.run(room, rows[0].seq - 1);
-    return { room, messages: rows.map(toMessage), seqs: rows.map((row) => row.seq) };
+    const messages = rows.map(toMessage);
+    const byClientId = new Map<string, ChatMessage>();
+    for (const [i, row] of rows.entries()) if (row.client_id !== null) byClientId.set(row.client_id, messages[i]!);
+    return { room, messages, seqs: rows.map((row) => row.seq), clientIds: rows.map((row) => row.client_id), byClientId };
   }
 
-  /** Stores a message in the room's history, forgetting the oldest beyond the limit. */
-  add(history: RoomHistory, message: ChatMessage): void {
-    if (this.limit > 0) this.#append(history, message);
+  /** Stores a message (with its sender's clientId, if any) in the room's history, forgetting the oldest beyond the limit. */
+  add(history: RoomHistory, message: ChatMessage, clientId?: string): void {
+    if (this.limit > 0) this.#append(history, message, clientId ?? null);
   }
+}
+
+/**
+ * The message of the room's history that `sender` sent with `clientId` in an earlier session (its
+ * sender's name, text and recipient's name match), or undefined: a re-send after a server restart.
+ */
+export function sentEarlier(history: RoomHistory, clientId: string, sender: string, text: string, to: string | undefined): ChatMessage | undefined {
+  const message = history.byClientId.get(clientId);
+  return message && message.from.name === sender && message.text === text && message.to?.name === to ? message : undefined;
 }
 
 /**

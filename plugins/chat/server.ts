@@ -1,6 +1,7 @@
 /**
  * The chat plugin, server half: room-wide and private messages, acks with server ids and timestamps,
- * idempotent re-sends by clientId, and a bounded per-room history kept in the store across restarts.
+ * idempotent re-sends by clientId (within a session, and after a server restart through the stored
+ * history), and a bounded per-room history kept in the store across restarts.
  */
 import { randomUUID } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
@@ -8,7 +9,7 @@ import { ConfabError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
-import { ChatHistory, visibleTo } from './history.js';
+import { ChatHistory, sentEarlier, visibleTo } from './history.js';
 import { CHAT_CHANNEL, CHAT_ERRORS, MAX_CLIENT_ID_LENGTH, type ChatMessage, type ChatSend } from './protocol.js';
 
 /** Options of the chat plugin. */
@@ -76,10 +77,25 @@ export function chat(options: ChatOptions = {}): Plugin {
           recipient = session.room.get(request.to);
           if (!recipient || recipient === session) throw fail('CHAT_NO_SUCH_PEER', `no other participant with id "${request.to}" is in this room`);
         }
+        // A client that joined again after a restart re-sends what was never acknowledged: it may be stored.
+        const stored = request.clientId === undefined
+          ? undefined
+          : sentEarlier(roomHistory.get(session.room), request.clientId, session.name, request.text, recipient?.name);
+        if (stored) {
+          const acked = { ...stored, clientId: request.clientId };
+          remembered.set(request.clientId!, acked);
+          channel.send(session, { op: 'ack', ...acked });
+          return;
+        }
+        deliver(session, request, recipient);
+      });
 
+      /** Stores a new message, sends it to the room (or the recipient) and acknowledges it to the sender. */
+      function deliver(session: Session, request: ChatSend, recipient: Session | undefined): void {
+        const remembered = sentByClientId.get(session);
         const stored: ChatMessage = { id: randomUUID(), from: session.info, text: request.text, ts: Date.now() };
         if (recipient) stored.to = recipient.info;
-        history.add(roomHistory.get(session.room), stored);
+        history.add(roomHistory.get(session.room), stored, request.clientId);
 
         if (recipient) channel.send(recipient, { op: 'message', ...stored });
         else channel.broadcast(session.room, { op: 'message', ...stored }, { except: session });
@@ -90,7 +106,7 @@ export function chat(options: ChatOptions = {}): Plugin {
           if (remembered.size > REMEMBERED_CLIENT_IDS) remembered.delete(remembered.keys().next().value!);
         }
         channel.send(session, { op: 'ack', ...acked });
-      });
+      }
     },
   });
 }

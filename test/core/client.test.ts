@@ -5,7 +5,7 @@ import { ConfabError } from '../../core/errors.js';
 import { encodeFrame, encodeJsonFrame } from '../../core/frame.js';
 import { FrameDecoder } from '../../core/frame-decoder.js';
 import { decodeJsonObject, type JsonObject } from '../../core/json.js';
-import { FrameType } from '../../core/protocol.js';
+import { FrameType, QUIET_CLIENT_KIND } from '../../core/protocol.js';
 import type { Plugin } from '../../core/types.js';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { ConfabClient as BrowserClient } from '../../core/client/browser.js';
@@ -105,6 +105,7 @@ function record(client: ConfabClient): string[] {
   client.on('peerLeft', (peer) => log.push(`peerLeft:${peer.name}:${peer.reason}`));
   client.on('reconnecting', () => log.push('reconnecting'));
   client.on('resumed', () => log.push('resumed'));
+  client.on('rejoined', () => log.push('rejoined'));
   client.on('serverError', (error) => log.push(`serverError:${error.code}`));
   client.on('error', (error) => log.push(`error:${error.code}`));
   client.on('close', (event) => log.push(`close:${event.reason}${event.error ? `:${event.error.code}` : ''}`));
@@ -183,6 +184,32 @@ test('connect() helper resolves with an open client', async () => {
     assert.is(client.state, 'open');
     assert.is(client.self!.name, 'helper');
     await client.close();
+  } finally {
+    await stop();
+  }
+});
+
+test('a quiet client (clientKind "tool") is not announced: no peerJoined or peerLeft, not in WELCOME peers, yet it sees the room', async () => {
+  const { port, stop } = await startServer([relayServer()]);
+  try {
+    await withClients(async (open) => {
+      const alice = open({ url: url('tcp', port), name: 'alice' });
+      await alice.connect();
+      const log = record(alice);
+      const tool = open({ url: url('ws', port), name: 'confab-cli', clientKind: QUIET_CLIENT_KIND });
+      const relay = tool.use(relayClient());
+      await tool.connect();
+      assert.equal([...tool.peers.values()].map((peer) => peer.name), ['alice'], 'the tool sees the participants');
+      relay.say('from a tool');
+      await waitFor(() => relay.said.length === 1, 3000, 'the tool to use a channel');
+      const bob = open({ url: url('tcp', port), name: 'bob' });
+      await bob.connect();
+      assert.equal([...bob.peers.values()].map((peer) => peer.name), ['alice'], 'WELCOME does not list the tool');
+      await tool.close();
+      await bob.close();
+      await waitFor(() => alice.peers.size === 0, 3000, 'bob to leave');
+      assert.equal(log, ['peerJoined:bob', 'peerLeft:bob:bye'], 'only bob was announced');
+    });
   } finally {
     await stop();
   }
@@ -419,12 +446,12 @@ test('reconnect: false closes with reason disconnected when the connection drops
   }
 });
 
-test('a lost session that cannot be resumed within resumeGraceMs closes with reason disconnected', async () => {
+test('with rejoin: false, a lost session that cannot be resumed within resumeGraceMs closes with reason disconnected', async () => {
   const { port, stop } = await startServer();
   let stopped = false;
   try {
     await withClients(async (open) => {
-      const alice = open({ url: url('tcp', port), name: 'alice', resumeGraceMs: 500, backoff: { initialMs: 50, maxMs: 100 } });
+      const alice = open({ url: url('tcp', port), name: 'alice', rejoin: false, resumeGraceMs: 500, backoff: { initialMs: 50, maxMs: 100 } });
       await alice.connect();
       const log = record(alice);
       const closed = next(alice, 'close');
@@ -476,12 +503,12 @@ test('a client listener that throws does not stop the others; its error surfaces
   }
 });
 
-test('server BYE (server.close()) closes the client with its reason and no reconnect', async () => {
+test('with rejoin: false, server BYE (server.close()) closes the client with its reason and no reconnect', async () => {
   const { port, stop } = await startServer();
   let stopped = false;
   try {
     await withClients(async (open) => {
-      const alice = open({ url: url('ws', port), name: 'alice' });
+      const alice = open({ url: url('ws', port), name: 'alice', rejoin: false });
       await alice.connect();
       const log = record(alice);
       const closed = next(alice, 'close');
@@ -498,12 +525,12 @@ test('server BYE (server.close()) closes the client with its reason and no recon
   }
 });
 
-test('a resume the server cannot honour emits error and close with RESUME_FAILED', async () => {
+test('with rejoin: false, a resume the server cannot honour emits error and close with RESUME_FAILED', async () => {
   const first = await startServer();
   let second: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await withClients(async (open) => {
-      const alice = open({ url: url('tcp', first.port), name: 'alice' });
+      const alice = open({ url: url('tcp', first.port), name: 'alice', rejoin: false });
       await alice.connect();
       const log = record(alice);
       const closed = next(alice, 'close', 10_000);
@@ -591,12 +618,12 @@ test('the browser build joins, exchanges messages and resumes (ws standing in fo
  * A scripted server (a test double, not the real one) checks what the real server cannot be made to do on
  * demand: go silent, and count exactly which frames the client says it received.
  */
-test('a silent connection is lost; each resume HELLO has the newest token and the cumulative count', async () => {
+test('a silent connection is lost; each resume HELLO has the newest token and the cumulative count; after RESUME_FAILED a plain HELLO rejoins and the count starts again', async () => {
   const hellos: JsonObject[] = [];
   const bob = { id: 'b', name: 'bob' };
   const carol = { id: 'c', name: 'carol' };
-  const welcome = (resume: string, resumed: boolean, peers: object[]) => ({
-    v: 1, session: 's1', name: 'alice', room: 'default', mediaToken: 'm', resume, heartbeatMs: 40, resumed,
+  const welcome = (resume: string, resumed: boolean, peers: object[], session = 's1') => ({
+    v: 1, session, name: 'alice', room: 'default', mediaToken: 'm', resume, heartbeatMs: 40, resumed,
     channels: { relay: 0x10, video: 0x11 }, channelKinds: { relay: 'json', video: 'media' }, peers,
   });
   const scripted = await listen((socket, hello) => {
@@ -619,8 +646,18 @@ test('a silent connection is lost; each resume HELLO has the newest token and th
       setTimeout(() => socket.destroy(), 50);
       return;
     }
-    send(FrameType.ERROR, { code: 'RESUME_FAILED', message: 'gone', fatal: true });
-    socket.end();
+    if (hellos.length === 3) {
+      send(FrameType.ERROR, { code: 'RESUME_FAILED', message: 'gone', fatal: true });
+      socket.end();
+      return;
+    }
+    if (hellos.length === 4) {
+      send(FrameType.WELCOME, welcome('t3', false, [carol], 's2')); // a new session: bob is gone
+      send(0x10, { op: 'said', text: 'after the rejoin' }); // counted: 1 in the new session
+      setTimeout(() => socket.destroy(), 50);
+      return;
+    }
+    if (hellos.length === 5) send(FrameType.WELCOME, welcome('t4', true, [carol], 's2'));
   });
   try {
     await withClients(async (open) => {
@@ -629,19 +666,27 @@ test('a silent connection is lost; each resume HELLO has the newest token and th
       const collect = (message: ClientMessage) => said.push(String((message as JsonObject).text));
       alice.use({ name: 'relay', attach: (ctx) => ctx.onMessage('relay', collect) });
       const log = record(alice);
-      const closed = next(alice, 'close', 5000);
+      const rejoined = next(alice, 'rejoined', 5000);
+      const resumedAgain = new Promise<void>((resolve) => alice.on('resumed', () => alice.self?.id === 's2' && resolve()));
       await alice.connect();
-      const [event] = await closed;
-      assert.is(event.error?.code, 'RESUME_FAILED');
-      assert.equal(hellos.map(({ resume, received }) => ({ resume, received })), [
-        { resume: undefined, received: undefined },
-        { resume: 't1', received: 3 },
-        { resume: 't2', received: 5 },
+      const [event] = await rejoined;
+      assert.is(event.previous.id, 's1');
+      assert.equal(event.left, [bob]);
+      assert.equal(event.joined, []);
+      assert.equal(alice.self, { id: 's2', name: 'alice', room: 'default' });
+      await resumedAgain;
+      assert.equal(hellos.map(({ name, resume, received }) => ({ name, resume, received })), [
+        { name: 'alice', resume: undefined, received: undefined },
+        { name: 'alice', resume: 't1', received: 3 },
+        { name: 'alice', resume: 't2', received: 5 },
+        { name: 'alice', resume: undefined, received: undefined },
+        { name: 'alice', resume: 't3', received: 1 },
       ]);
       assert.is(hellos[0].client, 'node');
-      assert.equal(said, ['hi', 'missed']);
+      assert.equal(said, ['hi', 'missed', 'after the rejoin']);
       assert.equal(log.filter((entry) => entry.startsWith('peer')), ['peerJoined:carol']);
       assert.ok(log.includes('serverError:X'));
+      assert.not.ok(log.some((entry) => entry.startsWith('close') || entry.startsWith('error')), log.join());
     });
   } finally {
     await scripted.close();

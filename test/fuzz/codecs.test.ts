@@ -53,9 +53,10 @@ test('FrameDecoder and decodeSingleFrame: arbitrary bytes never throw, and nothi
 test('media header: decode(encode(frame)) = frame; arbitrary bytes decode or name a problem, never throw', () => {
   const codec = fc.constantFrom(...Object.values(MediaCodec));
   const frame = fc.record({
-    codec, keyframe: fc.boolean(), seq: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    codec, keyframe: fc.boolean(), layer: fc.integer({ min: 0, max: 2 }), switchUp: fc.boolean(), baseIndex: fc.integer({ min: 0, max: 15 }),
+    seq: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
     captureMs: fc.double({ noNaN: true }), sender: fc.string({ maxLength: 60 }), data: fc.uint8Array({ maxLength: 512 }),
-  });
+  }).map((f) => (f.keyframe ? { ...f, layer: 0 } : f));
   fc.assert(fc.property(frame, (f) => {
     const decoded = decodeMediaFrame(encodeMediaFrame(f));
     assert.ok(decoded.ok);

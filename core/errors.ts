@@ -51,6 +51,7 @@ export const ERRORS = {
   INVALID_PAYLOAD: { message: 'this payload does not fit the channel kind', fatal: false },
   UNKNOWN_ERROR: { message: 'the server sent an ERROR without a code', fatal: false },
   CONNECT_FAILED: { message: 'could not connect to the server', fatal: true },
+  NOT_A_CONFAB_SERVER: { message: 'the server at this address does not speak the Confab protocol', fatal: true },
   TLS_CERT_INVALID: { message: 'the TLS certificate or key cannot be read or used', fatal: true },
   TLS_FINGERPRINT_MISMATCH: { message: "the server's TLS certificate does not have the expected fingerprint", fatal: true },
   HANDSHAKE_TIMEOUT: { message: 'the server did not answer HELLO in time', fatal: true },

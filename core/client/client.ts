@@ -210,8 +210,9 @@ export class ConfabClient extends Emitter<ClientEvents> {
       frame: (type, payload) => {
         if (this.#link === link) this.#onFrame(link, type, payload);
       },
+      // A fatal one before the first WELCOME ends connect(), which reports it (once).
       protocolError: (error) => {
-        if (this.#link === link) this.emit('error', error);
+        if (this.#link === link && !(error.fatal && this.#state === 'connecting')) this.emit('error', error);
       },
       lost: (error) => {
         if (this.#link === link) this.#linkFailed(error);

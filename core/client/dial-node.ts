@@ -11,6 +11,7 @@ import { ConfabError } from '../errors.js';
 import { decodeSingleFrame } from '../frame.js';
 import { FrameDecoder } from '../frame-decoder.js';
 import { FRAME_HEADER_BYTES } from '../protocol.js';
+import { foreignGreeting } from './greeting.js';
 import type { ClientConnection, ClientConnectionEvents, ClientTlsOptions, Dialer } from './types.js';
 
 /** How long a graceful close may take before the connection is destroyed. */
@@ -62,6 +63,7 @@ function dialTcp(url: URL, maxPayload: number, tls: ClientTlsOptions | undefined
   let events: ClientConnectionEvents | undefined;
   let failure: Error | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
+  let greeted = false;
   socket.on(secure ? 'secureConnect' : 'connect', () => {
     const mismatch = secure ? fingerprintMismatch(socket as TLSSocket, tls) : undefined;
     if (!mismatch) return events?.open();
@@ -69,7 +71,14 @@ function dialTcp(url: URL, maxPayload: number, tls: ClientTlsOptions | undefined
     socket.destroy();
   });
   socket.on('data', (chunk: Buffer) => {
-    const { frames, error } = decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    const foreign = greeted ? undefined : foreignGreeting(bytes, `${url.hostname}:${port}`);
+    greeted = true;
+    if (foreign) {
+      events?.protocolError(foreign);
+      return void socket.destroy();
+    }
+    const { frames, error } = decoder.push(bytes);
     for (const frame of frames) events?.frame(frame.type, frame.payload);
     if (error) {
       events?.protocolError(error);

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { ConfabError } from '../../core/errors.js';
 import { encodeFrame, encodeJsonFrame } from '../../core/frame.js';
@@ -572,6 +573,28 @@ test('connect() rejects with CONNECT_FAILED when nothing listens, and for a URL 
   await assertRejects(connect({ url: url('tcp', port), name: 'alice' }), 'CONNECT_FAILED');
   await assertRejects(connect({ url: url('ws', port), name: 'alice' }), 'CONNECT_FAILED');
   await assertRejects(connect({ url: `http://127.0.0.1:${port}`, name: 'alice' }), 'CONNECT_FAILED');
+});
+
+test('connect() to another kind of server rejects once with NOT_A_CONFAB_SERVER, quoting what it said', async () => {
+  const web = createHttpServer((_request, response) => response.end('hello'));
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  const ssh = createTcpServer((socket) => socket.resume().end('SSH-2.0-OpenSSH_9.6\r\n'));
+  await new Promise<void>((resolve) => ssh.listen(0, '127.0.0.1', resolve));
+  try {
+    for (const [server, quoted] of [[web, /answered in HTTP \("HTTP\/1\.1 400 Bad Request"\)/], [ssh, /sent "SSH-2\.0-OpenSSH_9\.6"/]] as const) {
+      const port = (server.address() as { port: number }).port;
+      const client = new ConfabClient({ url: url('tcp', port), name: 'alice' });
+      const log = record(client);
+      const error = await assertRejects(client.connect(), 'NOT_A_CONFAB_SERVER');
+      assert.match(error.message, quoted);
+      assert.match(error.message, new RegExp(`^127\\.0\\.0\\.1:${port} .*is this the port that confab serve printed\\?`));
+      assert.equal(log, ['error:NOT_A_CONFAB_SERVER', 'close:error:NOT_A_CONFAB_SERVER'], 'reported once');
+    }
+  } finally {
+    web.closeAllConnections();
+    await new Promise((resolve) => web.close(resolve));
+    await new Promise((resolve) => ssh.close(resolve));
+  }
 });
 
 test('connect() rejects with HANDSHAKE_TIMEOUT when no WELCOME comes', async () => {

@@ -14,8 +14,16 @@ test('serverUrl() keeps tcp://, tls://, ws:// and wss:// URLs as they are', () =
   }
 });
 
+test('serverUrl() takes the http:// and https:// address that confab serve prints as the same port', () => {
+  assert.is(serverUrl('http://127.0.0.1:5000'), 'tcp://127.0.0.1:5000');
+  assert.is(serverUrl('http://127.0.0.1:5000/'), 'tcp://127.0.0.1:5000');
+  assert.is(serverUrl('HTTP://lab-pc:5000/?room=lab'), 'tcp://lab-pc:5000');
+  assert.is(serverUrl('https://[::1]:5443'), 'tls://[::1]:5443');
+  assert.is(serverUrl('http://lab-pc'), 'tcp://lab-pc:80');
+});
+
 test('serverUrl() refuses what is not a server', () => {
-  for (const text of ['', 'nowhere', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', 'http://127.0.0.1:5000', 'a b:5000', '127.0.0.1:', 'host/path:5000', '::1:5000']) {
+  for (const text of ['', 'nowhere', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', 'http://', 'http://user:pw@host:5000', 'ftp://127.0.0.1:21', 'a b:5000', '127.0.0.1:', 'host/path:5000', '::1:5000']) {
     assert.is(serverUrl(text), undefined, text);
   }
 });

@@ -67,6 +67,7 @@ export class FrameDispatcher {
         session.sendUncounted(encodeFrame(FrameType.PONG, payload));
         return;
       case FrameType.PONG:
+        session.link.pong(payload, performance.now());
         return;
       case FrameType.BYE:
         server.endSession(session, 'bye');

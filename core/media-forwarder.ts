@@ -4,9 +4,10 @@
  * receiver gets only the temporal layers it asked for and its link can take.
  *
  * Two objects per receiver:
- * - a `ReceiverLink` (one per receiver and plugin) watches the bytes waiting for the receiver and lowers the
- *   highest layer it gets (2 → 1 → 0) as they grow, before anything it needs is dropped; once the queue has
- *   stayed short for LINK_CLIMB_MS it raises it again, one layer at a time;
+ * - a `ReceiverLink` (one per receiver and plugin) watches how long data waits on its way to the receiver
+ *   (the link probe's queueing delay, core/link-probe.ts) and the bytes waiting in the server's own queue,
+ *   and lowers the highest layer it gets (2 → 1 → 0) as they grow, before anything it needs is dropped;
+ *   once both have stayed low for LINK_CLIMB_MS it raises it again, one layer at a time;
  * - a `ForwardedStream` (one per receiver and sender) decides frame by frame: nothing before a keyframe, a
  *   higher layer only from one of its switch-up points on, and after a base-layer frame had to be dropped,
  *   nothing until the next keyframe (the caller asks the sender for one).
@@ -15,12 +16,17 @@
  */
 import { MAX_TEMPORAL_LAYER, type MediaFrame } from './media.js';
 
-/** The link steps down to layer 1 when this share of the high-water mark waits for the receiver. */
+/** The link steps down to layer 1 when this share of the high-water mark waits for the receiver... */
 const STEP_DOWN_SHARE = 1 / 4;
-/** ...and to the base layer from this share on. */
+/** ...or data waits this long on its way. */
+const STEP_DOWN_DELAY_MS = 120;
+/** It takes the base layer only from this share of the high-water mark... */
 const BASE_ONLY_SHARE = 1 / 2;
-/** The link counts as calm below this share of the high-water mark. */
+/** ...or this delay on. */
+const BASE_ONLY_DELAY_MS = 300;
+/** The link counts as calm below this share of the high-water mark and this delay. */
 const CALM_SHARE = 1 / 16;
+const CALM_DELAY_MS = 40;
 /** How long the link must stay calm before it takes one more layer. */
 export const LINK_CLIMB_MS = 1000;
 
@@ -47,11 +53,12 @@ export class ReceiverLink {
   #windowQueued = 0;
 
   /**
-   * Updates the cap from the bytes waiting for the receiver; returns -1 when it stepped down, 1 when it
-   * stepped up, else 0.
+   * Updates the cap from the bytes waiting in the server's queue for the receiver and the time data waits
+   * on its way (`queueDelayMs`); returns -1 when it stepped down, 1 when it stepped up, else 0.
    */
-  update(queuedBytes: number, highWaterBytes: number, now: number): -1 | 0 | 1 {
-    const wanted = queuedBytes >= highWaterBytes * BASE_ONLY_SHARE ? 0 : queuedBytes >= highWaterBytes * STEP_DOWN_SHARE ? 1 : MAX_TEMPORAL_LAYER;
+  update(queuedBytes: number, queueDelayMs: number, highWaterBytes: number, now: number): -1 | 0 | 1 {
+    const wanted = queuedBytes >= highWaterBytes * BASE_ONLY_SHARE || queueDelayMs >= BASE_ONLY_DELAY_MS ? 0
+      : queuedBytes >= highWaterBytes * STEP_DOWN_SHARE || queueDelayMs >= STEP_DOWN_DELAY_MS ? 1 : MAX_TEMPORAL_LAYER;
     if (wanted < this.cap) {
       this.cap = wanted;
       this.#calmSince = undefined;
@@ -60,7 +67,7 @@ export class ReceiverLink {
     }
     if (this.cap === MAX_TEMPORAL_LAYER) return 0;
     this.windowCongested = true;
-    if (queuedBytes >= highWaterBytes * CALM_SHARE) {
+    if (queuedBytes >= highWaterBytes * CALM_SHARE || queueDelayMs >= CALM_DELAY_MS) {
       this.#calmSince = undefined;
       return 0;
     }
@@ -72,17 +79,18 @@ export class ReceiverLink {
   }
 
   /**
-   * Ends a measuring window: what the link carried (bytes that left its queue, per second) while it was
-   * congested, or Infinity when it was not.
+   * Ends a measuring window: what the link carried, bits/s, while it was congested, or Infinity when it
+   * was not. That is the delivery rate the link probe measured when there is one (it sees through the
+   * kernels' buffers), else the bytes that left the server's queue.
    */
-  takeWindow(queuedBytes: number, elapsedMs: number): number {
+  takeWindow(queuedBytes: number, elapsedMs: number, deliveryBps: number | undefined): number {
     const drained = this.windowBytes - (queuedBytes - this.#windowQueued);
     const congested = this.windowCongested;
     this.windowBytes = 0;
     this.windowCongested = this.cap < MAX_TEMPORAL_LAYER;
     this.#windowQueued = queuedBytes;
     if (!congested || elapsedMs <= 0) return Infinity;
-    return (Math.max(0, drained) * 8 * 1000) / elapsedMs;
+    return deliveryBps ?? (Math.max(0, drained) * 8 * 1000) / elapsedMs;
   }
 }
 

@@ -87,7 +87,8 @@ export class LayeredRelay {
    */
   forwards(receiver: Session, sender: Session, frame: MediaFrame, allowedLayer: number): boolean {
     const own = this.#of(receiver);
-    const change = own.link.update(receiver.queuedBytes, this.#options.highWaterBytes, performance.now());
+    const now = performance.now();
+    const change = own.link.update(receiver.queuedBytes, receiver.link.queueDelayMs(now), this.#options.highWaterBytes, now);
     if (change !== 0) this.#layerChanges(change < 0 ? 'down' : 'up');
     const stream = this.stream(receiver, sender.id);
     const blocked = receiver.mediaBlocked;
@@ -169,7 +170,7 @@ export class LayeredRelay {
     for (const room of this.#options.rooms()) {
       for (const receiver of room.sessions) {
         const link = this.#state.get(receiver)?.link;
-        if (link) links.set(receiver, { bytes: link.windowBytes, bps: link.takeWindow(receiver.queuedBytes, elapsed) });
+        if (link) links.set(receiver, { bytes: link.windowBytes, bps: link.takeWindow(receiver.queuedBytes, elapsed, receiver.link.deliveryBps) });
       }
     }
     for (const publisher of this.#publishing) {

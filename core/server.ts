@@ -16,12 +16,13 @@ import { ChannelRegistry } from './channels.js';
 import { FrameDispatcher } from './dispatch.js';
 import { resolveServerOptions, validatePlugins } from './config.js';
 import { ConfabError, isConfabError } from './errors.js';
-import { encodeJsonFrame } from './frame.js';
+import { encodeFrame, encodeJsonFrame } from './frame.js';
 import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
 import { allGrants } from './grants.js';
 import { handleHttpRequest } from './http.js';
 import { ConnectionLimiter } from './limits.js';
+import { PROBE_INTERVAL_MS } from './link-probe.js';
 import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -88,6 +89,7 @@ export class ConfabServer implements SessionHost {
   #wss: WebSocketServer | undefined;
   #udp: UdpEndpoint | undefined;
   #sweep: NodeJS.Timeout | undefined;
+  #probes: NodeJS.Timeout | undefined;
   #address: ListenInfo | undefined;
   #tls: ServerTls | undefined;
   #closing: Promise<void> | undefined;
@@ -211,6 +213,7 @@ export class ConfabServer implements SessionHost {
       await this.#udp.listen(host, bound.port);
     }
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.floor(this.options.heartbeatMs / 2)));
+    this.#probes = setInterval(() => this.#probeLinks(), PROBE_INTERVAL_MS);
     this.#address = { host, port: bound.port };
     await this.hooks.listen.promise(this.#address);
     this.log.info('listening', { host, port: bound.port, plugins: this.plugins.map((p) => p.name) });
@@ -342,6 +345,7 @@ export class ConfabServer implements SessionHost {
 
   async #close(): Promise<void> {
     clearInterval(this.#sweep);
+    clearInterval(this.#probes);
     const bye = encodeJsonFrame(FrameType.BYE, { reason: 'server closing' });
     for (const session of [...this.#sessions.values()]) {
       session.sendUncounted(bye);
@@ -462,6 +466,16 @@ export class ConfabServer implements SessionHost {
     const timer = setTimeout(() => this.endSession(session, reason), this.options.resumeGraceMs);
     timer.unref();
     this.#graceTimers.set(session, timer);
+  }
+
+  /** Sends a link probe (a PING) to each session that is being sent data (core/link-probe.ts). */
+  #probeLinks(): void {
+    const now = performance.now();
+    for (const session of this.#sessions.values()) {
+      if (session.state !== 'active') continue;
+      const payload = session.link.probe(now, session.bytesWritten);
+      if (payload) session.sendUncounted(encodeFrame(FrameType.PING, payload));
+    }
   }
 
   #sweepIdle(): void {

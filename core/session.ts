@@ -11,6 +11,7 @@ import { ConfabError } from './errors.js';
 import { allGrants, type Grant } from './grants.js';
 import { encodeJsonFrame } from './frame.js';
 import type { ServerHooks } from './hooks.js';
+import { LinkProbe } from './link-probe.js';
 import { FRAME_HEADER_BYTES, FrameType, type PeerInfo } from './protocol.js';
 import { ResumeBuffer } from './resume-buffer.js';
 import type { Room } from './room.js';
@@ -73,6 +74,9 @@ export class Session {
    * `removeGrant` or `addGrant`, which fire the `grantsChanged` hook so that the change takes effect visibly.
    */
   readonly grants: Set<Grant>;
+  /** The link to the client as PING/PONG probes measure it (core/link-probe.ts): queueing delay, delivery rate. */
+  readonly link = new LinkProbe();
+  #bytesWritten = 0;
   #state: SessionState = 'active';
   #connection: Connection | undefined;
   #host: SessionHost;
@@ -123,6 +127,11 @@ export class Session {
   /** Reliable frames sent so far (the number a resuming client compares with what it received). */
   get reliableSent(): number {
     return this.#resume.lastSeq;
+  }
+
+  /** Bytes of frames written on the session's connections so far, but for uncounted ones (PONG, probes…) and UDP. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
   }
 
   /** Bytes waiting to be written on the connection. */
@@ -227,7 +236,7 @@ export class Session {
 
   /** Writes a frame that is neither counted nor kept (WELCOME, PONG, BYE, fatal ERROR). */
   sendUncounted(frame: Uint8Array): void {
-    if (this.#connection) this.#write(this.#connection, frame);
+    if (this.#connection) this.#write(this.#connection, frame, false);
   }
 
   /**
@@ -291,8 +300,9 @@ export class Session {
   }
 
   /** Writes a frame on the connection and tells the `frameOut` hook. */
-  #write(connection: Connection, frame: Uint8Array): void {
+  #write(connection: Connection, frame: Uint8Array, counted = true): void {
     connection.write(frame);
+    if (counted) this.#bytesWritten += frame.length;
     this.#frameOut(frame);
   }
 

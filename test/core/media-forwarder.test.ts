@@ -61,29 +61,48 @@ test('ForwardedStream.resumeAtBase() continues from the base layer; restart() wa
 test('ReceiverLink.update() steps down as the queue grows and climbs one layer per calm LINK_CLIMB_MS', () => {
   const link = new ReceiverLink();
   const highWater = 1000;
-  assert.is(link.update(100, highWater, 0), 0);
+  assert.is(link.update(100, 0, highWater, 0), 0);
   assert.is(link.cap, 2);
-  assert.is(link.update(300, highWater, 10), -1);
+  assert.is(link.update(300, 0, highWater, 10), -1);
   assert.is(link.cap, 1);
-  assert.is(link.update(600, highWater, 20), -1);
+  assert.is(link.update(600, 0, highWater, 20), -1);
   assert.is(link.cap, 0);
-  assert.is(link.update(10, highWater, 30), 0, 'calm, but not for long yet');
-  assert.is(link.update(10, highWater, 30 + LINK_CLIMB_MS), 1);
+  assert.is(link.update(10, 0, highWater, 30), 0, 'calm, but not for long yet');
+  assert.is(link.update(10, 0, highWater, 30 + LINK_CLIMB_MS), 1);
   assert.is(link.cap, 1);
-  assert.is(link.update(100, highWater, 40 + LINK_CLIMB_MS), 0, 'not calm: the clock restarts');
-  assert.is(link.update(10, highWater, 50 + LINK_CLIMB_MS), 0);
-  assert.is(link.update(10, highWater, 50 + 2 * LINK_CLIMB_MS), 1);
+  assert.is(link.update(100, 0, highWater, 40 + LINK_CLIMB_MS), 0, 'not calm: the clock restarts');
+  assert.is(link.update(10, 0, highWater, 50 + LINK_CLIMB_MS), 0);
+  assert.is(link.update(10, 0, highWater, 50 + 2 * LINK_CLIMB_MS), 1);
   assert.is(link.cap, 2);
 });
 
 test('ReceiverLink.takeWindow() reports what a congested link drained, per second, and Infinity for a calm one', () => {
   const link = new ReceiverLink();
   link.windowBytes = 10_000;
-  assert.is(link.takeWindow(0, 1000), Infinity);
-  link.update(600, 1000, 0);
+  assert.is(link.takeWindow(0, 1000, undefined), Infinity);
+  link.update(600, 0, 1000, 0);
   link.windowBytes = 10_000;
   // 10 000 bytes forwarded, the queue grew by 600: 9 400 bytes left in one second.
-  assert.is(link.takeWindow(600, 1000), 9400 * 8);
+  assert.is(link.takeWindow(600, 1000, undefined), 9400 * 8);
+});
+
+test('ReceiverLink.update() steps down on queueing delay alone (kernel buffers the server cannot see), and needs a calm delay to climb', () => {
+  const link = new ReceiverLink();
+  assert.is(link.update(0, 150, 1000, 0), -1);
+  assert.is(link.cap, 1);
+  assert.is(link.update(0, 400, 1000, 10), -1);
+  assert.is(link.cap, 0);
+  assert.is(link.update(0, 60, 1000, 20), 0);
+  assert.is(link.update(0, 60, 1000, 20 + 2 * LINK_CLIMB_MS), 0, 'a delay above calm keeps it down');
+  assert.is(link.update(0, 10, 1000, 30 + 2 * LINK_CLIMB_MS), 0);
+  assert.is(link.update(0, 10, 1000, 30 + 3 * LINK_CLIMB_MS), 1);
+});
+
+test('ReceiverLink.takeWindow() prefers the probe\'s delivery rate while congested', () => {
+  const link = new ReceiverLink();
+  link.update(0, 400, 1000, 0);
+  link.windowBytes = 50_000;
+  assert.is(link.takeWindow(0, 1000, 300_000), 300_000);
 });
 
 test.run();

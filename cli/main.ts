@@ -3,6 +3,7 @@
  *
  * A subcommand module exports `usage` (its help text) and `run(args)`, which resolves with the exit code.
  * Exit codes: 0 done, 1 failed (a ConfabError is printed as `confab: CODE: message`), 2 wrong usage.
+ * No stack traces: an error without a code is printed by its message (set CONFAB_DEBUG=1 for the stack).
  */
 import { parseArgs } from 'node:util';
 import { isConfabError } from '../core/errors.js';
@@ -94,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     if ((error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS_')) {
       return usageError(`${(error as Error).message}; run confab ${name} --help`, name);
     }
+    if (isConfabError(error) && error.code === 'CLI_OPTION_INVALID') return usageError(error.message, name);
     throw error;
   }
 }
@@ -108,12 +110,13 @@ function usageError(message: string, command?: string): number {
   return 2;
 }
 
-/** Prints a failure as `confab: CODE: message` (a stack only for errors without a code, which are bugs). */
+/** Prints a failure as `confab: CODE: message`; the stack only with CONFAB_DEBUG=1. */
 function reportError(error: unknown): void {
   if (isConfabError(error)) process.stderr.write(`confab: ${error.code}: ${error.message}\n`);
   else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
     process.stderr.write(`confab: ${(error as NodeJS.ErrnoException).code}: ${error.message}\n`);
-  } else process.stderr.write(`confab: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  } else process.stderr.write(`confab: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.CONFAB_DEBUG === '1' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
 }
 
 try {

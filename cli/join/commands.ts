@@ -8,23 +8,26 @@ export type Command =
   | { kind: 'msg'; to: string; text: string }
   | { kind: 'upload'; path: string; to?: string }
   | { kind: 'download'; index: number; path?: string }
-  | { kind: 'mute' }
   | { kind: 'meetings' }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'error'; message: string };
 
-/** Help for the commands, one per line. */
+/** Help for the commands and keys, one per line. */
 export const COMMAND_HELP = [
-  'text                  send to the whole room',
+  'text                  send to the whole room (// at the start sends a line that begins with /)',
   '/msg NAME text        private message to NAME',
-  '/upload PATH [@NAME]  share a file with the room (or with NAME only)',
+  '/upload PATH [@NAME]  share a file with the room (or with NAME only); ~ is your home directory',
   '/download N [PATH]    download file N of the files panel (to PATH, default the current directory)',
-  '/mute                 mute or unmute yourself',
   '/meetings             refresh the upcoming meetings',
   '/help                 this help',
   '/quit                 leave',
+  'keys: ←→ Home End, Ctrl-A/E/U/W/K/Y edit, ↑↓ history, Tab completes names and /commands,',
+  '      PgUp/PgDn scroll, F3 next panel, Esc dismisses the error line, Ctrl-C leaves (asks first)',
 ];
+
+/** The commands Tab completes. */
+export const COMMAND_NAMES = ['/msg', '/upload', '/download', '/meetings', '/help', '/quit'];
 
 /**
  * Parses one line of input.
@@ -60,8 +63,6 @@ export function parseCommand(line: string): Command | undefined {
       if (!Number.isInteger(index) || index < 1) return { kind: 'error', message: 'usage: /download N [PATH] (N from the files panel)' };
       return rest.length > 1 ? { kind: 'download', index, path: rest.slice(1).join(' ') } : { kind: 'download', index };
     }
-    case 'mute':
-      return { kind: 'mute' };
     case 'meetings':
       return { kind: 'meetings' };
     case 'help':

@@ -1,8 +1,8 @@
 /**
- * What the terminal client shows, kept apart from drawing it: participants with their mic, camera and
- * speaking state, the chat, the files with transfer progress, and the upcoming meetings. The plugin client
- * halves update it; the UI reads it when it redraws. `changed` counts updates so the UI redraws only when
- * something changed.
+ * What the terminal client shows, kept apart from drawing it: participants (camera, and microphone only
+ * when their audio says something), the chat with this client's own lines pending until acknowledged, the
+ * unread count, the errors, the files with transfer progress, and the upcoming meetings. The client's events
+ * update it; the UI reads it when it redraws. `changed` counts updates so the UI redraws only on a change.
  */
 import type { Meeting } from '../../plugins/scheduler/protocol.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
@@ -13,8 +13,9 @@ export interface ParticipantView {
   id: string;
   name: string;
   self: boolean;
-  muted: boolean;
   camera: boolean;
+  /** Known only from the audio mix: `muted`, `open`, or undefined (no microphone heard of: a terminal). */
+  mic?: 'muted' | 'open';
   /** Level in dBFS when speaking, else undefined. */
   level?: number;
 }
@@ -25,31 +26,56 @@ export interface TransferView {
   name: string;
   done: number;
   total: number;
-  /** `running`, `done`, or the error message. */
-  status: string;
+  status: 'running' | 'done' | 'failed';
+}
+
+/** A line this client sent that the server has not acknowledged yet (or refused). */
+export interface PendingLine {
+  text: string;
+  /** The recipient's name, for a private message. */
+  to?: string;
+  ts: number;
+  /** Why it was not sent, once the server refused it. */
+  failed?: string;
+}
+
+/** A line of status in the chat (someone joined, a download finished). */
+export interface Notice {
+  ts: number;
+  text: string;
 }
 
 /** Above this level (dBFS) a participant counts as speaking. */
 export const SPEAKING_DBFS = -50;
 /** Chat lines kept. */
-const KEPT_MESSAGES = 500;
+const KEPT_MESSAGES = 1000;
+/** Notices and errors kept. */
+const KEPT_NOTICES = 200;
 
 /** The room as the terminal client knows it. */
 export class JoinState {
   readonly participants = new Map<string, ParticipantView>();
+  /** Chat messages, oldest first, each once (by id). */
   readonly messages: ChatMessage[] = [];
+  readonly pending = new Set<PendingLine>();
+  readonly notices: Notice[] = [];
+  /** Every error, oldest first; the UI shows the newest in its one error line. */
+  readonly errors: Notice[] = [];
   readonly files: FileInfo[] = [];
   readonly transfers: TransferView[] = [];
   meetings: Meeting[] = [];
-  /** Lines of status (joined, errors) shown in the chat log in another colour. */
-  readonly notices: Array<{ ts: number; text: string }> = [];
+  /** Messages from others that arrived while the end of the chat was out of view. */
+  unread = 0;
+  /** The id of the first of them: the unread marker goes before it (kept until this client next sends). */
+  unreadFrom: string | undefined;
   /** Bumped on every change. */
   changed = 0;
+  #seenIds = new Set<string>();
 
   /** Adds (or renames) a participant. */
   addParticipant(id: string, name: string, self = false): void {
     const known = this.participants.get(id);
-    this.participants.set(id, { id, name, self, muted: known?.muted ?? false, camera: known?.camera ?? false, level: known?.level });
+    this.participants.set(id, { id, name, self, camera: known?.camera ?? false, mic: known?.mic, level: known?.level });
     this.changed++;
   }
 
@@ -57,10 +83,17 @@ export class JoinState {
     if (this.participants.delete(id)) this.changed++;
   }
 
+  /** Forgets every participant (a rejoin starts a new session: everyone has a new id). */
+  clearParticipants(): void {
+    this.participants.clear();
+    this.changed++;
+  }
+
   setMuted(id: string, muted: boolean): void {
     const participant = this.participants.get(id);
-    if (!participant || participant.muted === muted) return;
-    participant.muted = muted;
+    const mic = muted ? 'muted' : 'open';
+    if (!participant || participant.mic === mic) return;
+    participant.mic = mic;
     this.changed++;
   }
 
@@ -71,30 +104,77 @@ export class JoinState {
     this.changed++;
   }
 
-  /** Levels in dBFS by participant id; below SPEAKING_DBFS is silence. */
+  /** Levels in dBFS by participant id; below SPEAKING_DBFS is silence. Someone heard has a microphone. */
   setLevels(levels: Record<string, number>): void {
     for (const [id, level] of Object.entries(levels)) {
       const participant = this.participants.get(id);
       if (!participant) continue;
       participant.level = level > SPEAKING_DBFS ? level : undefined;
+      participant.mic ??= 'open';
     }
     this.changed++;
   }
 
-  addMessage(message: ChatMessage): void {
-    this.messages.push(message);
-    if (this.messages.length > KEPT_MESSAGES) this.messages.splice(0, this.messages.length - KEPT_MESSAGES);
+  /**
+   * Adds a message (once: a re-sent one, or one the history brings again, is skipped). `inView` says whether
+   * the end of the chat is on screen; if not, a message from someone else counts as unread.
+   */
+  addMessage(message: ChatMessage, inView: boolean, selfId?: string): void {
+    if (this.#seenIds.has(message.id)) return;
+    this.#seenIds.add(message.id);
+    // In time order: history that fills a gap goes before what arrived since.
+    let at = this.messages.length;
+    while (at > 0 && this.messages[at - 1]!.ts > message.ts) at--;
+    this.messages.splice(at, 0, message);
+    if (this.messages.length > KEPT_MESSAGES) {
+      for (const gone of this.messages.splice(0, this.messages.length - KEPT_MESSAGES)) this.#seenIds.delete(gone.id);
+    }
+    if (!inView && message.from.id !== selfId) {
+      this.unread++;
+      this.unreadFrom ??= message.id;
+    }
     this.changed++;
   }
 
-  setHistory(messages: ChatMessage[]): void {
-    this.messages.splice(0, this.messages.length, ...messages.slice(-KEPT_MESSAGES));
+  /** The history the server sends on join: merged with what is shown, so a rejoin fills the gap. */
+  addHistory(messages: ChatMessage[]): void {
+    for (const message of messages) this.addMessage(message, true);
+  }
+
+  /** The end of the chat is in view: nothing is unread (the marker stays where it was). */
+  markRead(): void {
+    if (this.unread === 0) return;
+    this.unread = 0;
+    this.changed++;
+  }
+
+  /** Shows a line as pending until `settle` removes it (acknowledged) or marks it failed. */
+  addPending(text: string, to?: string): PendingLine {
+    const line: PendingLine = { text, ts: Date.now() };
+    if (to !== undefined) line.to = to;
+    this.pending.add(line);
+    this.unreadFrom = undefined;
+    this.changed++;
+    return line;
+  }
+
+  /** The server acknowledged a pending line (it is in `messages` now), or refused it (`error`). */
+  settle(line: PendingLine, error?: string): void {
+    if (error === undefined) this.pending.delete(line);
+    else line.failed = error;
     this.changed++;
   }
 
   notice(text: string): void {
     this.notices.push({ ts: Date.now(), text });
-    if (this.notices.length > 100) this.notices.shift();
+    if (this.notices.length > KEPT_NOTICES) this.notices.shift();
+    this.changed++;
+  }
+
+  /** Records an error: the one place errors are shown is the UI's error line. */
+  error(text: string): void {
+    this.errors.push({ ts: Date.now(), text });
+    if (this.errors.length > KEPT_NOTICES) this.errors.shift();
     this.changed++;
   }
 

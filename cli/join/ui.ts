@@ -1,91 +1,96 @@
 /**
- * The terminal client's screen, drawn with blessed: participants and upcoming meetings on the left, the chat
- * in the middle, files and transfers on the right, the input line and a help line at the bottom.
+ * The terminal client's screen, drawn with blessed boxes: a header (room, the name the server gave, the
+ * connection, unread count), the chat and the side panels (cli/join/layout.ts), one error line, the input
+ * line and the key help. Keys are read from blessed's keypress events, one at a time and in order, into a
+ * LineEditor (no blessed textbox: every key and every pasted line is kept).
  *
- * Redraws are batched: a change only schedules a redraw, and the screen is redrawn at most every
- * `redrawMs` (80 ms), so a busy room (levels 5 times a second from many speakers, a flood of chat) costs
- * a dozen redraws a second, not one per message.
+ * Redraws are batched: a change only schedules a redraw, at most every `redrawMs` (80 ms), so a busy room
+ * costs a dozen redraws a second, not one per message.
  */
 import blessed from 'blessed';
 import { COMMAND_HELP } from './commands.js';
-import type { JoinState, TransferView } from './state.js';
+import { computeLayout, PANELS, type Layout, type PanelName, type Rect } from './layout.js';
+import { headerLine, inputView } from './input-view.js';
+import { LineEditor, type Completions } from './line-editor.js';
+import { chatLines, clock, fileLines, meetingLines, peopleLines } from './panels.js';
+import type { JoinState } from './state.js';
+import { fit, seg, toTags, windowOf, type Line } from './text.js';
 
 /** Options of the UI. */
 export interface JoinUiOptions {
-  /** The header: room, name, server. */
-  title: string;
-  /** Called with each line typed (Enter). */
+  /** The header's room, name (the one the server gave, once known) and server. */
+  title(): { room: string; name: string; server: string };
+  /** The participants' names and the commands, for Tab. */
+  completions: Completions;
+  /** Called with each line entered (Enter), in order. */
   onLine(line: string): void;
-  /** F2. */
-  onToggleMute(): void;
-  /** Ctrl-C, F10 or /quit. */
+  /** The user confirmed leaving (Ctrl-C or F10, then y). */
   onQuit(): void;
   /** Shortest time between two redraws. Default 80 ms. */
   redrawMs?: number;
 }
 
-export const HELP_LINE = ' Enter send | /msg NAME text | /upload PATH | /download N | /help | F2 mute | PgUp/PgDn scroll | F10/Ctrl-C quit';
+/** Key help for the bottom line, longest first: the widest that fits is shown. */
+const HELP = [
+  ' Enter send · Tab complete · ↑↓ history · PgUp/PgDn scroll · F3 next panel · /help · Ctrl-C leave',
+  ' Enter send · Tab complete · PgUp/PgDn scroll · F3 panels · /help · Ctrl-C leave',
+  ' Tab complete · PgUp/Dn scroll · F3 panels · /help · ^C quit',
+  ' Tab · PgUp/Dn · F3 panels · /help · ^C quit',
+];
+
+/** The panels' titles. */
+const LABELS: Record<PanelName, string> = { chat: 'Chat', people: 'Participants', files: 'Files', meetings: 'Upcoming meetings' };
+
+/** What the keys do: edit a line, answer "leave?", or any key to exit once the client is closed. */
+type Mode = 'edit' | 'confirm-quit' | 'ended';
 
 /** The blessed screen of the terminal client. */
 export class JoinUi {
   readonly screen: blessed.Widgets.Screen;
+  readonly editor = new LineEditor();
   readonly #state: JoinState;
   readonly #options: JoinUiOptions;
   readonly #header: blessed.Widgets.BoxElement;
-  readonly #people: blessed.Widgets.BoxElement;
-  readonly #meetings: blessed.Widgets.BoxElement;
-  readonly #chat: blessed.Widgets.BoxElement;
-  readonly #files: blessed.Widgets.BoxElement;
-  readonly #input: blessed.Widgets.TextboxElement;
+  readonly #panels: Record<PanelName, blessed.Widgets.BoxElement>;
+  readonly #errorLine: blessed.Widgets.BoxElement;
+  readonly #input: blessed.Widgets.BoxElement;
+  readonly #help: blessed.Widgets.BoxElement;
+  #layout: Layout;
+  #focus: PanelName = 'chat';
+  /** Rows scrolled back from the end, per panel (0: the end is in view). */
+  #scroll: Record<PanelName, number> = { chat: 0, people: 0, files: 0, meetings: 0 };
+  #mode: Mode = 'edit';
+  #onExit: (() => void) | undefined;
+  #status = 'connecting…';
+  /** A one-key hint in the error line (the matches of a Tab), gone at the next key. */
+  #hint: string | undefined;
+  /** Errors before this index were dismissed with Escape. */
+  #dismissed = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #renderedChange = -1;
-  #status = 'connecting';
-  /** Lines scrolled back from the end of the chat. */
-  #scroll = 0;
   /** Redraws done (for tests and the curious). */
   redraws = 0;
 
   constructor(state: JoinState, options: JoinUiOptions) {
     this.#state = state;
     this.#options = options;
-    this.screen = blessed.screen({ smartCSR: true, title: 'Confab', fullUnicode: true, autoPadding: true });
-    this.#header = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: { bg: 'blue', fg: 'white' } });
-    this.#people = blessed.box({ parent: this.screen, label: ' Participants ', top: 1, left: 0, width: 28, height: '60%-1', border: 'line', tags: true });
-    this.#meetings = blessed.box({ parent: this.screen, label: ' Upcoming meetings ', top: '60%', left: 0, width: 28, bottom: 4, border: 'line', tags: true });
-    this.#chat = blessed.box({ parent: this.screen, label: ' Chat ', top: 1, left: 28, right: 36, bottom: 4, border: 'line', tags: true, scrollable: true });
-    this.#files = blessed.box({ parent: this.screen, label: ' Files ', top: 1, right: 0, width: 36, bottom: 4, border: 'line', tags: true });
-    this.#input = blessed.textbox({ parent: this.screen, label: ' Message ', bottom: 1, left: 0, width: '100%', height: 3, border: 'line', inputOnFocus: true, keys: true });
-    blessed.box({ parent: this.screen, bottom: 0, left: 0, width: '100%', height: 1, content: HELP_LINE, style: { fg: 'black', bg: 'white' } });
-
-    this.#input.on('submit', (value: string) => {
-      this.#input.clearValue();
-      this.#input.focus();
-      this.#scroll = 0;
-      options.onLine(value);
-      this.schedule();
+    this.screen = blessed.screen({ smartCSR: true, title: 'Confab', fullUnicode: true });
+    // Rows are wrapped and cut here (text.ts), so blessed must not wrap them again: it would wrap a row that
+    // fills the width exactly when it ends in a style tag.
+    const line = (style: object) => blessed.box({ parent: this.screen, height: 1, tags: true, wrap: false, style });
+    this.#header = line({ bg: 'blue', fg: 'white' });
+    const panel = (name: PanelName) => blessed.box({ parent: this.screen, label: ` ${LABELS[name]} `, border: 'line', tags: true, wrap: false });
+    this.#panels = { chat: panel('chat'), people: panel('people'), files: panel('files'), meetings: panel('meetings') };
+    this.#errorLine = line({});
+    this.#input = line({});
+    this.#help = line({ fg: 'black', bg: 'white' });
+    this.#layout = this.#place();
+    this.screen.program.hideCursor();
+    this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => this.#onKey(ch, key));
+    this.screen.on('resize', () => {
+      this.#layout = this.#place();
+      this.schedule(true);
     });
-    // Escape empties the line without leaving the input.
-    this.#input.on('cancel', () => {
-      this.#input.clearValue();
-      this.#input.focus();
-      this.schedule();
-    });
-    // The focused textbox takes every key; these are read from it as well as from the screen.
-    const keys = (names: string[], handler: () => void) => {
-      this.screen.key(names, handler);
-      this.#input.key(names, handler);
-    };
-    let quitting = false;
-    keys(['C-c', 'f10'], () => {
-      if (quitting) return;
-      quitting = true;
-      options.onQuit();
-    });
-    keys(['f2'], () => options.onToggleMute());
-    keys(['pageup'], () => this.#scrollBy(5));
-    keys(['pagedown'], () => this.#scrollBy(-5));
-    this.screen.on('resize', () => this.schedule(true));
-    this.#input.focus();
     this.render();
   }
 
@@ -95,10 +100,23 @@ export class JoinUi {
     this.schedule(true);
   }
 
-  /** Shows the command help in the chat area. */
+  /** True while the end of the chat is on screen: a message arriving now is read. */
+  get chatInView(): boolean {
+    return this.#layout.panels.chat !== undefined && this.#scroll.chat === 0;
+  }
+
+  /** Shows the command help as notices in the chat. */
   showHelp(): void {
-    for (const line of COMMAND_HELP) this.#state.notice(line);
+    for (const text of COMMAND_HELP) this.#state.notice(text);
+    this.#scroll.chat = 0;
     this.schedule();
+  }
+
+  /** The client closed for good: the screen stays (with the conversation) until a key is pressed. */
+  ended(onExit: () => void): void {
+    this.#mode = 'ended';
+    this.#onExit = onExit;
+    this.setStatus('disconnected');
   }
 
   /** Asks for a redraw within `redrawMs`; `force` redraws even if the state did not change. */
@@ -116,13 +134,27 @@ export class JoinUi {
     if (this.#renderedChange === this.#state.changed) return;
     this.#renderedChange = this.#state.changed;
     this.redraws++;
-    this.#header.setContent(` {bold}Confab{/bold}  ${blessed.escape(this.#options.title)}  {|}${blessed.escape(this.#status)} `);
-    this.#people.setContent(this.#participantsText());
-    this.#meetings.setContent(this.#meetingsText());
-    this.#chat.setContent(this.#chatText());
-    // Long lines wrap: keep the newest line in view.
-    this.#chat.setScrollPerc(100);
-    this.#files.setContent(this.#filesText());
+    if (this.chatInView) this.#state.markRead();
+    const { room, name, server } = this.#options.title();
+    this.screen.title = `Confab: ${name} in ${room}`;
+    const unread = this.#state.unread > 0 ? ` · ${this.#state.unread} unread` : '';
+    const header = headerLine(` Confab · ${room} · ${name}${unread} · ${this.#status}`, `${server} `, this.#layout.header.width);
+    this.#header.setContent(toTags([seg(header)]));
+    const selfId = [...this.#state.participants.values()].find((p) => p.self)?.id;
+    for (const panel of PANELS) {
+      const rect = this.#layout.panels[panel];
+      if (!rect) continue;
+      const inner = rect.width - 2;
+      const lines = panel === 'chat' ? chatLines(this.#state, selfId)
+        : panel === 'people' ? peopleLines(this.#state, inner)
+        : panel === 'files' ? fileLines(this.#state, inner)
+        : meetingLines(this.#state);
+      this.#panels[panel].setContent(windowOf(lines, inner, rect.height - 2, this.#scroll[panel]).rows.map(toTags).join('\n'));
+      this.#panels[panel].setLabel(` ${this.#focus === panel && this.#layout.side ? '▸ ' : ''}${LABELS[panel]}${this.#layout.side ? '' : this.#narrowHint()} `);
+    }
+    this.#errorLine.setContent(toTags(this.#errorText()));
+    this.#input.setContent(toTags(inputView(this.editor.text, this.editor.cursor, this.#layout.input.width)));
+    this.#help.setContent(HELP.find((help) => help.length <= this.#layout.help.width) ?? HELP[HELP.length - 1]!);
     this.screen.render();
   }
 
@@ -132,80 +164,116 @@ export class JoinUi {
     this.screen.destroy();
   }
 
-  #scrollBy(lines: number): void {
-    this.#scroll = Math.max(0, this.#scroll + lines);
+  #narrowHint(): string {
+    const next = PANELS[(PANELS.indexOf(this.#focus) + 1) % PANELS.length]!;
+    return ` · F3: ${LABELS[next]}`;
+  }
+
+  #errorText(): Line {
+    if (this.#mode === 'confirm-quit') return [seg('Leave the room? y: leave · any other key: stay', 'yellow-fg', 'bold')];
+    if (this.#mode === 'ended') {
+      const last = this.#state.errors[this.#state.errors.length - 1];
+      return [seg(`✗ ${last ? last.text : 'disconnected'} · press any key to exit`, 'red-fg', 'bold')];
+    }
+    if (this.#hint !== undefined) return [seg(fit(this.#hint, this.#layout.errorLine.width), 'gray-fg')];
+    const errors = this.#state.errors.slice(this.#dismissed);
+    const last = errors[errors.length - 1];
+    if (!last) return [];
+    const more = errors.length > 1 ? `[+${errors.length - 1} earlier] ` : '';
+    return [seg(fit(`✗ ${clock(last.ts)} ${more}${last.text} · Esc dismisses`, this.#layout.errorLine.width), 'red-fg')];
+  }
+
+  /** Sizes the boxes for the terminal's current size. */
+  #place(): Layout {
+    const layout = computeLayout(Number(this.screen.width), Number(this.screen.height), this.#focus);
+    const put = (box: blessed.Widgets.BoxElement, rect: Rect | undefined) => {
+      if (!rect) return void box.hide();
+      Object.assign(box.position, rect);
+      box.top = rect.top;
+      box.left = rect.left;
+      box.width = rect.width;
+      box.height = rect.height;
+      box.show();
+    };
+    put(this.#header, layout.header);
+    for (const panel of PANELS) put(this.#panels[panel], layout.panels[panel]);
+    put(this.#errorLine, layout.errorLine);
+    put(this.#input, layout.input);
+    put(this.#help, layout.help);
+    return layout;
+  }
+
+  #onKey(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined): void {
+    const name = key?.full ?? key?.name ?? '';
+    this.#hint = undefined;
+    if (this.#mode === 'ended') return this.#onExit?.();
+    if (this.#mode === 'confirm-quit') {
+      this.#mode = 'edit';
+      if (name === 'y' || name === 'S-y' || name === 'C-c') return this.#options.onQuit();
+      return this.schedule(true);
+    }
+    if (name === 'C-c' || name === 'f10') {
+      this.#mode = 'confirm-quit';
+      return this.schedule(true);
+    }
+    if (!this.#navigate(name)) this.#edit(ch, name);
     this.schedule(true);
   }
 
-  #participantsText(): string {
-    const lines = this.#state.sortedParticipants().map((p) => {
-      const speaking = p.level !== undefined && !p.muted ? '{green-fg}◀{/green-fg}' : ' ';
-      const mic = p.muted ? '{red-fg}✗mic{/red-fg}' : '{green-fg}mic{/green-fg}';
-      const cam = p.camera ? '{cyan-fg}cam{/cyan-fg}' : '{gray-fg}---{/gray-fg}';
-      const name = blessed.escape(p.name.length > 14 ? `${p.name.slice(0, 13)}…` : p.name);
-      return `${speaking} ${p.self ? `{bold}${name}{/bold}` : name}`.padEnd(0) + ` ${mic} ${cam}`;
-    });
-    return [`{gray-fg}${this.#state.participants.size} in the room{/gray-fg}`, ...lines].join('\n');
-  }
-
-  #meetingsText(): string {
-    if (this.#state.meetings.length === 0) return '{gray-fg}none scheduled{/gray-fg}';
-    return this.#state.meetings
-      .slice(0, 10)
-      .map((m) => {
-        const when = new Date(m.startMs);
-        const now = Date.now();
-        const label = m.startMs <= now ? '{green-fg}now{/green-fg}' : `${when.toLocaleDateString('en-GB', { day: '2-digit', month: 'short' })} ${when.toTimeString().slice(0, 5)}`;
-        return `${label} ${blessed.escape(m.title)}\n  {gray-fg}room ${blessed.escape(m.room)}, ${m.durationMinutes} min{/gray-fg}`;
-      })
-      .join('\n');
-  }
-
-  #chatText(): string {
-    const selfId = [...this.#state.participants.values()].find((p) => p.self)?.id;
-    const entries = [
-      ...this.#state.messages.map((m) => ({ ts: m.ts, text: this.#messageLine(m, selfId) })),
-      ...this.#state.notices.map((n) => ({ ts: n.ts, text: `{gray-fg}${time(n.ts)} * ${blessed.escape(n.text)}{/gray-fg}` })),
-    ].sort((a, b) => a.ts - b.ts);
-    const height = Math.max(1, Number(this.#chat.height) - 2);
-    const end = Math.max(0, entries.length - this.#scroll);
-    return entries.slice(Math.max(0, end - height), end).map((e) => e.text).join('\n');
-  }
-
-  #messageLine(m: JoinState['messages'][number], selfId: string | undefined): string {
-    const text = blessed.escape(m.text);
-    const from = blessed.escape(m.from.name);
-    if (m.to) {
-      const who = m.from.id === selfId ? `you → ${blessed.escape(m.to.name)}` : `${from} → you`;
-      return `${time(m.ts)} {magenta-fg}${who} (private): ${text}{/magenta-fg}`;
+  /** Panel keys: PgUp/PgDn scroll the focused panel, F3 focuses the next, Escape dismisses the errors. */
+  #navigate(name: string): boolean {
+    const rect = this.#layout.panels[this.#focus];
+    const page = Math.max(1, (rect?.height ?? 6) - 3);
+    switch (name) {
+      case 'pageup':
+        this.#scroll[this.#focus] += page;
+        return true;
+      case 'pagedown':
+        this.#scroll[this.#focus] = Math.max(0, this.#scroll[this.#focus] - page);
+        return true;
+      case 'f3':
+        this.#focus = PANELS[(PANELS.indexOf(this.#focus) + 1) % PANELS.length]!;
+        this.#layout = this.#place();
+        return true;
+      case 'escape':
+        if (this.#dismissed < this.#state.errors.length) this.#dismissed = this.#state.errors.length;
+        else this.editor.clear();
+        return true;
+      default:
+        return false;
     }
-    return `${time(m.ts)} {bold}${from}{/bold}: ${text}`;
   }
 
-  #filesText(): string {
-    const files = this.#state.files.map((f, i) => `${String(i + 1).padStart(2)}. ${blessed.escape(f.name)}\n    {gray-fg}${size(f.size)} from ${blessed.escape(f.from.name)}${f.to ? ' (private)' : ''}{/gray-fg}`);
-    const transfers = this.#state.transfers.slice(-6).map((t) => transferLine(t));
-    return [...(files.length ? files : ['{gray-fg}no files shared yet{/gray-fg}']), ...(transfers.length ? ['', '{bold}Transfers{/bold}', ...transfers] : [])].join('\n');
+  #edit(ch: string | undefined, name: string): void {
+    const editor = this.editor;
+    const moves: Record<string, () => void> = {
+      left: () => editor.left(), right: () => editor.right(), 'C-b': () => editor.left(), 'C-f': () => editor.right(),
+      home: () => editor.home(), end: () => editor.end(), 'C-a': () => editor.home(), 'C-e': () => editor.end(),
+      'C-left': () => editor.wordLeft(), 'C-right': () => editor.wordRight(), 'M-b': () => editor.wordLeft(), 'M-f': () => editor.wordRight(),
+      backspace: () => editor.backspace(), delete: () => editor.deleteForward(), 'C-d': () => editor.deleteForward(),
+      'C-u': () => editor.killToStart(), 'C-k': () => editor.killToEnd(), 'C-w': () => editor.killWord(), 'C-y': () => editor.yank(),
+      up: () => editor.historyUp(), down: () => editor.historyDown(), 'C-p': () => editor.historyUp(), 'C-n': () => editor.historyDown(),
+      'C-l': () => this.screen.realloc(),
+      tab: () => {
+        const matches = editor.complete(this.#options.completions);
+        if (matches.length > 1) this.#hint = `Tab: ${matches.join('  ')}`;
+      },
+      return: () => this.#submit(),
+      enter: () => this.#submit(),
+    };
+    const move = moves[name];
+    if (move) return move();
+    // Printable text (a key or a pasted character); other control keys are ignored.
+    if (ch !== undefined && ch.length > 0 && !/[\u0000-\u001f\u007f]/.test(ch)) editor.insert(ch);
   }
-}
 
-/** `▲ slides.pdf [#####.....] 52%` */
-function transferLine(t: TransferView): string {
-  const arrow = t.kind === 'upload' ? '▲' : '▼';
-  const name = blessed.escape(t.name.length > 16 ? `${t.name.slice(0, 15)}…` : t.name);
-  if (t.status !== 'running' && t.status !== 'done') return `${arrow} ${name} {red-fg}${blessed.escape(t.status)}{/red-fg}`;
-  const fraction = t.total === 0 ? 1 : t.done / t.total;
-  const filled = Math.round(fraction * 10);
-  const bar = `[${'#'.repeat(filled)}${'.'.repeat(10 - filled)}]`;
-  return `${arrow} ${name} ${bar} ${t.status === 'done' ? '{green-fg}done{/green-fg}' : `${Math.floor(fraction * 100)}%`}`;
-}
-
-function time(ts: number): string {
-  return new Date(ts).toTimeString().slice(0, 5);
-}
-
-function size(bytes: number): string {
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} B`;
+  #submit(): void {
+    const line = this.editor.submit();
+    this.#scroll.chat = 0;
+    if (this.#focus !== 'chat' && !this.#layout.side) {
+      this.#focus = 'chat';
+      this.#layout = this.#place();
+    }
+    this.#options.onLine(line);
+  }
 }

@@ -81,8 +81,6 @@ export class ConfabServer implements SessionHost {
   #sessions = new Map<string, Session>();
   #byResumeToken = new Map<string, Session>();
   #byMediaToken = new Map<string, Session>();
-  #graceTimers = new Map<Session, NodeJS.Timeout>();
-  #lostReason = new Map<Session, string>();
   #sockets = new Set<Socket>();
   #tcp: NetServer | undefined;
   #http: HttpServer | undefined;
@@ -320,12 +318,10 @@ export class ConfabServer implements SessionHost {
     this.#sessions.delete(session.id);
     this.#byResumeToken.delete(session.resumeToken);
     this.#byMediaToken.delete(session.mediaToken);
-    clearTimeout(this.#graceTimers.get(session));
-    this.#graceTimers.delete(session);
-    this.#lostReason.delete(session);
+    session.stopGrace();
     this.#udp?.unbind(session);
     room.remove(session);
-    session.close();
+    session.closeConnection();
     if (!this.#closing && session.clientKind !== QUIET_CLIENT_KIND) room.sendCore(FrameType.PEER_LEFT, { ...session.info, reason });
     this.hooks.sessionLeft.call(session, room, reason);
     if (room.size === 0 && this.rooms.get(room.name) === room) {
@@ -419,9 +415,7 @@ export class ConfabServer implements SessionHost {
     this.#byResumeToken.delete(session.resumeToken);
     session.resumeToken = randomId(24);
     this.#byResumeToken.set(session.resumeToken, session);
-    clearTimeout(this.#graceTimers.get(session));
-    this.#graceTimers.delete(session);
-    this.#lostReason.delete(session);
+    session.stopGrace();
     this.#udp?.unbind(session);
     session.attach(connection);
     previous?.close();
@@ -462,10 +456,7 @@ export class ConfabServer implements SessionHost {
     this.#udp?.unbind(session);
     session.detach();
     this.hooks.sessionDetached.call(session, session.room);
-    const reason = this.#lostReason.get(session) ?? 'disconnected';
-    const timer = setTimeout(() => this.endSession(session, reason), this.options.resumeGraceMs);
-    timer.unref();
-    this.#graceTimers.set(session, timer);
+    session.startGrace(this.options.resumeGraceMs);
   }
 
   /** Sends a link probe (a PING) to each session that is being sent data (core/link-probe.ts). */
@@ -485,7 +476,7 @@ export class ConfabServer implements SessionHost {
       const error = new ConfabError('IDLE_TIMEOUT', `nothing arrived for ${now - session.lastSeen} ms; the limit is ${this.options.idleTimeoutMs} ms`);
       // Counted and kept like any non-fatal ERROR: a client that resumes is told (again) why it was cut.
       this.sendError(session, error);
-      this.#lostReason.set(session, 'timeout');
+      session.lostReason = 'timeout';
       const connection = session.connection!;
       this.#onConnectionLost(session);
       connection.close();

@@ -35,6 +35,8 @@ export interface SessionHost {
   sendUdp(frame: Uint8Array, to: UdpAddress): void;
   /** Ends the session with an error it cannot recover from. */
   fail(session: Session, error: ConfabError): void;
+  /** Ends the session for good: out of its room (PEER_LEFT, `sessionLeft`), forgotten, connection closed. */
+  endSession(session: Session, reason: string): void;
   /** Counts a media frame dropped for a slow receiver. */
   countDrop(session: Session): void;
 }
@@ -76,7 +78,10 @@ export class Session {
   readonly grants: Set<Grant>;
   /** The link to the client as PING/PONG probes measure it (core/link-probe.ts): queueing delay, delivery rate. */
   readonly link = new LinkProbe();
+  /** Why the connection was lost (`timeout`…): the PEER_LEFT reason if the session is not resumed. */
+  lostReason: string | undefined;
   #bytesWritten = 0;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #state: SessionState = 'active';
   #connection: Connection | undefined;
   #host: SessionHost;
@@ -271,6 +276,18 @@ export class Session {
     this.#host.fail(this, error);
   }
 
+  /**
+   * Ends the session for good, as the server does when a client says BYE: it leaves its room (its peers
+   * see PEER_LEFT with `reason`, plugins the `sessionLeft` hook), the server forgets it, and its connection
+   * is closed. What a plugin calls to remove someone (with an ERROR first, call `fail`). Idempotent.
+   *
+   * @example
+   *   session.end('kicked');
+   */
+  end(reason: string): void {
+    this.#host.endSession(this, reason);
+  }
+
   /** Sends a non-fatal error as a reliable ERROR frame. */
   sendError(error: ConfabError): void {
     this.sendReliableJson(FrameType.ERROR, error.toPayload());
@@ -288,6 +305,23 @@ export class Session {
     this.#connection = connection;
     this.#state = 'active';
     this.lastSeen = Date.now();
+  }
+
+  /**
+   * Starts the resume grace period of a detached session: when it passes without a resume, the session
+   * ends with its `lostReason` (default `disconnected`). Called by the server when the connection is lost.
+   */
+  startGrace(graceMs: number): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => this.#host.endSession(this, this.lostReason ?? 'disconnected'), graceMs);
+    this.#graceTimer.unref();
+  }
+
+  /** Stops the grace period (the session resumed, or ended) and forgets why the connection was lost. */
+  stopGrace(): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.lostReason = undefined;
   }
 
   /** Forgets the connection; the session waits for a resume. Held media is dropped. */
@@ -312,8 +346,13 @@ export class Session {
     if (hook.isUsed()) hook.call(this, frame[0]!, frame.subarray(FRAME_HEADER_BYTES));
   }
 
-  /** Marks the session closed and closes its connection. Idempotent. */
-  close(): void {
+  /**
+   * Marks the session closed and closes its connection. Idempotent. Only the server's ending path calls it
+   * (after taking the session out of its room and registry); plugins call `end()`.
+   *
+   * @internal
+   */
+  closeConnection(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#heldMedia.clear();

@@ -1,11 +1,16 @@
 /**
- * The web plugin's small JSON routes, as the page reads them: `/api/config` (how to send camera frames)
- * and `/api/rooms` (the rooms in use and the meetings coming up, for the join screen).
+ * The web plugin's small JSON routes, as the page reads them: `/api/config` (how to send camera frames),
+ * `/api/media` (codec settings: VP8 and Opus bitrates, the screen share) and `/api/rooms` (the rooms in use
+ * and the meetings coming up, for the join screen).
  */
+import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from '../plugins/web/media-config.js';
 
-/** `/api/config`: camera frame size, rate and JPEG quality. */
+export type { MediaConfig, ScreenMediaConfig } from '../plugins/web/media-config.js';
+
+/** `/api/config` (camera frame size, rate and JPEG quality) with `/api/media` as `media`. */
 export interface WebConfig {
   video: { width: number; height: number; fps: number; quality: number };
+  media: MediaConfig;
 }
 
 /** A room in use. */
@@ -28,15 +33,23 @@ export interface Directory {
   meetings: MeetingSummary[];
 }
 
-const DEFAULT_CONFIG: WebConfig = { video: { width: 640, height: 480, fps: 15, quality: 0.7 } };
+const DEFAULT_VIDEO: WebConfig['video'] = { width: 640, height: 480, fps: 15, quality: 0.7 };
 
-/** The server's web config, or the defaults when it cannot be read. */
+/** The server's web config (both routes), with the defaults for what cannot be read. */
 export async function fetchConfig(): Promise<WebConfig> {
+  const [camera, media] = await Promise.all([
+    fetchJson<{ video: WebConfig['video'] }>('/api/config'),
+    fetchJson<MediaConfig>('/api/media'),
+  ]);
+  return { video: camera?.video ?? DEFAULT_VIDEO, media: media ?? DEFAULT_MEDIA_CONFIG };
+}
+
+async function fetchJson<T>(path: string): Promise<T | undefined> {
   try {
-    const response = await fetch('/api/config', { cache: 'no-store' });
-    return response.ok ? ((await response.json()) as WebConfig) : DEFAULT_CONFIG;
+    const response = await fetch(path, { cache: 'no-store' });
+    return response.ok ? ((await response.json()) as T) : undefined;
   } catch {
-    return DEFAULT_CONFIG;
+    return undefined;
   }
 }
 

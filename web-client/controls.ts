@@ -7,6 +7,7 @@ import { byId } from './dom.js';
 import { setIcon, type IconName } from './icons.js';
 import type { AudioEngine } from './media/audio.js';
 import { Camera } from './media/camera.js';
+import { MicPublisher } from './media/mic-publisher.js';
 import { ScreenCapture } from './media/screen-capture.js';
 import type { Meeting } from './meeting.js';
 
@@ -36,6 +37,7 @@ export class Controls {
   readonly #error = byId('media-error');
   #cameraDevice: Camera | undefined;
   #capture: ScreenCapture | undefined;
+  #micPublisher: MicPublisher | undefined;
 
   constructor(meeting: Meeting, config: WebConfig, audio: AudioEngine, changed: () => void, signal: AbortSignal) {
     this.#meeting = meeting;
@@ -97,7 +99,7 @@ export class Controls {
   stopAll(): void {
     this.#cameraDevice?.stop();
     this.#cameraDevice = undefined;
-    this.#audio.stopMic();
+    this.#stopMic();
     this.#capture?.stop();
     this.#capture = undefined;
     byId('settings').hidden = true;
@@ -108,16 +110,23 @@ export class Controls {
     const audio = this.#meeting.audio;
     if (this.micOn) {
       audio.setMuted(true);
-      this.#audio.stopMic();
+      this.#stopMic();
       this.#meeting.setOwnLevel(-100);
     } else {
       this.#showError('');
       this.#mic.disabled = true;
       try {
-        await this.#audio.startMic(localStorage.getItem(MIC_KEY) ?? undefined, (frame, rms) => {
-          audio.publish(frame);
-          this.#meeting.setOwnLevel(rms > 0 ? 20 * Math.log10(rms) : -100);
-        });
+        const publisher = new MicPublisher(audio, this.#meeting.support.opusEncoder, this.#config.media.audio.bitrate);
+        try {
+          await this.#audio.startMic(localStorage.getItem(MIC_KEY) ?? undefined, (frame, rms) => {
+            publisher.send(frame, performance.timeOrigin + performance.now());
+            this.#meeting.setOwnLevel(rms > 0 ? 20 * Math.log10(rms) : -100);
+          });
+        } catch (error) {
+          publisher.close();
+          throw error;
+        }
+        this.#micPublisher = publisher;
         audio.setMuted(false);
       } catch (error) {
         this.#showError((error as Error).message);
@@ -142,9 +151,8 @@ export class Controls {
       this.#showError('');
       this.#camera.disabled = true;
       try {
-        this.#cameraDevice = await Camera.open(localStorage.getItem(CAMERA_KEY) ?? undefined, this.#config.video, (jpeg, captureMs) => {
-          video.publish(jpeg, { captureMs, keyframe: true });
-        });
+        const settings = { ...this.#config.video, ...this.#config.media.video, vp8: this.#meeting.support.vp8Encoder };
+        this.#cameraDevice = await Camera.open(localStorage.getItem(CAMERA_KEY) ?? undefined, settings, video);
         video.setCamera(true);
         this.#meeting.grid.showLocalVideo(selfId, this.#cameraDevice.preview);
       } catch (error) {
@@ -166,9 +174,8 @@ export class Controls {
     }
     this.#showError('');
     try {
-      const capture = await ScreenCapture.start((jpeg, captureMs) => {
-        if (screen.publish(jpeg, { captureMs })) this.#meeting.showOwnScreenFrame(jpeg);
-      }, () => {
+      const settings = { ...this.#config.media.screen, vp8: this.#meeting.support.vp8Encoder };
+      const capture = await ScreenCapture.start(settings, screen, (picture) => this.#meeting.showOwnScreenPicture(picture), () => {
         screen.stop();
         this.screenStopped();
       });
@@ -244,6 +251,13 @@ export class Controls {
     button.setAttribute('aria-pressed', String(pressed));
     setIcon(button, look.icon);
     button.querySelector('.state')!.textContent = look.text;
+  }
+
+  /** Closes the microphone and its encoder. */
+  #stopMic(): void {
+    this.#audio.stopMic();
+    this.#micPublisher?.close();
+    this.#micPublisher = undefined;
   }
 
   #showError(message: string): void {

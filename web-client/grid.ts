@@ -2,11 +2,14 @@
  * The video grid: one tile per participant (video, or initials when the camera is off; name, muted mark,
  * a green border while speaking). Gallery view shares the space evenly and reflows with the number of
  * tiles; speaker view shows the active speaker large and the others in a strip. A screen share takes the
- * stage above the grid.
+ * stage above the grid. Received frames are decoded per tile (media/video-view.ts: JPEG, VP8, or a
+ * placeholder for a codec this browser cannot decode).
  */
+import type { MediaFrame } from '../core/media.js';
 import { h, initials } from './dom.js';
 import { icon } from './icons.js';
-import { JpegView } from './media/jpeg-view.js';
+import type { CodecSupport } from './media/codec-support.js';
+import { VideoView } from './media/video-view.js';
 
 /** Gallery (everyone the same size) or speaker (the active speaker large). */
 export type GridView = 'gallery' | 'speaker';
@@ -17,19 +20,34 @@ interface Tile {
   avatar: HTMLElement;
   name: HTMLElement;
   muted: HTMLElement;
-  view: JpegView | undefined;
+  view: VideoView | undefined;
   cameraOn: boolean;
+}
+
+/** What the grid needs from the meeting. */
+export interface GridOptions {
+  /** What this browser decodes. */
+  support: CodecSupport;
+  /** A participant's VP8 decoder failed (the meeting asks the sender for a keyframe). */
+  onDecodeError(id: string): void;
+  /** The featured tile, the view or the senders this browser cannot decode changed: time to re-subscribe. */
+  onVideoNeedsChanged(): void;
 }
 
 /** The grid of tiles inside `#grid`. */
 export class Grid {
   readonly #root: HTMLElement;
+  readonly #options: GridOptions;
   readonly #tiles = new Map<string, Tile>();
+  /** Participants whose last frame came in a codec this browser cannot decode. */
+  readonly #undecodable = new Set<string>();
   #view: GridView = 'gallery';
   #speaker: string | undefined;
+  #featured: string | undefined;
 
-  constructor(root: HTMLElement) {
+  constructor(root: HTMLElement, options: GridOptions) {
     this.#root = root;
+    this.#options = options;
     new ResizeObserver(() => this.#layout()).observe(root);
   }
 
@@ -38,11 +56,22 @@ export class Grid {
     return this.#view;
   }
 
+  /** The participant shown large in speaker view; undefined in gallery view. */
+  get featured(): string | undefined {
+    return this.#featured;
+  }
+
+  /** Participants whose video this browser cannot decode (their tiles show a placeholder). */
+  get undecodable(): ReadonlySet<string> {
+    return this.#undecodable;
+  }
+
   /** Switches between gallery and speaker view. */
   setView(view: GridView): void {
     this.#view = view;
     this.#root.dataset.view = view;
     this.#layout();
+    this.#options.onVideoNeedsChanged();
   }
 
   /** Adds a participant's tile (once). */
@@ -61,8 +90,11 @@ export class Grid {
 
   /** Removes a participant's tile. */
   remove(id: string): void {
-    this.#tiles.get(id)?.element.remove();
+    const tile = this.#tiles.get(id);
+    tile?.view?.close();
+    tile?.element.remove();
     this.#tiles.delete(id);
+    this.#undecodable.delete(id);
     if (this.#speaker === id) this.#speaker = undefined;
     this.#layout();
   }
@@ -81,22 +113,30 @@ export class Grid {
     tile.element.setAttribute('aria-label', name);
   }
 
-  /** Shows a received JPEG frame in a participant's tile. */
-  showFrame(id: string, jpeg: Uint8Array): void {
+  /** Shows a received frame in a participant's tile (or a placeholder when this browser cannot decode it). */
+  showFrame(id: string, frame: MediaFrame): void {
     const tile = this.#tiles.get(id);
     if (!tile) return;
     if (!tile.view) {
-      tile.view = new JpegView(`Video of ${tile.name.textContent}`);
-      tile.media.replaceChildren(tile.view.canvas);
+      const view = new VideoView(`Video of ${tile.name.textContent}`, this.#options.support, () => this.#options.onDecodeError(id));
+      tile.view = view;
+      tile.media.replaceChildren(view.canvas, view.placeholder);
     }
     if (!tile.cameraOn) this.setCamera(id, true);
-    tile.view.show(jpeg);
+    const decodable = tile.view.decodes(frame.codec);
+    tile.view.show(frame);
+    if (decodable === this.#undecodable.has(id)) {
+      if (decodable) this.#undecodable.delete(id);
+      else this.#undecodable.add(id);
+      this.#options.onVideoNeedsChanged();
+    }
   }
 
   /** Shows a local <video> (this client's camera preview) in a tile, or nothing. */
   showLocalVideo(id: string, video: HTMLVideoElement | undefined): void {
     const tile = this.#tiles.get(id);
     if (!tile) return;
+    tile.view?.close();
     tile.view = undefined;
     tile.media.replaceChildren(...(video ? [video] : []));
     this.setCamera(id, video !== undefined);
@@ -146,6 +186,10 @@ export class Grid {
   #layout(): void {
     const count = this.#tiles.size;
     const featured = this.#view === 'speaker' ? this.#speaker ?? this.#tiles.keys().next().value : undefined;
+    if (featured !== this.#featured) {
+      this.#featured = featured;
+      this.#options.onVideoNeedsChanged();
+    }
     for (const [id, tile] of this.#tiles) tile.element.classList.toggle('featured', id === featured);
     const columns = this.#view === 'speaker' ? Math.max(1, count - 1) : this.#columns(Math.max(1, count));
     this.#root.style.setProperty('--cols', String(columns));

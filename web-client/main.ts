@@ -7,11 +7,13 @@ import { fetchConfig, type WebConfig } from './api.js';
 import { renderIcons } from './icons.js';
 import { JoinScreen, type JoinRequest } from './join.js';
 import { AudioEngine } from './media/audio.js';
+import { detectCodecSupport, type CodecSupport } from './media/codec-support.js';
 import { Meeting } from './meeting.js';
 import { setStatus } from './status.js';
 
 renderIcons();
 const configLoaded: Promise<WebConfig> = fetchConfig();
+const supportKnown: Promise<CodecSupport> = configLoaded.then((config) => detectCodecSupport(config.media));
 let meeting: Meeting | undefined;
 let audio: AudioEngine | undefined;
 
@@ -31,10 +33,13 @@ const join = new JoinScreen((request) => {
 async function enter(request: JoinRequest, engine: AudioEngine): Promise<void> {
   join.busy(true);
   try {
-    const [config] = await Promise.all([configLoaded, engine.ready]);
+    const [config, support] = await Promise.all([configLoaded, supportKnown, engine.ready]);
+    // What this browser sends and decodes, for people debugging media and for the end-to-end tests.
+    document.body.dataset.codecs = Object.entries(support).filter(([, ok]) => ok).map(([name]) => name).join(' ');
     meeting = await Meeting.join({
       ...request,
       config,
+      support,
       audio: engine,
       onEnd: (error) => ended(error),
       onSwitchRoom: (room) => void switchRoom(room),

@@ -2,8 +2,13 @@
  * One meeting: the browser client SDK over WebSocket with every plugin's client half (chat, video, screen,
  * audio mix, files, scheduler), and what the page shows of it: the grid, the People list, the panels, the
  * connection status. Media controls (camera, microphone, screen, devices) live in controls.ts.
+ *
+ * Media: video and the screen arrive as VP8 or JPEG and are decoded per sender (media/video-view.ts); the
+ * mix is asked for as Opus where WebCodecs decodes it (media/opus-player.ts), else as PCM. Which video to
+ * receive follows the grid's view (video-subscription.ts).
  */
 import { ConfabClient, type Peer } from '../core/client/browser.js';
+import { MediaCodec } from '../core/media.js';
 import { audioClient, type AudioApi } from '../plugins/audio-mix/client.js';
 import { chatClient } from '../plugins/chat/client.js';
 import { filesClient } from '../plugins/files/client.js';
@@ -15,13 +20,17 @@ import { Controls } from './controls.js';
 import { byId } from './dom.js';
 import { Grid } from './grid.js';
 import type { AudioEngine } from './media/audio.js';
-import { JpegView } from './media/jpeg-view.js';
+import type { Picture } from './media/canvas-grabber.js';
+import type { CodecSupport } from './media/codec-support.js';
+import { OpusPlayer } from './media/opus-player.js';
+import { VideoView } from './media/video-view.js';
 import { ChatPanel } from './panels/chat.js';
 import { FilesPanel } from './panels/files.js';
 import { PeoplePanel } from './panels/people.js';
 import { SchedulePanel } from './panels/schedule.js';
 import { Tabs } from './panels/tabs.js';
 import { setStatus } from './status.js';
+import { planSubscription } from './video-subscription.js';
 
 /** A speaker louder than this (dBFS) counts as speaking. */
 const SPEAKING_DBFS = -50;
@@ -31,6 +40,8 @@ export interface MeetingOptions {
   name: string;
   room: string;
   config: WebConfig;
+  /** What this browser encodes and decodes with WebCodecs. */
+  support: CodecSupport;
   audio: AudioEngine;
   /** The meeting ended: `error` says why when it was not the user leaving. */
   onEnd(error?: string): void;
@@ -44,7 +55,9 @@ export class Meeting {
   readonly video: VideoApi;
   readonly screen: ScreenApi;
   readonly audio: AudioApi;
-  readonly grid = new Grid(byId('grid'));
+  readonly grid: Grid;
+  /** What this browser encodes and decodes with WebCodecs. */
+  readonly support: CodecSupport;
   readonly #options: MeetingOptions;
   readonly #people = new PeoplePanel((id) => this.#messagePeer(id));
   readonly #chat: ChatPanel;
@@ -52,7 +65,10 @@ export class Meeting {
   readonly #schedule: SchedulePanel;
   readonly #tabs: Tabs;
   readonly #controls: Controls;
-  readonly #screenView = new JpegView('Shared screen');
+  readonly #screenView: VideoView;
+  readonly #mixPlayer: OpusPlayer;
+  /** The last `subscribe` sent, as JSON (nothing is re-sent while it stays the same). */
+  #subscription: string | undefined;
   /** dBFS by peer id, from the server's levels (others) and the capture worklet (self). */
   readonly #levels = new Map<string, number>();
   /** Removes the page listeners of this meeting when it ends (the page's elements outlive it). */
@@ -61,12 +77,21 @@ export class Meeting {
 
   private constructor(options: MeetingOptions) {
     this.#options = options;
+    this.support = options.support;
+    this.grid = new Grid(byId('grid'), {
+      support: options.support,
+      onDecodeError: (id) => this.video.decodeFailed(id),
+      onVideoNeedsChanged: () => this.#subscribe(),
+    });
+    this.#screenView = new VideoView('Shared screen', options.support, () => this.screen.decodeFailed());
+    this.#mixPlayer = new OpusPlayer((pcm) => options.audio.play(pcm));
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     this.client = new ConfabClient({ url, name: options.name, room: options.room });
     const chat = this.client.use(chatClient());
     this.video = this.client.use(videoClient());
     this.screen = this.client.use(screenClient());
-    this.audio = this.client.use(audioClient({ codec: 'pcm', listen: true, opus: null }));
+    // Opus is encoded and decoded here with WebCodecs (the client half loads no codec of its own).
+    this.audio = this.client.use(audioClient({ codec: 'opus', receive: options.support.opusDecoder ? 'opus' : 'pcm', listen: true, opus: null }));
     const files = this.client.use(filesClient());
     const scheduler = this.client.use(schedulerClient());
     this.audio.setMuted(true); // the microphone starts off; others see it muted
@@ -154,6 +179,10 @@ export class Meeting {
 
   #wireClient(): void {
     const client = this.client;
+    client.on('welcome', () => {
+      this.#subscription = undefined; // a new session: the server knows no subscription yet
+      this.#subscribe();
+    });
     client.on('peerJoined', (peer) => {
       this.grid.add(peer.id, peer.name);
       this.#peersChanged();
@@ -164,7 +193,10 @@ export class Meeting {
       this.#peersChanged();
     });
     client.on('reconnecting', ({ attempt }) => setStatus('reconnecting', `Connection lost — reconnecting${attempt > 1 ? ` (attempt ${attempt})` : ''}…`));
-    client.on('resumed', () => setStatus('open', `Reconnected as ${client.self?.name ?? ''}`));
+    client.on('resumed', () => {
+      setStatus('open', `Reconnected as ${client.self?.name ?? ''}`);
+      this.#subscribe(); // the view may have changed while the connection was down
+    });
     client.on('serverError', (error) => {
       if (!error.channel || error.channel === 'chat') byId('chat-error').textContent = error.message;
     });
@@ -177,12 +209,16 @@ export class Meeting {
   }
 
   #wireMedia(): void {
-    this.video.on('frame', (frame) => this.grid.showFrame(frame.sender, frame.data));
+    this.video.on('frame', (frame) => this.grid.showFrame(frame.sender, frame));
     this.video.on('camera', ({ peer, on }) => {
       this.grid.setCamera(peer, on);
       this.refreshPeople();
     });
+    // PCM mixes come decoded; Opus ones are decoded here.
     this.audio.on('mix', ({ pcm }) => this.#options.audio.play(pcm));
+    this.audio.on('frame', (frame) => {
+      if (frame.codec === MediaCodec.OPUS) this.#mixPlayer.decode(frame);
+    });
     this.audio.on('levels', (levels) => {
       for (const [peer, level] of Object.entries(levels)) {
         if (peer !== this.client.self?.id) this.#levels.set(peer, level);
@@ -193,7 +229,7 @@ export class Meeting {
     const stage = byId('screen-stage');
     const canvasSlot = byId<HTMLCanvasElement>('screen-canvas');
     this.#screenView.canvas.id = 'screen-canvas';
-    canvasSlot.replaceWith(this.#screenView.canvas);
+    canvasSlot.replaceWith(this.#screenView.canvas, this.#screenView.placeholder);
     this.screen.on('started', ({ presenter }) => {
       stage.hidden = false;
       const own = presenter.id === this.client.self?.id;
@@ -202,15 +238,28 @@ export class Meeting {
     });
     this.screen.on('stopped', () => {
       stage.hidden = true;
+      this.#screenView.close(); // the next share starts with a keyframe, in a new decoder
       this.#controls.screenStopped();
       this.refreshPeople();
     });
-    this.screen.on('frame', (frame) => this.#screenView.show(frame.data));
+    this.screen.on('frame', (frame) => this.#screenView.show(frame));
   }
 
   /** Shows this client's own shared screen in the stage (the server does not echo it back). */
-  showOwnScreenFrame(jpeg: Uint8Array): void {
-    this.#screenView.show(jpeg);
+  showOwnScreenPicture(picture: Picture): void {
+    this.#screenView.showPicture(picture);
+  }
+
+  /** Asks the server for the video the grid shows now, when that changed. */
+  #subscribe(): void {
+    if (this.client.state !== 'open') return;
+    const self = this.client.self?.id;
+    const featured = this.grid.featured === self ? undefined : this.grid.featured;
+    const subscription = planSubscription(this.grid.view, featured, this.grid.undecodable);
+    const json = JSON.stringify(subscription);
+    if (json === this.#subscription) return;
+    this.#subscription = json;
+    this.video.subscribe(subscription);
   }
 
   #peersChanged(): void {
@@ -231,6 +280,8 @@ export class Meeting {
     this.#ended = true;
     this.#listeners.abort();
     this.#controls.stopAll();
+    this.#mixPlayer.close();
+    this.#screenView.close();
     showBadges(0);
     this.grid.clear();
     byId('meeting').hidden = true;

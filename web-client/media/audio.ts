@@ -65,7 +65,7 @@ export class AudioEngine {
    * Opens the microphone (a given device, or the default) and calls `onFrame` with each 20 ms frame and its
    * RMS level. Rejects with a message a person can act on when the browser refuses.
    */
-  async startMic(deviceId: string | undefined, onFrame: (frame: Int16Array, rms: number) => void): Promise<void> {
+  async startMic(deviceId: string | undefined, onFrame: (frame: Int16Array<ArrayBuffer>, rms: number) => void): Promise<void> {
     this.stopMic();
     await this.ready;
     let stream: MediaStream;
@@ -78,7 +78,7 @@ export class AudioEngine {
     }
     const source = new MediaStreamAudioSourceNode(this.context, { mediaStream: stream });
     const node = new AudioWorkletNode(this.context, 'confab-capture', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
-    node.port.onmessage = (event: MessageEvent<{ frame: Int16Array; rms: number }>) => onFrame(event.data.frame, event.data.rms);
+    node.port.onmessage = (event: MessageEvent<{ frame: Int16Array<ArrayBuffer>; rms: number }>) => onFrame(event.data.frame, event.data.rms);
     source.connect(node).connect(this.#sink);
     this.#mic = { stream, source, node };
   }

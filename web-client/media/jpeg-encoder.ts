@@ -1,39 +1,35 @@
 /**
  * Grabs frames from a playing <video> (camera or screen) at a fixed rate and encodes each as JPEG with an
- * OffscreenCanvas (`convertToBlob`), or a canvas' `toBlob` where OffscreenCanvas is missing. A tick is
- * skipped while the previous frame is still encoding, so a slow machine sends fewer frames, never a backlog.
+ * OffscreenCanvas (`convertToBlob`), or a canvas' `toBlob` where OffscreenCanvas is missing: what a browser
+ * without a VP8 encoder sends. A tick is skipped while the previous frame is still encoding, so a slow
+ * machine sends fewer frames, never a backlog.
  */
+import { CanvasGrabber, type GrabOptions, type Picture } from './canvas-grabber.js';
 
 /** How frames are sized and how often they are taken. */
-export interface JpegEncoderOptions {
-  /** Output size. The camera is cropped to fill it; with `fit: 'contain'` (screens) it only bounds it. */
-  width: number;
-  height: number;
+export interface JpegEncoderOptions extends GrabOptions {
   fps: number;
   /** JPEG quality, 0..1. */
   quality: number;
-  /** `cover` (crop to exactly width × height) or `contain` (scale down, keep the whole picture). */
-  fit: 'cover' | 'contain';
 }
 
-type Canvas2D = OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
+/** A JPEG and the picture it was made from (a canvas holding it until the next frame). */
+export type JpegListener = (jpeg: Uint8Array, captureMs: number, picture: Picture) => void;
 
 /** Takes JPEG frames from `video` until `stop()`. */
 export class JpegEncoder {
   readonly #video: HTMLVideoElement;
   readonly #options: JpegEncoderOptions;
-  readonly #onFrame: (jpeg: Uint8Array, captureMs: number) => void;
+  readonly #onFrame: JpegListener;
+  readonly #grabber: CanvasGrabber;
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
-  #canvas: OffscreenCanvas | HTMLCanvasElement;
-  #context: Canvas2D;
 
-  constructor(video: HTMLVideoElement, options: JpegEncoderOptions, onFrame: (jpeg: Uint8Array, captureMs: number) => void) {
+  constructor(video: HTMLVideoElement, options: JpegEncoderOptions, onFrame: JpegListener) {
     this.#video = video;
     this.#options = options;
     this.#onFrame = onFrame;
-    this.#canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(options.width, options.height) : document.createElement('canvas');
-    this.#context = this.#canvas.getContext('2d', { alpha: false }) as Canvas2D;
+    this.#grabber = new CanvasGrabber(options);
   }
 
   /** Starts taking frames. */
@@ -48,43 +44,20 @@ export class JpegEncoder {
   }
 
   async #tick(): Promise<void> {
-    const video = this.#video;
-    if (this.#busy || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) return;
+    if (this.#busy) return;
+    const captureMs = performance.timeOrigin + performance.now();
+    if (!this.#grabber.grab(this.#video)) return;
     this.#busy = true;
-    const captureMs = Date.now();
     try {
-      this.#draw(video);
       const blob = await this.#encode();
-      if (this.#timer !== undefined) this.#onFrame(new Uint8Array(await blob.arrayBuffer()), captureMs);
+      if (this.#timer !== undefined) this.#onFrame(new Uint8Array(await blob.arrayBuffer()), captureMs, this.#grabber.canvas);
     } finally {
       this.#busy = false;
     }
   }
 
-  #draw(video: HTMLVideoElement): void {
-    const { width, height, fit } = this.#options;
-    const sourceWidth = video.videoWidth;
-    const sourceHeight = video.videoHeight;
-    if (fit === 'contain') {
-      const scale = Math.min(1, width / sourceWidth, height / sourceHeight);
-      const w = Math.round(sourceWidth * scale);
-      const h = Math.round(sourceHeight * scale);
-      if (this.#canvas.width !== w || this.#canvas.height !== h) {
-        this.#canvas.width = w;
-        this.#canvas.height = h;
-      }
-      this.#context.drawImage(video, 0, 0, w, h);
-      return;
-    }
-    // cover: crop the middle of the source to the output's aspect ratio
-    const scale = Math.max(width / sourceWidth, height / sourceHeight);
-    const cropWidth = width / scale;
-    const cropHeight = height / scale;
-    this.#context.drawImage(video, (sourceWidth - cropWidth) / 2, (sourceHeight - cropHeight) / 2, cropWidth, cropHeight, 0, 0, width, height);
-  }
-
   #encode(): Promise<Blob> {
-    const canvas = this.#canvas;
+    const canvas = this.#grabber.canvas;
     const type = 'image/jpeg';
     if (canvas instanceof HTMLCanvasElement) {
       return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('toBlob failed'))), type, this.#options.quality));

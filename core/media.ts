@@ -7,8 +7,8 @@
  *   0       1     version (1)
  *   1       1     flags: bit 0     keyframe (a frame that decodes on its own)
  *                        bits 1–2  temporal layer id, 0 (base) to 2 (MAX_TEMPORAL_LAYER)
- *                        bit 3     switch-up point: this frame references no frame of its own or a higher layer
- *                                  after the last base-layer frame, so a receiver may start taking its layer here
+ *                        bit 3     switch-up point: this frame references base-layer frames only, so a receiver
+ *                                  that had only lower layers may start taking its layer here
  *                        bits 4–7  base-layer index: counts base-layer frames (keyframes too) mod 16; every frame
  *                                  carries the index of the base-layer frame it builds on, so a receiver sees a
  *                                  lost base-layer frame as a jump (like RTP's TL0PICIDX)
@@ -73,7 +73,7 @@ export interface MediaFrame {
   keyframe: boolean;
   /** Temporal layer id, 0 (base) to MAX_TEMPORAL_LAYER; 0 for every frame of a stream without layers. */
   layer: number;
-  /** A switch-up point: a receiver that had only lower layers may start taking this frame's layer here. */
+  /** A switch-up point: the frame references base-layer frames only, so a receiver may start taking its layer here. */
   switchUp: boolean;
   /** The base-layer index (0–15) of the base-layer frame this frame builds on (its own, for a base-layer frame). */
   baseIndex: number;

@@ -15,6 +15,7 @@ import { filesClient } from '../plugins/files/client.js';
 import { schedulerClient } from '../plugins/scheduler/client.js';
 import { screenClient, type ScreenApi } from '../plugins/screen/client.js';
 import { videoClient, type VideoApi } from '../plugins/video-relay/client.js';
+import { VIDEO_CONTROL_CHANNEL } from '../plugins/video-relay/protocol.js';
 import type { WebConfig } from './api.js';
 import { Controls } from './controls.js';
 import { byId } from './dom.js';
@@ -86,7 +87,9 @@ export class Meeting {
     this.#screenView = new VideoView('Shared screen', options.support, () => this.screen.decodeFailed());
     this.#mixPlayer = new OpusPlayer((pcm) => options.audio.play(pcm));
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    this.client = new ConfabClient({ url, name: options.name, room: options.room });
+    // A session the server dropped ends the meeting with the join screen saying why: the page does not follow
+    // a silent rejoin as a new session (its tiles, panels and devices belong to the old one).
+    this.client = new ConfabClient({ url, name: options.name, room: options.room, rejoin: false });
     const chat = this.client.use(chatClient());
     this.video = this.client.use(videoClient());
     this.screen = this.client.use(screenClient());
@@ -250,9 +253,9 @@ export class Meeting {
     this.#screenView.showPicture(picture);
   }
 
-  /** Asks the server for the video the grid shows now, when that changed. */
+  /** Asks the server for the video the grid shows now, when that changed (and the server relays video). */
   #subscribe(): void {
-    if (this.client.state !== 'open') return;
+    if (this.client.state !== 'open' || !this.client.channels.has(VIDEO_CONTROL_CHANNEL)) return;
     const self = this.client.self?.id;
     const featured = this.grid.featured === self ? undefined : this.grid.featured;
     const subscription = planSubscription(this.grid.view, featured, this.grid.undecodable);

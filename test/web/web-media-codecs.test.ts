@@ -36,6 +36,8 @@ const listens = new Map<string, string>();
 const subscriptions = new Map<string, Array<Record<string, unknown>>>();
 /** Video frames the server wrote to each participant. */
 const delivered = new Map<string, Seen[]>();
+/** Uncaught errors of the pages. */
+const pageErrors: string[] = [];
 
 const entry = <T>(map: Map<string, T[]>, key: string) => map.get(key) ?? map.set(key, []).get(key)!;
 const copy = (frame: MediaFrame): Seen => ({ ...frame, data: frame.data.slice() });
@@ -92,8 +94,8 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The WebCodecs classes, which a browser without WebCodecs lacks. */
-const WEBCODECS = ['VideoEncoder', 'VideoDecoder', 'AudioEncoder', 'AudioDecoder'];
+/** What a browser without WebCodecs lacks. */
+const WEBCODECS = ['VideoEncoder', 'VideoDecoder', 'AudioEncoder', 'AudioDecoder', 'VideoFrame', 'AudioData', 'EncodedVideoChunk', 'EncodedAudioChunk', 'MediaStreamTrackProcessor'];
 
 /** Opens the page and joins `room` as `name`; `without` names browser APIs removed before the app loads. */
 async function joinIn(name: string, room: string, options: { without?: string[] } = {}): Promise<Page> {
@@ -104,7 +106,7 @@ async function joinIn(name: string, room: string, options: { without?: string[] 
     }, options.without);
   }
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  page.on('pageerror', (error) => pageErrors.push(`[${name}] ${error.message}`));
   await page.goto(`http://127.0.0.1:${server.port}/`);
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Room', { exact: true }).fill(room);
@@ -157,6 +159,12 @@ async function waitForSound(page: Page): Promise<void> {
   await page.waitForFunction(() => Number(document.body.dataset.playbackRms ?? 0) > 0.003, undefined, { timeout: 20_000 });
 }
 
+/** Closes the pages; none of them may have thrown. */
+async function leave(pages: Page[]): Promise<void> {
+  await Promise.all(pages.map((page) => page.context().close()));
+  assert.equal(pageErrors.splice(0), [], 'no page errors');
+}
+
 function sessionOf(name: string): Session {
   const session = [...server.server.sessions.values()].find((candidate) => candidate.name === name);
   if (!session) throw new Error(`no session ${name}`);
@@ -192,7 +200,7 @@ test('two WebCodecs browsers see each other in VP8 with temporal layers and hear
   const layers = new Set(published.get('alice/video')!.map((frame) => frame.layer));
   assert.equal([...layers].sort(), [0, 1, 2], 'L1T3: three temporal layers');
   await alice.screenshot({ path: `${ARTIFACTS_DIR}web-media-vp8-alice.png` });
-  await Promise.all([alice, bob].map((page) => page.context().close()));
+  await leave([alice, bob]);
 });
 
 /** Writes frames (all of one 640×480 stream) as an IVF file for ffmpeg. */
@@ -273,10 +281,10 @@ test('a publisher makes a keyframe when the server asks, and follows bitrate fee
   await waitFor(() => framesSince(mark).length >= 60, 20_000, 'frames after the limit is lifted');
   const raised = framesSince(mark).slice(30);
   assert.ok(meanSize(raised) > meanSize(lowered) * 1.5, `frames grow again: ${meanSize(raised).toFixed(0)} B`);
-  await Promise.all([ann, ben].map((page) => page.context().close()));
+  await leave([ann, ben]);
 });
 
-test('a browser without WebCodecs sends JPEG and PCM, shows a placeholder for VP8, and the VP8 browser sees its JPEG', async () => {
+test('a browser without WebCodecs sends JPEG and PCM, shows a placeholder for VP8, and the VP8 browser sees its JPEG camera and screen', async () => {
   const dave = await joinIn('dave', 'mixed', { without: WEBCODECS });
   const erin = await joinIn('erin', 'mixed');
   assert.is(await dave.evaluate(() => document.body.dataset.codecs), '');
@@ -297,7 +305,11 @@ test('a browser without WebCodecs sends JPEG and PCM, shows a placeholder for VP
   const erinId = sessionOf('erin').id;
   await waitFor(() => (subscriptions.get('dave') ?? []).some((request) => (request.layers as Record<string, number> | null)?.[erinId] === 0), 10_000, 'dave to take erin at base layer');
   await dave.screenshot({ path: `${ARTIFACTS_DIR}web-media-fallback-dave.png` });
-  await Promise.all([dave, erin].map((page) => page.context().close()));
+
+  await dave.getByRole('button', { name: 'Share screen', exact: true }).click();
+  await Promise.all([screenPicture(dave, 'local'), screenPicture(erin, 'jpeg')]);
+  assert.equal([...codecsOf(published.get('dave/screen')!)], [MediaCodec.JPEG]);
+  await leave([dave, erin]);
 });
 
 test('speaker view takes the speaker at full rate and the thumbnails at base layer; gallery view takes everything again', async () => {
@@ -323,7 +335,7 @@ test('speaker view takes the speaker at full rate and the thumbnails at base lay
   await waitFor(() => subscriptions.get('vic')!.at(-1)!.layer === null, 10_000, 'gallery view');
   const gallery = delivered.get('vic')!.length;
   await waitFor(() => delivered.get('vic')!.slice(gallery).some((frame) => frame.sender === tomId && frame.layer === 2), 20_000, 'the thumbnail at full rate again');
-  await Promise.all([speaker, thumbnail, viewer].map((page) => page.context().close()));
+  await leave([speaker, thumbnail, viewer]);
 });
 
 /** Waits until the shared-screen stage shows a picture decoded from `codec` that is not one flat colour. */
@@ -358,7 +370,7 @@ test('a screen share goes out as VP8 within 1920×1080 at a low rate, and a late
   assert.ok(size.width <= 1920 && size.height <= 1080 && size.width >= 320, `shared at ${size.width}×${size.height}`);
   const spanMs = frames.at(-1)!.captureMs - frames[0]!.captureMs;
   assert.ok(frames.length - 1 <= (spanMs / 1000) * 5 + 1, `at most 5 frames a second: ${frames.length} in ${spanMs.toFixed(0)} ms`);
-  await Promise.all([pat, quinn, rae].map((page) => page.context().close()));
+  await leave([pat, quinn, rae]);
 });
 
 test('/api/media serves the codec settings, and web() refuses a minimum bitrate above the maximum with CONFIG_INVALID', async () => {

@@ -56,7 +56,8 @@ export class VideoView {
 
   /** Shows a picture made here (the presenter's own screen, as sent). */
   showPicture(picture: Picture): void {
-    const [width, height] = picture instanceof VideoFrame ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
+    // Not `instanceof VideoFrame`: a browser without WebCodecs has no such class (and then draws canvases only).
+    const [width, height] = 'displayWidth' in picture ? [picture.displayWidth, picture.displayHeight] : [picture.width, picture.height];
     if (width > 0 && height > 0) this.#draw(picture, width, height, 'local');
   }
 

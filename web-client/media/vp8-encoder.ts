@@ -72,11 +72,13 @@ export class Vp8Encoder {
 
   /**
    * Follows the receivers' bitrate feedback: `bps` clamped to the bounds (the highest when null). The encoder
-   * is reconfigured only for a change over 10%, which makes no keyframe.
+   * is reconfigured (which makes no keyframe) for a change over 10%, or to reach a bound exactly.
    */
   setTargetBitrate(bps: number | null): void {
-    const target = Math.round(Math.min(this.#options.bitrate, Math.max(this.#options.minBitrate, bps ?? this.#options.bitrate)));
-    if (Math.abs(target - this.#bitrate) <= this.#bitrate * BITRATE_HYSTERESIS) return;
+    const { bitrate: highest, minBitrate: lowest } = this.#options;
+    const target = Math.round(Math.min(highest, Math.max(lowest, bps ?? highest)));
+    const small = Math.abs(target - this.#bitrate) <= this.#bitrate * BITRATE_HYSTERESIS;
+    if (target === this.#bitrate || (small && target !== highest && target !== lowest)) return;
     this.#bitrate = target;
     if (this.#config && this.#encoder.state === 'configured') this.#configure(this.#config.width, this.#config.height);
   }

@@ -138,6 +138,8 @@ interface Running {
   onResumed(): void;
   /** Wakes the transfer's loop (the client closed). */
   wake(): void;
+  /** Chunks that arrived before the download's loop took over (it replays them). */
+  early?: Array<[offset: number, bytes: Uint8Array]>;
 }
 
 /** Creates the files client half. Node code should use `filesClient` from client-node.ts. */
@@ -184,6 +186,13 @@ export function filesClient(io: FilesIo = {}): ClientPlugin<FilesApi> {
           case 'removed':
             if (message.ref !== undefined) settle(message.ref, message);
             return void events.emit('removed', { id: message.id });
+          case 'sending': {
+            // The first chunks may come in the same read as this answer, before the download's loop (which
+            // awaits the answer) takes over: keep them for it.
+            const early: Array<[number, Uint8Array]> = [];
+            running.set(message.transfer, { early, onChunk: (offset, bytes) => void early.push([offset, bytes.slice()]), onResumed: () => undefined, wake: () => undefined });
+            return settle(message.ref, message);
+          }
           default:
             if ('ref' in message && typeof message.ref === 'string') settle(message.ref, message);
         }
@@ -414,6 +423,7 @@ async function runDownload(
       ackedSent = written;
       context.ctx.send(FILES_DATA_CHANNEL, encodeChunk(transfer!, written, EMPTY));
     };
+    const early = context.running.get(transfer)?.early ?? [];
     context.running.set(transfer, {
       onChunk(offset, bytes) {
         if (offset !== received || received + bytes.length > size) return;
@@ -438,6 +448,7 @@ async function runDownload(
       },
       wake: control.wake,
     });
+    for (const [offset, bytes] of early) context.running.get(transfer)!.onChunk!(offset, bytes);
     while (written < size) {
       checkStop(context, control);
       if (writeError) throw new ConfabError('FILES_IO_FAILED', `could not write the download: ${(writeError as Error).message}`, { fatal: false, cause: writeError });

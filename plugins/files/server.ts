@@ -442,9 +442,14 @@ function findTransfer(state: SessionTransfers, id: unknown, refuse: (code: Files
   return transfer;
 }
 
-/** A file is visible to everyone in its room, or only to its sender and recipient when it was targeted. */
+/**
+ * A file is visible to everyone in its room, or only to its sender and recipient when it was targeted: by
+ * session id, or by name, so a recipient who left (or whose client joined again after a restart) still
+ * finds it under the same name.
+ */
 function isVisible(file: StoredFile, session: Session): boolean {
-  return !file.to || file.to.id === session.id || file.from.id === session.id;
+  if (!file.to) return true;
+  return [file.to, file.from].some((party) => party.id === session.id || party.name === session.name);
 }
 
 /** The file as clients see it (without the room). */

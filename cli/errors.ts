@@ -10,7 +10,6 @@ export const CLI_ERRORS = {
   CLI_OUT_NOT_A_FILE: 'the output path is not a regular file (a device, a pipe…); the CLI will not replace it',
   CLI_OUT_NO_DIRECTORY: 'the directory of the output path does not exist',
   CLI_OPTION_INVALID: 'an option has a value the command cannot use',
-  CLI_NO_SUCH_FILE: 'no file with this id is shared in the room',
   CLI_DATA_DIR_EMPTY: 'the data directory has no secret and no store yet',
   CLI_NOT_A_TOKEN_ID: 'this is neither a token nor a token id minted by confab token',
 } as const;

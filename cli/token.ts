@@ -1,9 +1,11 @@
 /**
  * `confab token`: mints an access token for the auth plugin, signed with the secret in the server's data
- * directory (generated there if the server has not started yet, so both use the same one), and
- * `confab token revoke` writes a token's id to the revocation list in the server's store.
+ * directory (which must hold one already, unless `--init` asks to create it, so a misspelled --data-dir
+ * never makes a secret no server uses), and `confab token revoke` writes a token's id to the revocation
+ * list in the server's store, after checking that it names a token of that server.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfabError } from '../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../core/grants.js';
@@ -12,18 +14,26 @@ import { openStore } from '../core/store.js';
 import { readTokenClaims } from '../plugins/auth/client.js';
 import { openRevocations } from '../plugins/auth/revocations.js';
 import { secretPath } from '../plugins/auth/server.js';
-import { loadOrCreateSecret, signToken } from '../plugins/auth/token.js';
+import { loadOrCreateSecret, signToken, verifyToken } from '../plugins/auth/token.js';
+import { cliError } from './errors.js';
 
-export const usage = `Usage: confab token --room <room> [--name <name>] [--grant <grant>]… [--ttl <time>]
-       confab token revoke <jti or token> [--reason <text>]
+/** How `confab token` mints a token id (jti): 9 random bytes in base64url. */
+const MINTED_JTI = /^[A-Za-z0-9_-]{12}$/;
+/** The auth plugin's default `maxTtlSeconds`. */
+const SERVER_MAX_TTL = '1d';
+
+export const usage = `Usage: confab token --room <room> [--name <name>] [--grant <grant>]… [--ttl <time>] [--data-dir <dir>]
+       confab token revoke <jti or token> [--reason <text>] [--data-dir <dir>]
 
 Prints an access token for the auth plugin: it admits one person to one room, with the grants given,
 until it expires or is revoked. Join with it: new ConfabClient({ …, token }) or the web client's ?token=…
-Its id (jti) is printed on stderr.
+Its id (jti) is printed on stderr. The token is signed with the secret in the server's data directory;
+a directory without one is refused (is it the server's?) unless --init creates the secret there.
 
 revoke writes the token id (or the id inside a token) to the revocation list in <data-dir>/confab.db.
-A running server with that data directory refuses the token at once and closes the sessions holding it
-within 2 s (AUTH_TOKEN_REVOKED).
+It refuses a data directory without a store, a token signed with another secret, and an id that is not
+one confab token mints (12 characters; give the whole token otherwise). A running server with that data
+directory refuses the token at once and closes the sessions holding it within 2 s (AUTH_TOKEN_REVOKED).
 
 Options:
   --room <room>        the room it admits to (required)
@@ -31,8 +41,10 @@ Options:
   --grant <grants>     what the session may do, comma-separated or repeated; "all" for every grant.
                        Grants: ${GRANTS.join(', ')}.
                        Default: every grant except moderate.
-  --ttl <time>         lifetime: 90s, 30m, 1h, 2d (default 1h; the server accepts at most 1d by default)
+  --ttl <time>         lifetime: 90s, 30m, 1h, 1d (default 1h); at most --max-ttl
+  --max-ttl <time>     the longest lifetime the server accepts: its auth({ maxTtlSeconds }) (default ${SERVER_MAX_TTL})
   --data-dir <dir>     the server's data directory, where the secret and the store are (default ./.confab)
+  --init               create the secret in --data-dir if it has none (before the server first starts)
   --reason <text>      revoke: why, kept with the revocation and told to the sessions closed
   -h, --help           show this help
 `;
@@ -46,7 +58,9 @@ export async function run(args: string[]): Promise<number> {
       name: { type: 'string' },
       grant: { type: 'string', multiple: true },
       ttl: { type: 'string', default: '1h' },
+      'max-ttl': { type: 'string', default: SERVER_MAX_TTL },
       'data-dir': { type: 'string', default: '.confab' },
+      init: { type: 'boolean', default: false },
       reason: { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -68,7 +82,19 @@ export async function run(args: string[]): Promise<number> {
   }
   const grants = parseGrants(values.grant);
   const ttlSeconds = parseDuration(values.ttl);
-  const secret = loadOrCreateSecret(secretPath(dataDir));
+  const maxTtlSeconds = parseDuration(values['max-ttl'], '--max-ttl');
+  if (ttlSeconds > maxTtlSeconds) {
+    throw cliError('CLI_OPTION_INVALID', `--ttl ${values.ttl} is longer than the server accepts (${values['max-ttl']}, its auth option maxTtlSeconds): `
+      + `give --ttl ${values['max-ttl']} or less, or --max-ttl if the server was configured to accept more`);
+  }
+  const secretFile = secretPath(dataDir);
+  const created = !existsSync(secretFile);
+  if (created && !values.init) {
+    throw cliError('CLI_DATA_DIR_EMPTY', `${dataDir} has no auth secret (${secretFile}): is --data-dir the server's data directory? `
+      + 'The server writes the secret when it first starts with the auth plugin; to create it now, add --init');
+  }
+  const secret = loadOrCreateSecret(secretFile);
+  process.stderr.write(`${created ? 'created the secret' : 'signed with the secret'} in ${dataDir}\n`);
   const token = signToken(secret, { room: values.room.trim(), name: values.name?.trim(), grants, ttlSeconds });
   const until = new Date(Date.now() + ttlSeconds * 1000).toISOString();
   const jti = readTokenClaims(token)!.jti;
@@ -78,7 +104,11 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `confab token revoke <jti or token>`: adds the token id to the revocation list of the store in `dataDir`. */
+/**
+ * `confab token revoke <jti or token>`: adds the token id to the revocation list of the store in `dataDir`,
+ * once sure that the store is there, that a token was signed with this data directory's secret, and that
+ * a bare id is one `confab token` mints.
+ */
 function revoke(args: string[], dataDir: string, reason: string): number {
   const [given, ...extra] = args;
   if (given === undefined || given.trim() === '' || extra.length > 0) {
@@ -96,13 +126,34 @@ function revoke(args: string[], dataDir: string, reason: string): number {
     process.stderr.write('confab token revoke: a jti has at most 64 characters\n');
     return 2;
   }
+  if (!claims && !MINTED_JTI.test(jti)) {
+    process.stderr.write(`confab token revoke: "${jti}" is not a token id that confab token mints (12 letters, digits, - or _, `
+      + 'printed as "jti …" when the token was made); give that id, or the whole token\n');
+    return 2;
+  }
+  if (!existsSync(join(dataDir, 'confab.db'))) {
+    throw cliError('CLI_DATA_DIR_EMPTY', `${dataDir} has no store (confab.db): is --data-dir the server's data directory? Nothing was revoked`);
+  }
+  const secretFile = secretPath(dataDir);
+  if (claims && existsSync(secretFile)) {
+    const verdict = verifyToken(given.trim(), loadOrCreateSecret(secretFile), { maxTtlSeconds: Number.MAX_SAFE_INTEGER, now: claims.iat * 1000 });
+    if (verdict instanceof ConfabError && /signature/.test(verdict.message)) {
+      throw cliError('CLI_NOT_A_TOKEN_ID', `this token was not signed with the secret in ${dataDir}: it is another server's (or --data-dir is wrong). Nothing was revoked`);
+    }
+  }
   const store = openStore(dataDir);
+  let already: boolean;
   try {
-    openRevocations(store.forPlugin('auth')).revoke(jti, { expiresAt: claims?.exp, reason });
+    const revocations = openRevocations(store.forPlugin('auth'));
+    already = revocations.isRevoked(jti);
+    revocations.revoke(jti, { expiresAt: claims?.exp, reason });
   } finally {
     store.close();
   }
-  process.stderr.write(`revoked ${jti} in ${store.path}; a server using this data directory closes its sessions within seconds\n`);
+  const what = claims ? ` (room ${claims.room}${claims.name ? `, ${claims.name}` : ''}, valid until ${new Date(claims.exp * 1000).toISOString()})` : '';
+  process.stderr.write(already
+    ? `${jti}${what} was already revoked in ${store.path}\n`
+    : `revoked ${jti}${what} in ${store.path}; a server using this data directory closes its sessions within seconds\n`);
   return 0;
 }
 
@@ -118,12 +169,12 @@ export function parseGrants(values: string[] | undefined): Grant[] {
   return grants;
 }
 
-/** `90s`, `30m`, `1h`, `2d` or plain seconds → seconds. Throws CONFIG_INVALID. */
-export function parseDuration(text: string): number {
+/** `90s`, `30m`, `1h`, `2d` or plain seconds → seconds. Throws CLI_OPTION_INVALID naming `flag`. */
+export function parseDuration(text: string, flag = '--ttl'): number {
   const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
   const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's'] : NaN;
   if (!Number.isSafeInteger(seconds) || seconds <= 0) {
-    throw new ConfabError('CONFIG_INVALID', `--ttl must be a positive time like 90s, 30m, 1h or 2d, got "${text}"`);
+    throw cliError('CLI_OPTION_INVALID', `${flag} must be a positive time like 90s, 30m, 1h or 1d, got "${text}"`);
   }
   return seconds;
 }

@@ -3,6 +3,7 @@
  * closes cleanly on SIGINT or SIGTERM.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveServerOptions } from '../core/config.js';
@@ -11,6 +12,7 @@ import { ConfabError, isConfabError } from '../core/errors.js';
 import { createServer } from '../core/server.js';
 import type { ConfabConfig, ResolvedServerOptions, ServerOptions } from '../core/types.js';
 import { builtinPlugins } from '../plugins/index.js';
+import { cliError } from './errors.js';
 
 export const usage = `Usage: confab serve [options]
 
@@ -57,6 +59,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
 
+  if (values.host !== undefined) checkHost(values.host);
   const overrides = { ...readFlags(values), ...readTlsFlags(values) };
   const config = await loadServeConfig(values.config);
   // Checked here as well as in createServer so that a wrong option fails before anything is opened.
@@ -78,6 +81,21 @@ export async function run(args: string[]): Promise<number> {
       + `  SHA-256 fingerprint: ${server.tls.fingerprint}\n`);
   }
   return stopped;
+}
+
+/**
+ * Refuses a `--host` that cannot be an address to bind: four numbers that are no IPv4 address (256.1.1.1),
+ * or text that is neither an IP address nor a host name. Throws CLI_OPTION_INVALID.
+ */
+function checkHost(host: string): void {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) !== 0) return;
+  if (/^[\d.]+$/.test(bare)) {
+    throw cliError('CLI_OPTION_INVALID', `--host ${host} is not an IPv4 address: it has four numbers from 0 to 255, like 0.0.0.0 or 192.168.1.20`);
+  }
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(bare)) {
+    throw cliError('CLI_OPTION_INVALID', `--host "${host}" is neither an IP address nor a host name; use 127.0.0.1 (this machine) or 0.0.0.0 (the LAN)`);
+  }
 }
 
 /** The flags given, as server options, each checked under its flag name (`--port must be …`). */

@@ -1,11 +1,14 @@
 /**
  * Loads `plugins.config.ts` the way Vite loads vite.config.ts: bundle it with esbuild (packages stay
- * external), write the bundle next to the config, import it, delete it, and check what it exported.
+ * external), write the bundle next to the config, import it, delete it, and check what it exported. When
+ * the config's directory is not writable (a config owned by another user), the bundle goes to a private
+ * temporary directory whose `node_modules` links to the one the config would have used.
  */
 import { existsSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Message, type Plugin as EsbuildPlugin } from 'esbuild';
 import { validateConfig } from './config.js';
 import { ConfabError, isConfabError } from './errors.js';
@@ -142,17 +145,33 @@ function formatMessage(message: Message, workingDir: string): string {
   return `  ${location.file}:${location.line}:${column + 1}: error: ${message.text}\n    ${lineText}`;
 }
 
+/** Errors that say a directory may not be written to. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /**
- * Writes the bundle beside the config (so that its packages resolve from the same node_modules), imports
- * it and always deletes it.
+ * Writes the bundle beside the config (so that its packages resolve from the same node_modules), or in a
+ * temporary directory when that is not allowed; imports it and always deletes it.
  */
 async function importBundle(file: string, code: string): Promise<Record<string, unknown>> {
-  const temp = resolve(dirname(file), `${basename(file)}.timestamp-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.mjs`);
+  const name = `${basename(file)}.timestamp-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.mjs`;
+  let temp = resolve(dirname(file), name);
+  let tempDir: string | undefined;
   try {
     try {
       await writeFile(temp, code);
     } catch (error) {
-      throw new ConfabError('CONFIG_LOAD_FAILED', `cannot write the bundled config next to ${file}: ${reason(error)}`, { cause: error });
+      if (!NOT_WRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) {
+        throw new ConfabError('CONFIG_LOAD_FAILED', `cannot write the bundled config next to ${file}: ${reason(error)}`, { cause: error });
+      }
+      try {
+        tempDir = await mkdtemp(join(tmpdir(), 'confab-config-'));
+        temp = join(tempDir, name);
+        await symlink(modulesFor(dirname(file)), join(tempDir, 'node_modules'), 'dir');
+        await writeFile(temp, code);
+      } catch (fallbackError) {
+        const message = `cannot write the bundled config next to ${file} (${reason(error)}) nor in ${tmpdir()} (${reason(fallbackError)})`;
+        throw new ConfabError('CONFIG_LOAD_FAILED', message, { cause: fallbackError });
+      }
     }
     try {
       return (await import(pathToFileURL(temp).href)) as Record<string, unknown>;
@@ -163,6 +182,15 @@ async function importBundle(file: string, code: string): Promise<Record<string, 
     }
   } finally {
     await unlink(temp).catch(() => {});
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+/** The node_modules a file in `dir` resolves packages from: the nearest above it, else confab's own. */
+function modulesFor(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'node_modules'))) return join(at, 'node_modules');
+    if (dirname(at) === at) return fileURLToPath(new URL('../node_modules', import.meta.url));
   }
 }
 

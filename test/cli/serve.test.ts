@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -148,6 +148,44 @@ test('confab serve --config of a missing file exits 1 with CONFIG_LOAD_FAILED', 
   const run = confab(['serve', '--port', '0', '--config', join(dir, 'missing.config.ts'), '--data-dir', join(dir, 'data')]);
   assert.is((await run.exited).code, 1);
   assert.match(run.stderr(), /^confab: CONFIG_LOAD_FAILED: /m);
+});
+
+test('confab serve --host that cannot be an address exits 2 with a clear message, no stack trace', async () => {
+  for (const [host, message] of [['256.1.1.1', /^confab serve: --host 256\.1\.1\.1 is not an IPv4 address: it has four numbers from 0 to 255/], ['lab pc', /^confab serve: --host "lab pc" is neither an IP address nor a host name/]] as const) {
+    const run = confab(['serve', '--host', host, '--port', '0', '--data-dir', join(dir, 'data')]);
+    assert.is((await run.exited).code, 2, host);
+    assert.match(run.stderr(), message);
+    assert.not.match(run.stderr(), /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('confab serve loads a config from a directory it may not write to (the bundle goes to a temporary directory)', async () => {
+  const configDir = join(dir, 'read-only');
+  mkdirSync(configDir);
+  const config = join(configDir, 'plugins.config.ts');
+  // chat() pulls in packages (tapable): they must resolve from where the bundle is written.
+  writeFileSync(config, `import { defineConfig } from ${CONFIG_TS};\nimport { chat } from ${JSON.stringify(join(ROOT, 'plugins/chat/server.js'))};\n`
+    + `export default defineConfig({ server: { logLevel: 'warn' }, plugins: [chat()] });\n`);
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  // As root every directory is writable: then run as nobody, to whom the config's directory is not.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chownSync(data, 65534, 65534);
+  else chmodSync(configDir, 0o555);
+  chmodSync(dir, 0o755);
+  const command = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+  const child = spawn(command[0]!, [...command.slice(1), CLI, 'serve', '--port', '0', '--config', config, '--data-dir', data], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!/Confab listening on .* with plugins: chat/.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+  assert.match(output, /Confab listening on .* with plugins: chat/, output);
+  assert.equal(readdirSync(configDir), ['plugins.config.ts'], 'nothing written beside the config');
+  child.kill('SIGINT');
+  assert.is(await exited, 0);
 });
 
 test('confab serve with an unknown flag exits 2', async () => {

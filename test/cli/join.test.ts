@@ -1,7 +1,8 @@
 /**
  * `confab join` in a real terminal (tmux), against a real server, asserting on what the user sees.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -267,6 +268,28 @@ test('every error goes to the one error line, in words: an unknown command, a mi
   await alice.waitFor(/there is no file 7/, 'the unknown file');
   alice.keys('Escape');
   text = await alice.waitFor(/^(?![\s\S]*✗)/, 'Escape dismisses the errors');
+});
+
+test('confab join prints a failure once, in words: an empty --name, a port that is not Confab, a refused join', async () => {
+  const stderr = () => readFileSync(join(dir, 'stderr.txt'), 'utf8');
+  const noName = openJoin('--room x --name " "');
+  await waitFor(() => !noName.running, 15_000, 'the command to end');
+  assert.is(stderr(), 'confab join: --name must not be empty; give a name like --name alice\n');
+
+  const web = createHttpServer((_request, response) => response.end('not confab'));
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (web.address() as { port: number }).port;
+    const wrongPort = Terminal.open(`${process.execPath} ${CLI} join --server http://127.0.0.1:${port} --name alice 2> ${join(dir, 'stderr.txt')}`, { columns: 80, rows: 24, cwd: dir });
+    terminals.push(wrongPort);
+    await waitFor(() => !wrongPort.running, 15_000, 'the command to end');
+    const lines = stderr().trim().split('\n');
+    assert.is(lines.length, 1, stderr());
+    assert.match(lines[0]!, new RegExp(`^confab: NOT_A_CONFAB_SERVER: 127\\.0\\.0\\.1:${port} answered in HTTP`));
+  } finally {
+    web.closeAllConnections();
+    await new Promise((resolve) => web.close(resolve));
+  }
 });
 
 test('while scrolled back, new messages are unread: counted in the header and marked in the chat', async () => {

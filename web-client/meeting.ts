@@ -87,9 +87,9 @@ export class Meeting {
     this.#screenView = new VideoView('Shared screen', options.support, () => this.screen.decodeFailed());
     this.#mixPlayer = new OpusPlayer((pcm) => options.audio.play(pcm));
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    // A session the server dropped ends the meeting with the join screen saying why: the page does not follow
-    // a silent rejoin as a new session (its tiles, panels and devices belong to the old one).
-    this.client = new ConfabClient({ url, name: options.name, room: options.room, rejoin: false });
+    // When the server restarts (or dropped the session), the client joins again as a new session and the
+    // page starts the meeting over in the same room (#rejoined) rather than going back to the join screen.
+    this.client = new ConfabClient({ url, name: options.name, room: options.room });
     const chat = this.client.use(chatClient());
     this.video = this.client.use(videoClient());
     this.screen = this.client.use(screenClient());
@@ -195,7 +195,11 @@ export class Meeting {
       this.#levels.delete(peer.id);
       this.#peersChanged();
     });
-    client.on('reconnecting', ({ attempt }) => setStatus('reconnecting', `Connection lost — reconnecting${attempt > 1 ? ` (attempt ${attempt})` : ''}…`));
+    client.on('reconnecting', ({ attempt, rejoin }) => {
+      const count = attempt > 1 ? ` (attempt ${attempt})` : '';
+      setStatus('reconnecting', rejoin ? `The server lost this session — joining again${count}…` : `Connection lost — reconnecting${count}…`);
+    });
+    client.on('rejoined', () => this.#rejoined());
     client.on('resumed', () => {
       setStatus('open', `Reconnected as ${client.self?.name ?? ''}`);
       this.#subscribe(); // the view may have changed while the connection was down
@@ -209,6 +213,27 @@ export class Meeting {
       setStatus(error ? 'closed' : 'idle', error ? 'Disconnected' : 'Not connected');
       this.#options.onEnd(why || undefined);
     });
+  }
+
+  /**
+   * Joined again as a new session (the server restarted, or dropped the old one): everyone has a new id, so
+   * the tiles start over, devices are off (the new session publishes nothing yet), and the panels reload; the
+   * chat history the server kept fills the conversation.
+   */
+  #rejoined(): void {
+    const self = this.client.self!;
+    this.#controls.stopAll();
+    this.#controls.enable(new Set(this.client.channels.keys()));
+    this.audio.setMuted(true);
+    this.#levels.clear();
+    this.grid.clear();
+    this.grid.add(self.id, `${self.name} (you)`);
+    for (const peer of this.client.peers.values()) this.grid.add(peer.id, peer.name);
+    this.#peersChanged();
+    this.#subscribe();
+    void this.#files.refresh();
+    void this.#schedule.refresh();
+    setStatus('open', `Rejoined as ${self.name} — the server lost the session; messages of the time away may be missing`);
   }
 
   #wireMedia(): void {

@@ -11,6 +11,9 @@ export const BOT_ERRORS = {
   BOT_FFMPEG_FAILED: 'ffmpeg failed',
   BOT_INPUT_INVALID: 'the media input cannot be used',
   BOT_OPTION_INVALID: 'an option of the bot is not valid',
+  BOT_OUTPUT_INVALID: 'the recorder cannot write this output (container, existing file, or directory)',
+  BOT_ROOM_EMPTY: 'the room has nobody to record; check its name, or wait for someone with --wait',
+  BOT_CONNECT_FAILED: 'the load tester could not connect its first participant, so it did not start',
   BOT_LEFT: 'the bot left the room; what it waited for was cancelled',
   BOT_TIMEOUT: 'what the bot waited for did not happen in time',
 } as const;

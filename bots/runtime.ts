@@ -20,6 +20,10 @@ import type { ChatMessage } from '../plugins/chat/protocol.js';
 import { createBotClient, botServerUrl, type BotClient, type PluginClients } from './clients.js';
 import { startSource, type MediaSource, type SourceOptions } from './media/source.js';
 import { TestCard } from './media/test-card.js';
+import { cameraOutlet, startVideoPublisher, type BotVideoCodec } from './media/video-publisher.js';
+
+/** What `bot.play()` takes: the media to decode, and the video codec to publish it in (default VP8). */
+export type PlayOptions = Omit<SourceOptions, 'videoFormat'> & { codec?: BotVideoCodec };
 
 /** What a bot script's main function receives. */
 export interface Bot extends Pick<Emitter<BotEvents>, 'on' | 'off' | 'once'>, Omit<BotClient, 'has'> {
@@ -41,9 +45,9 @@ export interface Bot extends Pick<Emitter<BotEvents>, 'on' | 'off' | 'once'>, Om
   nextMessage(match?: (message: ChatMessage) => boolean, timeoutMs?: number): Promise<ChatMessage>;
   /** Publishes a test card (name, clock, frame counter) as camera at `fps` until the bot leaves or `stop()`. */
   showTestCard(options?: { fps?: number; label?: string }): { stop(): void };
-  /** Decodes a media file or ffmpeg's test pattern with ffmpeg and publishes it as camera (and mic, when
-   * the server mixes audio) at real-time pace. Stopped when the bot leaves. */
-  play(options: SourceOptions): Promise<MediaSource>;
+  /** Decodes a media file or ffmpeg's test pattern with ffmpeg and publishes it as camera (VP8 with temporal
+   * layers, or JPEG) and mic (when the server mixes audio) at real-time pace. Stopped when the bot leaves. */
+  play(options: PlayOptions): Promise<MediaSource>;
   /** Prints a line prefixed with the bot's name (to stderr, so stdout stays for data). */
   log(...parts: unknown[]): void;
   /** Leaves the room; `runBot` then resolves. Idempotent. */
@@ -246,14 +250,21 @@ function showTestCard(bot: Bot, options: { fps?: number; label?: string }): { st
   return { stop };
 }
 
-async function play(bot: Bot, options: SourceOptions): Promise<MediaSource> {
+async function play(bot: Bot, options: PlayOptions): Promise<MediaSource> {
   if (!bot.has('video')) throw new ConfabError('BOT_NO_PLUGIN', 'the server has no video-relay plugin to publish to');
   const withAudio = options.audio !== false && bot.has('audio');
   if (withAudio) await bot.audio.ready;
-  const source = await startSource({ ...options, audio: withAudio });
-  source.on('video', (jpeg, captureMs) => bot.video.publish(jpeg, { captureMs, keyframe: true }));
+  const codec = options.codec ?? 'vp8';
+  const source = await startSource({ ...options, audio: withAudio, videoFormat: codec === 'vp8' ? 'i420' : 'jpeg' });
+  const publisher = await startVideoPublisher({ outlet: cameraOutlet(bot.video), codec, ...source.video, onError: (error) => bot.log(error.message) })
+    .catch(async (error: unknown) => {
+      await source.stop();
+      throw error;
+    });
+  source.on('video', (frame, captureMs) => publisher.frame(frame, captureMs));
   source.on('audio', (samples, captureMs) => bot.audio.publish(samples, { captureMs }));
   source.on('error', (error) => bot.log(error.message));
+  void source.ended.then(() => publisher.close());
   bot.signal.addEventListener('abort', () => void source.stop(), { once: true });
   return source;
 }

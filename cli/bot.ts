@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfabError } from '../core/errors.js';
 import { inject } from '../bots/injector.js';
-import { runLoad, type LoadProgress } from '../bots/load/load.js';
+import { MAX_LOAD_BOTS, runLoad, type LoadProgress } from '../bots/load/load.js';
 import { formatLoadReport } from '../bots/load/report.js';
 import { loadBotScript } from '../bots/load-script.js';
 import { record } from '../bots/recorder/recorder.js';
@@ -26,15 +26,21 @@ Common options:
   -h, --help            show this help
 
 run:     confab bot run my-bot.ts --room lab [-- --key=value …]   (after --: the script's bot.args)
-record:  --out <file.mkv|file.webm> (required)  --max-duration <time>  --keep-going (do not stop when the
+record:  --out <file.mkv|file.webm> (required)  --force (replace an existing file)  --tracks <dir> (also write
+         each participant's video, and the audio mix, to its own file without re-encoding)  --wait (wait
+         for someone to join an empty room)  --max-duration <time>  --keep-going (do not stop when the
          room empties)  --size 640x480  --fps 15
 inject:  --file <media> | --test-pattern [--tone <Hz>]  --as camera|screen  --loop  --duration <time>
-         --size 640x480  --fps 15  --no-audio
-load:    --bots <n> (required)  --duration <time> (default 10s)  --ramp <time>  --video  --fps <n> (default 5)
-         --audio  --chat-rate <messages per second>  --json (print the report as JSON)
+         --codec vp8|jpeg (default vp8)  --bitrate <rate> (VP8 ceiling, default 500k; screen 1500k)
+         --min-bitrate <rate> (VP8 floor under feedback, default 150k; screen 300k)  --audio-codec opus|pcm
+         --size 640x480  --fps 15 (screen 5)  --no-audio
+load:    --bots <n> (required, 1 to ${MAX_LOAD_BOTS})  --duration <time> (default 10s)  --ramp <time>  --video
+         --codec vp8|jpeg (default vp8)  --size 320x240  --bitrate <rate> (VP8 clip, default 300k)
+         --fps <n> (default 15)  --audio  --audio-codec opus|pcm  --chat-rate <messages per second>
+         --json (print the report as JSON)
 
-Times are like 30s, 2m, 1500ms or a number of seconds. Ctrl-C stops a bot cleanly (a recording is finished
-so that it plays).
+Times are like 30s, 2m, 1500ms or a number of seconds; rates like 500k, 1.5M or bits per second. Ctrl-C or
+SIGTERM stops a bot cleanly (a recording is finished so that it plays).
 `;
 
 const COMMON = {
@@ -99,6 +105,9 @@ async function runRecord(args: string[]): Promise<number> {
     options: {
       ...COMMON,
       out: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
+      tracks: { type: 'string' },
+      wait: { type: 'boolean' },
       'max-duration': { type: 'string' },
       'keep-going': { type: 'boolean' },
       size: { type: 'string', default: '640x480' },
@@ -111,6 +120,9 @@ async function runRecord(args: string[]): Promise<number> {
     server: values.server,
     room: values.room,
     out: values.out,
+    overwrite: values.force,
+    tracksDir: values.tracks,
+    waitForPeers: values.wait,
     name: values.name,
     width,
     height,
@@ -124,6 +136,10 @@ async function runRecord(args: string[]): Promise<number> {
     `recorded ${result.durationS.toFixed(1)} s (${result.reason}) to ${result.out}; chat transcript ${result.transcript}` +
       ` (${result.received.chatMessages} messages)\n`,
   );
+  if (result.tracks) {
+    const files = result.tracks.map((track) => track.file).join(', ');
+    process.stdout.write(`tracks in ${values.tracks}: ${files || 'none (nobody sent video or audio)'}\n`);
+  }
   return 0;
 }
 
@@ -136,10 +152,14 @@ async function runInject(args: string[]): Promise<number> {
       'test-pattern': { type: 'boolean' },
       tone: { type: 'string', default: '440' },
       as: { type: 'string', default: 'camera' },
+      codec: { type: 'string', default: 'vp8' },
+      bitrate: { type: 'string' },
+      'min-bitrate': { type: 'string' },
+      'audio-codec': { type: 'string', default: 'opus' },
       loop: { type: 'boolean' },
       duration: { type: 'string' },
       size: { type: 'string', default: '640x480' },
-      fps: { type: 'string', default: '15' },
+      fps: { type: 'string' },
       'no-audio': { type: 'boolean' },
     },
   });
@@ -148,22 +168,35 @@ async function runInject(args: string[]): Promise<number> {
   }
   if (values.as !== 'camera' && values.as !== 'screen') throw new ConfabError('BOT_OPTION_INVALID', `--as is camera or screen, got "${values.as}"`);
   const { width, height } = parseSize(values.size);
+  const screen = values.as === 'screen';
+  const maxBps = values.bitrate === undefined ? (screen ? 1_500_000 : 500_000) : parseRate('--bitrate', values.bitrate);
+  const minBps = values['min-bitrate'] === undefined ? Math.min(maxBps, screen ? 300_000 : 150_000) : parseRate('--min-bitrate', values['min-bitrate']);
+  if (minBps > maxBps) throw new ConfabError('BOT_OPTION_INVALID', `--min-bitrate (${minBps}) must not be above --bitrate (${maxBps})`);
   const result = await inject({
     server: values.server,
     room: values.room,
     name: values.name,
     input: values.file !== undefined ? { file: values.file } : { testPattern: { frequency: parseCount('--tone', values.tone) } },
     as: values.as,
+    codec: parseChoice('--codec', values.codec, ['vp8', 'jpeg'] as const),
+    audioCodec: parseChoice('--audio-codec', values['audio-codec'], ['opus', 'pcm'] as const),
+    bitrate: { minBps, maxBps },
     loop: values.loop,
     audio: !values['no-audio'],
     durationS: values.duration === undefined ? undefined : parseTime('--duration', values.duration),
     width,
     height,
-    fps: parseCount('--fps', values.fps),
+    fps: values.fps === undefined ? undefined : parseCount('--fps', values.fps),
     signal: untilSignal(),
     log: (line) => process.stderr.write(`confab bot inject: ${line}\n`),
   });
-  process.stdout.write(`sent ${result.sent.videoFrames} video and ${result.sent.audioFrames} audio frames (${result.reason})\n`);
+  const latencies = result.video.keyframeLatencyMs;
+  const keyframes = result.video.keyframeRequests === 0 ? '' : `; ${result.video.keyframeRequests} keyframe requests answered` +
+    (latencies.length > 0 ? ` in ${Math.round(Math.min(...latencies))}–${Math.round(Math.max(...latencies))} ms` : '');
+  process.stdout.write(
+    `sent ${result.sent.videoFrames} video (${result.codecs.video}) and ${result.sent.audioFrames} audio frames` +
+      `${result.codecs.audio ? ` (${result.codecs.audio})` : ''} (${result.reason})${keyframes}\n`,
+  );
   return 0;
 }
 
@@ -177,14 +210,19 @@ async function runLoadCommand(args: string[]): Promise<number> {
       duration: { type: 'string', default: '10s' },
       ramp: { type: 'string' },
       video: { type: 'boolean' },
-      fps: { type: 'string', default: '5' },
+      codec: { type: 'string', default: 'vp8' },
+      size: { type: 'string', default: '320x240' },
+      bitrate: { type: 'string', default: '300k' },
+      fps: { type: 'string', default: '15' },
       audio: { type: 'boolean' },
+      'audio-codec': { type: 'string', default: 'opus' },
       'chat-rate': { type: 'string', default: '0' },
       json: { type: 'boolean' },
     },
   });
   if (values.bots === undefined) throw new ConfabError('BOT_OPTION_INVALID', 'confab bot load needs --bots <n>');
   const durationS = parseTime('--duration', values.duration);
+  const { width, height } = parseSize(values.size);
   const report = await runLoad({
     server: values.server,
     room: values.room,
@@ -193,8 +231,13 @@ async function runLoadCommand(args: string[]): Promise<number> {
     durationS,
     rampS: values.ramp === undefined ? undefined : parseTime('--ramp', values.ramp),
     video: values.video,
+    codec: parseChoice('--codec', values.codec, ['vp8', 'jpeg'] as const),
+    width,
+    height,
+    videoBitrateBps: parseRate('--bitrate', values.bitrate),
     fps: parseCount('--fps', values.fps),
     audio: values.audio,
+    audioCodec: parseChoice('--audio-codec', values['audio-codec'], ['opus', 'pcm'] as const),
     chatRate: Number(values['chat-rate']),
     onProgress: progressLine(process.stderr),
     signal: untilSignal(),
@@ -256,6 +299,22 @@ export function parseTime(flag: string, text: string): number {
 function parseCount(flag: string, text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new ConfabError('BOT_OPTION_INVALID', `${flag} takes a whole number ≥ 1, got "${text}"`);
   return Number(text);
+}
+
+/** `500k`, `1.5M` or plain bits per second → bits per second (10 kbit/s to 50 Mbit/s). */
+function parseRate(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
+  const bps = match ? Number(match[1]) * ({ '': 1, k: 1e3, m: 1e6 }[match[2]!.toLowerCase() as '' | 'k' | 'm']) : NaN;
+  if (!(bps >= 10_000 && bps <= 50_000_000)) {
+    throw new ConfabError('BOT_OPTION_INVALID', `${flag} takes a rate like 500k or 1.5M (10k to 50M bits per second), got "${text}"`);
+  }
+  return Math.round(bps);
+}
+
+/** One of the allowed words. */
+function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new ConfabError('BOT_OPTION_INVALID', `${flag} is ${choices.join(' or ')}, got "${text}"`);
 }
 
 function parseSize(text: string): { width: number; height: number } {

@@ -1,33 +1,53 @@
 /**
- * The load tester: ramps up N synthetic participants in one room, has them publish video (a small test card),
- * audio (a tone, as PCM) and chat at a steady rate for a while, and measures what every bot really received:
- * join time, delivery latency per media kind, loss from sequence gaps, throughput and errors.
+ * The load tester: ramps up N synthetic participants in one room, has them publish real media at a steady
+ * rate for a while, and measures what every bot really received: join time, delivery latency per media kind,
+ * loss, throughput and errors.
+ *
+ * Video is a VP8 clip with three temporal layers, encoded once and looped (clip.ts; `codec: 'jpeg'` for a
+ * test card per bot), reported per layer (layers.ts). Audio is an Opus tone clip encoded once (PCM with
+ * `audioCodec: 'pcm'`), and each bot listens to its mix. Chat at a given rate across the room.
  *
  * Media starts only once every bot has joined and stops a moment before they leave, so every frame sent has
- * every other bot as receiver: received + lost should come to sent × (N − 1) for video and chat.
+ * every other bot as receiver. The first bot joins alone first: when it cannot connect, the run stops there
+ * with BOT_CONNECT_FAILED instead of waiting out the duration.
  */
 import { ConfabError, isConfabError } from '../../core/errors.js';
-import { createBotClient, botServerUrl, type BotClient } from '../clients.js';
-import { SineTone } from '../media/pcm.js';
-import { TestCard } from '../media/test-card.js';
+import { MediaCodec } from '../../core/media.js';
+import { botServerUrl } from '../clients.js';
+import type { BotVideoCodec } from '../media/video-publisher.js';
+import { encodeAudioClip, encodeVideoClip } from './clip.js';
+import { LayerStats, type LayeredReport } from './layers.js';
+import { LoadParticipant, type LoadMedia, type ParticipantObserver } from './participant.js';
 import { KindStats, LatencyRecorder, type KindReport, type LatencySummary } from './stats.js';
+
+/** The most participants one run starts (each is a TCP connection from this process). */
+export const MAX_LOAD_BOTS = 1000;
 
 /** Options of `runLoad`. */
 export interface LoadOptions {
   server: string;
   room: string;
-  /** Participants to start. */
+  /** Participants to start, 1 to MAX_LOAD_BOTS. */
   bots: number;
   /** Seconds of traffic once everyone joined. */
   durationS: number;
   /** Spread the joins over this many seconds. Default: 20 ms per bot. */
   rampS?: number;
-  /** Publish video (a 160×120 test card per bot). Default false. */
+  /** Publish video. Default false. */
   video?: boolean;
-  /** Video frames per second per bot. Default 5. */
+  /** Video codec: `vp8` (default, the shared clip) or `jpeg` (a test card per bot). */
+  codec?: BotVideoCodec;
+  /** Video size; default 320×240. */
+  width?: number;
+  height?: number;
+  /** VP8 clip bitrate, bits per second; default 300 000. */
+  videoBitrateBps?: number;
+  /** Video frames per second per bot. Default 15. */
   fps?: number;
-  /** Publish audio (a tone, 50 frames a second per bot) and listen to the mix. Default false. */
+  /** Publish audio (50 frames a second per bot) and listen to the mix. Default false. */
   audio?: boolean;
+  /** Audio codec: `opus` (default) or `pcm`. */
+  audioCodec?: 'opus' | 'pcm';
   /** Chat messages per second across the room. Default 0. */
   chatRate?: number;
   /** Bot name prefix; default `load`. */
@@ -48,6 +68,13 @@ export interface LoadProgress {
   durationS: number;
 }
 
+/** The video part of a report: the counts of every kind, and per layer for VP8. */
+export interface VideoReport extends KindReport {
+  codec: BotVideoCodec;
+  /** VP8: delivery per temporal layer, base-layer loss, undecodable arrivals (`lost` above is `baseLost`). */
+  layered?: LayeredReport;
+}
+
 /** The report of a run. */
 export interface LoadReport {
   server: string;
@@ -59,20 +86,11 @@ export interface LoadReport {
   durationS: number;
   /** Time from dialling to WELCOME, per bot. */
   joinMs: LatencySummary;
-  video?: KindReport;
-  audio?: KindReport;
+  video?: VideoReport;
+  audio?: KindReport & { codec: 'opus' | 'pcm' };
   chat?: KindReport;
   /** Errors by code (connect failures, server errors, client errors). */
   errors: Record<string, number>;
-}
-
-interface LoadBot {
-  index: number;
-  bot: BotClient;
-  id: string;
-  jpeg?: Buffer;
-  tone?: SineTone;
-  chatSeq: number;
 }
 
 /** Seconds to keep listening after the media stops, for frames in flight. */
@@ -81,29 +99,48 @@ const DRAIN_S = 1;
 /**
  * Runs a load test and resolves with its report.
  *
+ * @throws ConfabError BOT_OPTION_INVALID for a bot count or duration out of range, BOT_CONNECT_FAILED when
+ *   the first bot cannot join.
  * @example
  *   const report = await runLoad({ server: '127.0.0.1:5000', room: 'load', bots: 20, durationS: 5, video: true });
- *   console.log(report.video?.latencyMs.p95);
+ *   console.log(report.video?.layered?.layers);
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  if (!Number.isInteger(options.bots) || options.bots < 1) throw new ConfabError('BOT_OPTION_INVALID', `--bots must be a whole number ≥ 1, got ${options.bots}`);
-  if (!(options.durationS > 0)) throw new ConfabError('BOT_OPTION_INVALID', `--duration must be more than 0 s, got ${options.durationS}`);
+  checkOptions(options);
   const url = botServerUrl(options.server);
   const prefix = options.name ?? 'load';
-  const fps = options.fps ?? 5;
+  const fps = options.fps ?? 15;
+  const codec = options.codec ?? 'vp8';
   const chatRate = options.chatRate ?? 0;
   const rampMs = (options.rampS ?? options.bots * 0.02) * 1000;
   const errors: Record<string, number> = {};
   const countError = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
   const joinMs = new LatencyRecorder();
   const video = new KindStats();
+  const layers = new LayerStats();
   const audio = new KindStats();
   const chat = new KindStats();
-  const bots: LoadBot[] = [];
+  const bots: LoadParticipant[] = [];
   let phase: LoadProgress['phase'] = 'joining';
   let trafficStart = 0;
   let measuring = false;
+  let raw = 0;
 
+  const media = await prepareMedia(options, codec, fps);
+  const observer: ParticipantObserver = {
+    rawVideo: (receiver, frame) => {
+      if (!measuring || frame.codec !== MediaCodec.VP8) return;
+      raw++;
+      layers.arrived(receiver, frame);
+    },
+    video: (receiver, frame) => measuring && video.arrival(receiver, frame.sender, frame.seq, frame.captureMs, frame.data.length),
+    mix: (receiver, seq, captureMs, bytes) => measuring && audio.arrival(receiver, 'mix', seq, captureMs, bytes),
+    chat: (receiver, from, text) => {
+      const match = /^load (\d+) (\d+(?:\.\d+)?)$/.exec(text);
+      if (match && measuring) chat.arrival(receiver, from, Number(match[1]), Number(match[2]), text.length);
+    },
+    error: countError,
+  };
   const progress = () => options.onProgress?.({
     phase,
     joined: bots.length,
@@ -114,44 +151,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const progressTimer = setInterval(progress, 250);
 
   const join = async (index: number): Promise<void> => {
-    const bot = createBotClient({
-      url,
-      name: `${prefix}-${index}`,
-      room: options.room,
-      audio: { codec: 'pcm', receive: 'pcm', listen: options.audio === true, opus: null },
-    });
-    const { client } = bot;
     const started = performance.now();
-    try {
-      await client.connect();
-    } catch (error) {
-      countError(isConfabError(error) ? error.code : 'CONNECT_FAILED');
-      return;
-    }
-    // Counted from here on: a failed connect is counted once, above, not also as its error event.
-    client.on('error', (error) => countError(error.code));
-    client.on('serverError', (error) => countError(error.code));
+    const bot = await LoadParticipant.join(url, options.room, `${prefix}-${index}`, index, media, observer, options.audio === true);
     joinMs.add(performance.now() - started);
-    const id = client.self!.id;
-    const entry: LoadBot = { index, bot, id, chatSeq: 0 };
-    if (options.video) entry.jpeg = new TestCard({ name: client.self!.name, width: 160, height: 120, quality: 0.6 }).jpeg();
-    if (options.audio) entry.tone = new SineTone(300 + (index % 50) * 10, 0.1);
-    bot.video.on('frame', (frame) => measuring && video.arrival(id, frame.sender, frame.seq, frame.captureMs, frame.data.length));
-    bot.audio.on('mix', (mix) => measuring && audio.arrival(id, 'mix', mix.seq, mix.captureMs, mix.pcm.byteLength));
-    bot.chat.on('message', (message) => {
-      const match = /^load (\d+) (\d+(?:\.\d+)?)$/.exec(message.text);
-      if (!match || message.from.id === id || !measuring) return;
-      chat.arrival(id, message.from.id, Number(match[1]), Number(match[2]), message.text.length);
-    });
-    bots.push(entry);
+    bots.push(bot);
   };
 
   try {
+    await join(0).catch((error: unknown) => {
+      const reason = isConfabError(error) ? `${error.code}: ${error.message}` : String(error);
+      throw new ConfabError('BOT_CONNECT_FAILED', `the first load bot could not join ${options.room} at ${url} (${reason}); is the server running there?`, { cause: error });
+    });
     // Ramp up: start each join at its slot, without waiting for the previous one.
     const joins: Promise<void>[] = [];
-    for (let index = 0; index < options.bots && !options.signal?.aborted; index++) {
-      joins.push(join(index));
-      if (index < options.bots - 1) await sleep(rampMs / options.bots, options.signal).catch(() => {});
+    for (let index = 1; index < options.bots && !options.signal?.aborted; index++) {
+      await sleep(rampMs / options.bots, options.signal).catch(() => {});
+      joins.push(join(index).catch((error: unknown) => void countError(isConfabError(error) ? error.code : 'CONNECT_FAILED')));
     }
     await Promise.all(joins);
 
@@ -160,20 +175,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     trafficStart = performance.now();
     const receivers = bots.length - 1;
     const timers: Array<() => void> = [];
-    if (options.video) {
+    if (media.video) {
       timers.push(paced(fps, () => {
-        for (const entry of bots) {
-          if (entry.bot.video.publish(entry.jpeg!, { captureMs: Date.now(), keyframe: true })) {
-            video.sent++;
-            video.expected += receivers;
-          } else video.notSent++;
+        for (const bot of bots) {
+          const layer = bot.publishVideo();
+          if (layer === undefined) {
+            video.notSent++;
+            continue;
+          }
+          video.sent++;
+          video.expected += receivers;
+          layers.sent(layer, receivers);
         }
       }));
     }
-    if (options.audio) {
+    if (media.audio) {
       timers.push(paced(50, () => {
-        for (const entry of bots) {
-          if (entry.bot.audio.publish(entry.tone!.next(), { captureMs: Date.now() })) audio.sent++;
+        for (const bot of bots) {
+          if (bot.publishAudio()) audio.sent++;
           else audio.notSent++;
         }
       }));
@@ -181,11 +200,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     if (chatRate > 0 && bots.length > 0) {
       let turn = 0;
       timers.push(paced(chatRate, () => {
-        const entry = bots[turn++ % bots.length]!;
-        const seq = entry.chatSeq++;
+        const bot = bots[turn++ % bots.length]!;
         chat.sent++;
         chat.expected += receivers;
-        entry.bot.chat.send(`load ${seq} ${Date.now()}`).catch((error: unknown) => countError(isConfabError(error) ? error.code : 'CHAT_FAILED'));
+        bot.bot.chat.send(`load ${bot.chatSeq++} ${Date.now()}`).catch((error: unknown) => countError(isConfabError(error) ? error.code : 'CHAT_FAILED'));
       }));
     }
     await sleep(options.durationS * 1000, options.signal).catch(() => {});
@@ -197,9 +215,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     measuring = false;
     phase = 'leaving';
     progress();
-    // Audio mix frames keep coming while bots listen: expected is what the sequence numbers say was sent.
-    const audioReport = audio.report(windowS);
-    audioReport.expected = audioReport.received + audioReport.lost;
     return {
       server: url,
       room: options.room,
@@ -207,15 +222,51 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       joined: bots.length,
       durationS: Math.round(windowS * 10) / 10,
       joinMs: joinMs.summary(),
-      ...(options.video ? { video: video.report(windowS) } : {}),
-      ...(options.audio ? { audio: audioReport } : {}),
+      ...(media.video ? { video: videoReport(video.report(windowS), codec, layers, raw, bots) } : {}),
+      ...(media.audio ? { audio: { ...mixReport(audio.report(windowS)), codec: media.opus ? 'opus' as const : 'pcm' as const } } : {}),
       ...(chatRate > 0 ? { chat: chat.report(windowS) } : {}),
       errors,
     };
   } finally {
     clearInterval(progressTimer);
-    await Promise.all(bots.map((entry) => entry.bot.client.close()));
+    await Promise.all(bots.map((bot) => bot.bot.client.close()));
   }
+}
+
+/** Checks the numbers before anything starts. */
+function checkOptions(options: LoadOptions): void {
+  if (!Number.isInteger(options.bots) || options.bots < 1 || options.bots > MAX_LOAD_BOTS) {
+    throw new ConfabError(
+      'BOT_OPTION_INVALID',
+      `--bots takes a whole number from 1 to ${MAX_LOAD_BOTS}, got ${options.bots} (each bot is a connection from this one process; ` +
+        'a default server takes 256 from one address: raise its maxConnectionsPerAddress for more)',
+    );
+  }
+  if (!(options.durationS > 0)) throw new ConfabError('BOT_OPTION_INVALID', `--duration must be more than 0 s, got ${options.durationS}`);
+}
+
+/** The run's shared media: the VP8 clip and the Opus tone, each encoded once. */
+async function prepareMedia(options: LoadOptions, codec: BotVideoCodec, fps: number): Promise<LoadMedia> {
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  const clip = options.video && codec === 'vp8'
+    ? await encodeVideoClip({ width, height, fps, bitrateBps: options.videoBitrateBps ?? 300_000 })
+    : undefined;
+  const opus = options.audio && options.audioCodec !== 'pcm' ? await encodeAudioClip(440) : undefined;
+  return { video: options.video ? { codec, clip, width, height } : undefined, opus, audio: options.audio === true };
+}
+
+/** The video report; for VP8 `lost` is the base-layer loss and the layers are told. */
+function videoReport(kind: KindReport, codec: BotVideoCodec, layers: LayerStats, raw: number, bots: LoadParticipant[]): VideoReport {
+  if (codec !== 'vp8') return { ...kind, codec };
+  const keyframeRequests = bots.reduce((sum, bot) => sum + bot.keyframeRequests, 0);
+  const layered = layers.report({ undecodable: Math.max(0, raw - kind.received - kind.duplicates), keyframeRequests });
+  return { ...kind, codec, lost: layered.baseLost, layered };
+}
+
+/** Mix frames keep coming while bots listen: expected is what the sequence numbers say was sent. */
+function mixReport(report: KindReport): KindReport {
+  return { ...report, expected: report.received + report.lost };
 }
 
 /**

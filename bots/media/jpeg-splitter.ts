@@ -1,5 +1,6 @@
 /**
- * Splits an MJPEG byte stream (ffmpeg's `-f image2pipe -c:v mjpeg` output) into whole JPEG images.
+ * Splits an MJPEG byte stream (ffmpeg's `-f image2pipe -c:v mjpeg` output) into whole JPEG images, and reads a
+ * JPEG's picture size.
  *
  * A JPEG starts with SOI (FF D8) and ends with EOI (FF D9). Inside the entropy-coded data a 0xFF byte is
  * always followed by 0x00 (byte stuffing) or a restart marker, so FF D9 marks the end of an image; ffmpeg's
@@ -62,3 +63,23 @@ export class JpegSplitter {
 
 const SOI = Buffer.from([0xff, 0xd8]);
 const EOI = Buffer.from([0xff, 0xd9]);
+
+/**
+ * The size a JPEG's frame header (SOFn) announces, or undefined when there is none.
+ *
+ * @example
+ *   jpegSize(jpeg)  // { width: 640, height: 480 }
+ */
+export function jpegSize(jpeg: Uint8Array): { width: number; height: number } | undefined {
+  let offset = 2;
+  while (offset + 9 < jpeg.length && jpeg[offset] === 0xff) {
+    const marker = jpeg[offset + 1]!;
+    const length = (jpeg[offset + 2]! << 8) | jpeg[offset + 3]!;
+    // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (jpeg[offset + 5]! << 8) | jpeg[offset + 6]!, width: (jpeg[offset + 7]! << 8) | jpeg[offset + 8]! };
+    }
+    offset += 2 + length;
+  }
+  return undefined;
+}

@@ -1,19 +1,21 @@
 /**
  * A media sink for bots: ffmpeg encodes raw video frames (BGRA, as `canvas` draws them) and 48 kHz mono s16
- * PCM into one file (VP8 + Opus in Matroska or WebM by default).
+ * PCM into one file, VP8 + Opus in Matroska (`.mkv`) or WebM (`.webm`).
  *
- * The video goes to ffmpeg's stdin; the audio over a loopback TCP socket that ffmpeg connects to (fluent-ffmpeg
- * cannot pass a second pipe). With two piped inputs ffmpeg 5.1 waits to probe both before reading either,
- * which deadlocks with a writer that feeds them in turn: `-probesize 32 -analyzeduration 0` on each input
- * stops that. Both inputs are raw at a declared rate, so the file's timestamps are the frame counts: the
- * writer must feed them at a constant rate (the recorder's timeline does) for the duration to match.
+ * The video goes to ffmpeg's stdin, the audio to fd 3 (`pipe:3`). With two piped inputs ffmpeg 5.1 waits to
+ * probe both before reading either, which deadlocks with a writer that feeds them in turn:
+ * `-probesize 32 -analyzeduration 0` on each input stops that. Both inputs are raw at a declared rate, so the
+ * file's timestamps are the frame counts: the writer must feed them at a constant rate (the recorder's
+ * timeline does) for the duration to match.
  */
-import { PassThrough } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
+import { extname } from 'node:path';
+import type { Writable } from 'node:stream';
 import { ConfabError } from '../../core/errors.js';
-import { configureFluentFfmpeg, findFfmpeg } from '../ffmpeg.js';
-import { listenLoopback } from './loopback-socket.js';
+import { startFfmpeg } from './ffmpeg-process.js';
 import { SAMPLE_RATE } from './pcm.js';
+
+/** File extensions the sink writes (VP8 and Opus fit both containers). */
+export const SINK_EXTENSIONS = ['.mkv', '.webm'] as const;
 
 /** Options of `startSink`. */
 export interface SinkOptions {
@@ -43,8 +45,26 @@ export interface MediaSink {
 }
 
 /**
+ * Checks that the sink can write this file name, before anything is started.
+ *
+ * @throws ConfabError BOT_OUTPUT_INVALID naming the containers it writes.
+ * @example
+ *   checkSinkOutput('meeting.mp4')  // throws: --out must end in .mkv or .webm …
+ */
+export function checkSinkOutput(out: string): void {
+  const extension = extname(out).toLowerCase();
+  if ((SINK_EXTENSIONS as readonly string[]).includes(extension)) return;
+  throw new ConfabError(
+    'BOT_OUTPUT_INVALID',
+    `${out}: the recording is VP8 video with Opus audio, so --out must end in ${SINK_EXTENSIONS.join(' or ')}` +
+      `${extension ? ` (not ${extension})` : ''}; convert it afterwards if you need another format, e.g. ffmpeg -i meeting.mkv meeting.mp4`,
+  );
+}
+
+/**
  * Starts ffmpeg writing `options.out`.
  *
+ * @throws ConfabError BOT_OUTPUT_INVALID for a file name it cannot write, FFMPEG_NOT_FOUND.
  * @example
  *   const sink = await startSink({ out: 'meeting.mkv' });
  *   sink.writeVideo(canvas.toBuffer('raw'));
@@ -52,58 +72,34 @@ export interface MediaSink {
  *   await sink.finish();
  */
 export async function startSink(options: SinkOptions): Promise<MediaSink> {
-  configureFluentFfmpeg(await findFfmpeg());
+  checkSinkOutput(options.out);
   const width = options.width ?? 640;
   const height = options.height ?? 480;
   const fps = options.fps ?? 15;
   const frameBytes = width * height * 4;
-  const audio = await listenLoopback();
-  const video = new PassThrough({ highWaterMark: frameBytes * 4 });
-  video.on('error', () => {});
   const unbuffered = ['-probesize', '32', '-analyzeduration', '0'];
-
-  const command = ffmpeg()
-    .input(video)
-    .inputFormat('rawvideo')
-    .inputOptions([...unbuffered, '-pix_fmt', 'bgra', '-video_size', `${width}x${height}`, '-framerate', String(fps)])
-    .input(audio.url)
-    .inputFormat('s16le')
-    .inputOptions([...unbuffered, '-ar', String(SAMPLE_RATE), '-ac', '1'])
-    .output(options.out)
-    .outputOptions([
+  const ffmpeg = await startFfmpeg({
+    label: `the recording of ${options.out}`,
+    pipes: ['in'],
+    args: [
+      '-f', 'rawvideo', ...unbuffered, '-pix_fmt', 'bgra', '-video_size', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0',
+      '-f', 's16le', ...unbuffered, '-ar', String(SAMPLE_RATE), '-ac', '1', '-i', 'pipe:3',
       '-map', '0:v', '-map', '1:a',
       // canvas gives BGRA; libvpx takes only YUV 4:2:0.
       '-c:v', 'libvpx', '-pix_fmt', 'yuv420p', '-deadline', 'realtime', '-cpu-used', '8',
       '-b:v', `${options.videoKbps ?? 800}k`, '-g', String(fps * 2),
       '-c:a', 'libopus', '-b:a', '64k',
-    ]);
-
-  const exited = new Promise<{ error?: ConfabError }>((resolve) => {
-    command.on('end', () => resolve({}));
-    command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
-      const tail = (stderr ?? '').trim().split('\n').slice(-3).join(' | ');
-      resolve({ error: new ConfabError('BOT_FFMPEG_FAILED', `ffmpeg encode of ${options.out} failed: ${error.message}${tail ? ` (${tail})` : ''}`) });
-    });
+      '-y', options.out,
+    ],
   });
-  exited.then(() => audio.close());
-  command.run();
-
-  // Audio written before ffmpeg connects waits here, in order.
-  let audioSocket: import('node:net').Socket | undefined;
-  const early: Buffer[] = [];
-  audio.connection.then(
-    (socket) => {
-      audioSocket = socket;
-      for (const chunk of early.splice(0)) socket.write(chunk);
-    },
-    () => {},
-  );
+  const video = ffmpeg.stdin;
+  const audio = ffmpeg.pipes[0] as Writable;
   let finished = false;
 
   return {
-    exited,
+    exited: ffmpeg.exited.then(({ error }) => (error ? { error } : {})),
     get backlogBytes() {
-      return video.writableLength + (audioSocket?.writableLength ?? early.reduce((n, b) => n + b.length, 0));
+      return video.writableLength + audio.writableLength;
     },
     writeVideo(bgra) {
       if (finished) return;
@@ -112,21 +108,12 @@ export async function startSink(options: SinkOptions): Promise<MediaSink> {
     },
     writeAudio(samples) {
       if (finished) return;
-      const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
       // Confab's PCM is little-endian like every machine Node runs on; copy because the caller may reuse it.
-      const copy = Buffer.from(bytes);
-      if (audioSocket) audioSocket.write(copy);
-      else early.push(copy);
+      audio.write(Buffer.from(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)));
     },
     async finish() {
-      if (!finished) {
-        finished = true;
-        video.end();
-        const socket = await Promise.race([audio.connection, exited.then(() => undefined)]).catch(() => undefined);
-        socket?.end();
-      }
-      const { error } = await exited;
-      if (error) throw error;
+      finished = true;
+      await ffmpeg.finish();
     },
   };
 }

@@ -109,7 +109,11 @@ export interface ChannelInfo {
 
 /** Why the client closed. */
 export interface CloseEvent {
-  /** `bye` (the app called `close()`), the server's BYE reason, `error` (a fatal error) or `disconnected` (lost for good). */
+  /**
+   * `bye` (the app called `close()`), the server's BYE reason (`server closing` only with `rejoin: false`:
+   * otherwise the client joins again when the server is back), `error` (a fatal error, a refused rejoin) or
+   * `disconnected` (lost for good, without reconnect or rejoin).
+   */
   reason: string;
   /** The error that ended the client, if one did. */
   error?: ConfabError;

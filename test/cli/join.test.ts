@@ -9,6 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCommand } from '../../cli/join/commands.js';
 import { JoinState } from '../../cli/join/state.js';
+import { reason } from '../../cli/join/transfers.js';
+import { ConfabError } from '../../core/errors.js';
 import { ConfabClient } from '../../core/client/node.js';
 import { audioClient } from '../../plugins/audio-mix/client.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
@@ -71,6 +73,11 @@ test('JoinState keeps each message once, in time order, with history merged in, 
   assert.is(state.unreadFrom, 'm4', 'the marker stays until this client sends');
   state.addPending('hi');
   assert.is(state.unreadFrom, undefined);
+});
+
+test('reason() words a transfer error about the file, not the files client\'s working .part file', () => {
+  const error = new ConfabError('FILES_IO_FAILED', "cannot open /home/a/notes.txt.0123456789ab.part: EACCES: permission denied, open '/home/a/notes.txt.0123456789ab.part'");
+  assert.is(reason(error), 'cannot open /home/a/notes.txt: EACCES: permission denied (FILES_IO_FAILED)');
 });
 
 let server: TestServer;

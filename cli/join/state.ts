@@ -79,6 +79,7 @@ export class JoinState {
     this.changed++;
   }
 
+  /** Removes a participant who left. */
   removeParticipant(id: string): void {
     if (this.participants.delete(id)) this.changed++;
   }
@@ -89,6 +90,7 @@ export class JoinState {
     this.changed++;
   }
 
+  /** What the audio mix says of a participant's microphone. */
   setMuted(id: string, muted: boolean): void {
     const participant = this.participants.get(id);
     const mic = muted ? 'muted' : 'open';
@@ -97,6 +99,7 @@ export class JoinState {
     this.changed++;
   }
 
+  /** Whether a participant's camera is on. */
   setCamera(id: string, on: boolean): void {
     const participant = this.participants.get(id);
     if (!participant || participant.camera === on) return;
@@ -165,6 +168,7 @@ export class JoinState {
     this.changed++;
   }
 
+  /** Adds a line of status to the chat (not an error: those go to `error`). */
   notice(text: string): void {
     this.notices.push({ ts: Date.now(), text });
     if (this.notices.length > KEPT_NOTICES) this.notices.shift();
@@ -178,12 +182,14 @@ export class JoinState {
     this.changed++;
   }
 
+  /** Adds a shared file (once, by id), newest last. */
   addFile(file: FileInfo): void {
     if (this.files.some((known) => known.id === file.id)) return;
     this.files.push(file);
     this.changed++;
   }
 
+  /** Forgets a deleted or expired file. */
   removeFile(id: string): void {
     const index = this.files.findIndex((file) => file.id === id);
     if (index >= 0) this.files.splice(index, 1);
@@ -198,6 +204,7 @@ export class JoinState {
     return transfer;
   }
 
+  /** The upcoming meetings (those already over are left out). */
   setMeetings(meetings: Meeting[]): void {
     this.meetings = meetings.filter((meeting) => meeting.startMs + meeting.durationMinutes * 60_000 > Date.now());
     this.changed++;

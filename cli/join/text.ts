@@ -51,21 +51,14 @@ export function wrap(line: Line, width: number): Line[] {
   return rows.length > 0 ? rows : [[]];
 }
 
-/** What a panel shows: its rows, and how many rows are hidden above and below. */
-export interface Window {
-  rows: Line[];
-  above: number;
-  below: number;
-}
-
 /**
  * The rows of `lines` (wrapped to `width`) that fit `height`, `scroll` rows up from the end. The first and
- * last rows say how many more there are (`↑ 12 more`, `↓ 3 more, PgDn`) when some are hidden.
+ * last rows say how many more there are (`↑ 12 more (PgUp)`, `↓ 3 more (PgDn)`) when some are hidden.
  */
-export function windowOf(lines: readonly Line[], width: number, height: number, scroll: number): Window {
+export function windowOf(lines: readonly Line[], width: number, height: number, scroll: number): Line[] {
   const rows = lines.flatMap((line) => wrap(line, width));
-  if (height <= 0) return { rows: [], above: rows.length, below: 0 };
-  if (rows.length <= height) return { rows, above: 0, below: 0 };
+  if (height <= 0) return [];
+  if (rows.length <= height) return rows;
   const offset = Math.max(0, Math.min(scroll, rows.length - height));
   const end = rows.length - offset;
   const shown = rows.slice(end - height, end);
@@ -74,7 +67,7 @@ export function windowOf(lines: readonly Line[], width: number, height: number, 
   const below = end < rows.length ? rows.length - end + 1 : 0;
   if (above > 0) shown[0] = [seg(`↑ ${above} more (PgUp)`, 'gray-fg')];
   if (below > 0) shown[shown.length - 1] = [seg(`↓ ${below} more (PgDn)`, 'gray-fg')];
-  return { rows: shown, above, below };
+  return shown;
 }
 
 /** A row as blessed tag markup, its text escaped. */

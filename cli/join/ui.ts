@@ -149,7 +149,7 @@ export class JoinUi {
         : panel === 'people' ? peopleLines(this.#state, inner)
         : panel === 'files' ? fileLines(this.#state, inner)
         : meetingLines(this.#state);
-      this.#panels[panel].setContent(windowOf(lines, inner, rect.height - 2, this.#scroll[panel]).rows.map(toTags).join('\n'));
+      this.#panels[panel].setContent(windowOf(lines, inner, rect.height - 2, this.#scroll[panel]).map(toTags).join('\n'));
       this.#panels[panel].setLabel(` ${this.#focus === panel && this.#layout.side ? '▸ ' : ''}${LABELS[panel]}${this.#layout.side ? '' : this.#narrowHint()} `);
     }
     this.#errorLine.setContent(toTags(this.#errorText()));

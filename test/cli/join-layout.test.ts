@@ -28,10 +28,10 @@ test('wrap() breaks at spaces within the width, inside a word only when it must,
 
 test('windowOf() shows the end, or a scrolled part, with a row saying how much more there is', () => {
   const lines = Array.from({ length: 10 }, (_, i) => [seg(`line ${i + 1}`)]);
-  assert.equal(plain(windowOf(lines, 20, 4, 0).rows), ['↑ 7 more (PgUp)', 'line 8', 'line 9', 'line 10']);
-  assert.equal(plain(windowOf(lines, 20, 4, 3).rows), ['↑ 4 more (PgUp)', 'line 5', 'line 6', '↓ 4 more (PgDn)']);
-  assert.equal(plain(windowOf(lines, 20, 4, 99).rows), ['line 1', 'line 2', 'line 3', '↓ 7 more (PgDn)'], 'scrolling stops at the top');
-  assert.equal(plain(windowOf(lines.slice(0, 2), 20, 4, 5).rows), ['line 1', 'line 2']);
+  assert.equal(plain(windowOf(lines, 20, 4, 0)), ['↑ 7 more (PgUp)', 'line 8', 'line 9', 'line 10']);
+  assert.equal(plain(windowOf(lines, 20, 4, 3)), ['↑ 4 more (PgUp)', 'line 5', 'line 6', '↓ 4 more (PgDn)']);
+  assert.equal(plain(windowOf(lines, 20, 4, 99)), ['line 1', 'line 2', 'line 3', '↓ 7 more (PgDn)'], 'scrolling stops at the top');
+  assert.equal(plain(windowOf(lines.slice(0, 2), 20, 4, 5)), ['line 1', 'line 2']);
 });
 
 test('inputView() keeps the cursor in view of a long line', () => {

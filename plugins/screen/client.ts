@@ -135,6 +135,12 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         pending.delete(error.ref!);
         request.reject(error);
       });
+      // A new session (after a rejoin): the server tells who presents again, and the share starts over.
+      ctx.on('welcome', () => {
+        presenter = undefined;
+        reader = new MediaStreamReader();
+        askedAt = 0;
+      });
       ctx.on('close', ({ error, reason }) => {
         for (const request of pending.values()) {
           request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the share started`));

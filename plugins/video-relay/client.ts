@@ -168,6 +168,14 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         setPeerCamera(peer.id, false);
         cameras.delete(peer.id);
       });
+      // A new session (the first, or after a rejoin): the peers and their streams of the last one are gone,
+      // and the server knows nothing of this client's camera or subscription.
+      ctx.on('welcome', () => {
+        for (const peer of [...cameras.keys()]) setPeerCamera(peer, false);
+        cameras.clear();
+        streams.clear();
+        camera = false;
+      });
 
       const setCamera = (on: boolean) => {
         camera = on;

@@ -1,5 +1,6 @@
 /**
- * What `/api/rooms` lists for the join screen: the rooms in use with their number of participants, and the
+^ * What `/api/rooms` lists for the join screen: the rooms in use with their number of participants (quiet
+ * tool sessions, such as `confab file`, not counted), and the
  * meetings that have not ended, when the server runs the scheduler plugin.
  */
 import type { PluginContext } from '../../core/types.js';
@@ -16,7 +17,7 @@ const MAX_MEETINGS = 20;
 /** The rooms in use (busiest first) and the coming meetings (soonest first). */
 export function readDirectory(ctx: PluginContext): Directory {
   const rooms = [...ctx.rooms()]
-    .map((room) => ({ name: room.name, participants: room.size }))
+    .map((room) => ({ name: room.name, participants: room.peers().length }))
     .sort((a, b) => b.participants - a.participants || a.name.localeCompare(b.name));
   return { rooms, meetings: upcomingMeetings(ctx) };
 }

@@ -1,7 +1,7 @@
 /**
-^ * What `/api/rooms` lists for the join screen: the rooms in use with their number of participants (quiet
- * tool sessions, such as `confab file`, not counted), and the
- * meetings that have not ended, when the server runs the scheduler plugin.
+ * What `/api/rooms` lists for the join screen: the rooms in use with their number of participants (quiet
+ * tool sessions, such as `confab file`, not counted), and the meetings that have not ended, when the server
+ * runs the scheduler plugin.
  */
 import type { PluginContext } from '../../core/types.js';
 

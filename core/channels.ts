@@ -1,15 +1,18 @@
 /**
  * Channels: the server assigns each plugin channel a type id (0x10, 0x11, … in plugin order), announces the
- * map in WELCOME, and gives plugins a handle to send on it.
+ * map in WELCOME, and gives plugins a typed handle to send on it and receive from it: what a client sends
+ * goes through the channel's `parse` (core/channel-def.ts) before the plugin's handler sees it.
  */
-import { ConfabError } from './errors.js';
+import type { AnyChannelDef } from './channel-def.js';
+import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame, encodeJsonFrame } from './frame.js';
 import type { ServerHooks } from './hooks.js';
 import type { Metrics } from './metrics.js';
 import { FIRST_CHANNEL_ID, type ChannelKind } from './protocol.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
-import type { Channel, ChannelMessage, MediaSendOptions, OutgoingPayload, Plugin } from './types.js';
+import type { JsonObject } from './json.js';
+import type { Channel, ChannelMessage, ChannelSpec, MediaSendOptions, OutgoingPayload, Plugin } from './types.js';
 
 /** A channel as the server knows it. */
 export interface ChannelDefinition {
@@ -18,6 +21,15 @@ export interface ChannelDefinition {
   id: number;
   maxPayload: number;
   plugin: string;
+  /** Checks a client's json message (from the plugin's channel definition); none for bytes. */
+  parse: ((message: JsonObject) => unknown) | undefined;
+}
+
+/** A plugin's channels as definitions, whichever form it declared them in. */
+export function channelDefs(channels: Plugin['channels']): AnyChannelDef[] {
+  if (!channels) return [];
+  if (Array.isArray(channels)) return [...channels];
+  return Object.entries(channels as Record<string, ChannelSpec>).map(([name, spec]) => ({ name, kind: spec.kind, maxPayload: spec.maxPayload, parse: undefined }));
 }
 
 /** Every channel of every plugin, by name and by type id. */
@@ -28,8 +40,8 @@ export class ChannelRegistry {
   constructor(plugins: Plugin[], serverMaxPayload: number) {
     let id = FIRST_CHANNEL_ID;
     for (const plugin of plugins) {
-      for (const [name, spec] of Object.entries(plugin.channels ?? {})) {
-        const definition = { name, kind: spec.kind, id: id++, maxPayload: Math.min(spec.maxPayload ?? serverMaxPayload, serverMaxPayload), plugin: plugin.name };
+      for (const { name, kind, maxPayload, parse } of channelDefs(plugin.channels)) {
+        const definition = { name, kind, id: id++, maxPayload: Math.min(maxPayload ?? serverMaxPayload, serverMaxPayload), plugin: plugin.name, parse };
         this.byName.set(name, definition);
         this.byId.set(definition.id, definition);
       }
@@ -45,6 +57,16 @@ export class ChannelRegistry {
   kinds(): Record<string, ChannelKind> {
     return Object.fromEntries([...this.byName.values()].map((c) => [c.name, c.kind]));
   }
+}
+
+/** Longest `ref` a client may give a request. */
+export const MAX_REF_LENGTH = 64;
+
+/** The `ref` of a json message, when it has a usable one. */
+function refOf(message: ChannelMessage): string | undefined {
+  if (message instanceof Uint8Array) return undefined;
+  const ref = message.ref;
+  return typeof ref === 'string' && ref.length > 0 && ref.length <= MAX_REF_LENGTH ? ref : undefined;
 }
 
 /** Creates the handle a plugin uses to send on, and receive from, one of its channels. */
@@ -89,9 +111,16 @@ export function createChannel(definition: ChannelDefinition, hooks: ServerHooks,
       const sent = room.sendFrame(frame, { except: options.except, filter: options.filter, media: mediaOptions(options.media) });
       metrics.add(metrics.framesOut, name, sent);
     },
-    onMessage(handler: (session: Session, message: ChannelMessage) => void) {
+    onMessage(handler: (session: Session, request: ChannelMessage) => void) {
+      const parse = definition.parse;
       hooks.message.for(name).tap(definition.plugin, (session, message) => {
-        handler(session, message);
+        try {
+          handler(session, parse ? (parse(message as JsonObject) as ChannelMessage) : message);
+        } catch (error) {
+          // A refusal names the request it refuses: the client's `ref`, when the message had one.
+          if (isConfabError(error) && error.ref === undefined) error.ref = refOf(message);
+          throw error;
+        }
       });
     },
   };

@@ -6,8 +6,11 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfabError } from './errors.js';
 import { checkOptions, describeValue, didYouMean, type OptionSpec } from './options.js';
-import { DEFAULT_MAX_PAYLOAD, FIRST_CHANNEL_ID, LAST_CHANNEL_ID } from './protocol.js';
-import type { ChannelSpec, ConfabConfig, Plugin, ResolvedServerOptions, ServerOptions, TlsOption } from './types.js';
+import { DEFAULT_MAX_PAYLOAD } from './protocol.js';
+import { validatePlugins } from './plugin-check.js';
+import type { ConfabConfig, Plugin, ResolvedServerOptions, ServerOptions, TlsOption } from './types.js';
+
+export { MAX_CHANNELS, validatePlugins } from './plugin-check.js';
 
 /**
  * Gives a config file its types; returns the config unchanged (Vite's way).
@@ -142,118 +145,6 @@ export function isLoopbackHost(host: string): boolean {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
-const CHANNEL_NAME = /^[a-z][a-z0-9-:.]*$/;
-const CHANNEL_KINDS = ['json', 'binary', 'media'];
-const PLUGIN_KEYS = ['name', 'channels', 'dependencies', 'setup'];
-const CHANNEL_KEYS = ['kind', 'maxPayload'];
-/** Channel type ids 0x10–0xFF: 240 channels across all plugins. */
-export const MAX_CHANNELS = LAST_CHANNEL_ID - FIRST_CHANNEL_ID + 1;
-
-/**
- * Checks the plugins list: names, `setup`, channel specs, unique plugin and channel names, dependencies
- * listed earlier, at most 240 channels. Throws PLUGIN_INVALID naming the plugin; returns the same objects.
- * `undefined` is an empty list.
- *
- * @example
- *   validatePlugins([definePlugin({ name: 'chat', channels: { chat: { kind: 'text' } }, setup() {} })]);
- *   // PLUGIN_INVALID: plugin "chat": channel "chat" has kind "text"; use json, binary or media
- */
-export function validatePlugins(plugins: unknown): Plugin[] {
-  const fail = (message: string) => new ConfabError('PLUGIN_INVALID', message);
-  if (plugins === undefined) return [];
-  if (!Array.isArray(plugins)) throw fail(`plugins must be an array of plugins, got ${describeValue(plugins)}`);
-
-  const seen = new Map<string, number>();
-  const channelOwner = new Map<string, string>();
-  plugins.forEach((plugin: unknown, index) => {
-    const at = `plugins[${index}]`;
-    if (typeof plugin === 'function') {
-      const name = plugin.name || 'plugin';
-      throw fail(`${at} is a function (${name}), not a plugin; call it: ${name}()`);
-    }
-    if (typeof plugin !== 'object' || plugin === null || Array.isArray(plugin)) {
-      throw fail(`${at} must be a plugin object (see definePlugin), got ${describeValue(plugin)}`);
-    }
-    const p = plugin as Record<string, unknown>;
-    if (typeof p.name !== 'string' || p.name === '') {
-      throw fail(`${at} must have a name, a non-empty string; got ${describeValue(p.name)}`);
-    }
-    const name = p.name;
-    if (!PLUGIN_NAME.test(name)) {
-      throw fail(`${at} is named ${JSON.stringify(name)}; a plugin name is lowercase letters, digits and "-", starting with a letter`);
-    }
-    const self = `plugin "${name}"`;
-    if (seen.has(name)) throw fail(`${self} is listed twice (plugins[${seen.get(name)}] and ${at})`);
-    // Plugins may carry extra properties (an API for other plugins), so only near-misses of known keys are errors.
-    for (const key of Object.keys(p)) {
-      if (PLUGIN_KEYS.includes(key)) continue;
-      const guess = didYouMean(key, PLUGIN_KEYS);
-      if (guess && !(guess in p)) throw fail(`${self}: ${key} is not a plugin property (did you mean ${guess}?)`);
-    }
-    if (typeof p.setup !== 'function') throw fail(`${self}: setup must be a function, got ${describeValue(p.setup)}`);
-
-    if (p.dependencies !== undefined) {
-      if (!Array.isArray(p.dependencies)) {
-        throw fail(`${self}: dependencies must be an array of plugin names, got ${describeValue(p.dependencies)}`);
-      }
-      for (const dependency of p.dependencies as unknown[]) {
-        if (typeof dependency !== 'string') {
-          throw fail(`${self}: dependencies must be plugin names, got ${describeValue(dependency)}`);
-        }
-        if (seen.has(dependency)) continue;
-        const later = (plugins as unknown[]).slice(index + 1).some((other) => (other as { name?: unknown } | null)?.name === dependency);
-        throw fail(
-          later
-            ? `${self} depends on "${dependency}", which is listed after it; move "${dependency}" before "${name}"`
-            : `${self} depends on "${dependency}", which is not in the plugins list; add it before "${name}"`,
-        );
-      }
-    }
-
-    if (p.channels !== undefined) {
-      if (typeof p.channels !== 'object' || p.channels === null || Array.isArray(p.channels)) {
-        throw fail(`${self}: channels must be an object of channel name → { kind }, got ${describeValue(p.channels)}`);
-      }
-      for (const [channel, spec] of Object.entries(p.channels as Record<string, unknown>)) {
-        checkChannel(self, channel, spec, fail);
-        const owner = channelOwner.get(channel);
-        if (owner !== undefined) {
-          throw fail(`${self}: channel "${channel}" is already declared by plugin "${owner}"; channel names are unique across plugins`);
-        }
-        channelOwner.set(channel, name);
-      }
-    }
-    seen.set(name, index);
-  });
-  if (channelOwner.size > MAX_CHANNELS) {
-    throw fail(`the plugins declare ${channelOwner.size} channels; at most ${MAX_CHANNELS} fit in type ids 0x10–0xFF`);
-  }
-  return plugins as Plugin[];
-}
-
-function checkChannel(self: string, channel: string, spec: unknown, fail: (message: string) => ConfabError): asserts spec is ChannelSpec {
-  if (!CHANNEL_NAME.test(channel)) {
-    throw fail(`${self}: channel ${JSON.stringify(channel)} must be lowercase letters, digits, "-", ":" and ".", starting with a letter`);
-  }
-  const where = `${self}: channel "${channel}"`;
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw fail(`${where} must be { kind: 'json' | 'binary' | 'media' }, got ${describeValue(spec)}`);
-  }
-  const s = spec as Record<string, unknown>;
-  for (const key of Object.keys(s)) {
-    if (CHANNEL_KEYS.includes(key)) continue;
-    const guess = didYouMean(key, CHANNEL_KEYS);
-    throw fail(`${where}: ${key} is not a channel property${guess ? ` (did you mean ${guess}?)` : '; use kind and maxPayload'}`);
-  }
-  if (typeof s.kind !== 'string' || !CHANNEL_KINDS.includes(s.kind)) {
-    throw fail(`${where} has kind ${describeValue(s.kind)}; use json, binary or media`);
-  }
-  if (s.maxPayload !== undefined && !(Number.isSafeInteger(s.maxPayload) && (s.maxPayload as number) > 0)) {
-    throw fail(`${where}: maxPayload must be a positive integer (bytes), got ${describeValue(s.maxPayload)}`);
-  }
 }
 
 /**

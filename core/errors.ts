@@ -116,3 +116,61 @@ export class ConfabError extends Error {
 export function isConfabError(value: unknown): value is ConfabError {
   return value instanceof Error && value.name === 'ConfabError' && typeof (value as ConfabError).code === 'string';
 }
+
+/** One entry of a plugin's error table: the default message, or the message and whether it is fatal. */
+export type ErrorTableEntry = string | { message: string; fatal?: boolean };
+
+/** What a plugin may say when it raises one of its errors. */
+export interface ErrorDetails {
+  /** The client's reference of the request that failed, echoed in the ERROR frame. */
+  ref?: string;
+  /** A message more precise than the table's default (name the value that was wrong). */
+  message?: string;
+  /** The error that caused this one (kept for logs, never sent). */
+  cause?: unknown;
+}
+
+/** A code of a plugin's table, as `/metrics` and docs/errors.md list it. */
+export interface PluginErrorSpec extends ErrorSpec {
+  readonly code: string;
+  /** The plugin that raises it. */
+  readonly plugin: string;
+}
+
+/**
+ * A plugin's error factories, one per code, plus the table itself (`specs`), which the server and the docs
+ * read. Give it to `definePlugin({ errors })` so the server knows the codes.
+ */
+export type PluginErrors<Table extends Record<string, ErrorTableEntry>> = {
+  readonly [Code in keyof Table]: (details?: ErrorDetails) => ConfabError;
+} & { readonly specs: readonly PluginErrorSpec[] };
+
+/** Error codes are upper-case words joined by `_` (`FILES_TOO_LARGE`). */
+const ERROR_CODE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
+
+/**
+ * Declares a plugin's error codes and returns a typed factory for each: `errors.FILES_TOO_LARGE({ ref })`
+ * makes the ConfabError with the table's message (non-fatal unless the table says otherwise).
+ *
+ * @example
+ *   export const POLLS_ERRORS = defineErrors('polls', {
+ *     POLLS_BAD_REQUEST: 'the message must be {"op":"create"|"vote"|"close",…}',
+ *     POLLS_NOT_FOUND: 'no open poll has this id',
+ *   });
+ *   throw POLLS_ERRORS.POLLS_NOT_FOUND({ ref: request.ref });
+ */
+export function defineErrors<const Table extends Record<string, ErrorTableEntry>>(plugin: string, table: Table): PluginErrors<Table> {
+  const specs: PluginErrorSpec[] = [];
+  const factories: Record<string, (details?: ErrorDetails) => ConfabError> = {};
+  for (const [code, entry] of Object.entries(table)) {
+    if (!ERROR_CODE.test(code)) throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin}": error code "${code}" must be upper-case words joined by _ (like FILES_TOO_LARGE)`);
+    const spec = typeof entry === 'string' ? { code, plugin, message: entry, fatal: false } : { code, plugin, message: entry.message, fatal: entry.fatal ?? false };
+    specs.push(spec);
+    factories[code] = (details: ErrorDetails = {}) => {
+      const error = new ConfabError(code, details.message ?? spec.message, { fatal: spec.fatal, cause: details.cause });
+      if (details.ref !== undefined) error.ref = details.ref;
+      return error;
+    };
+  }
+  return Object.assign(factories, { specs }) as PluginErrors<Table>;
+}

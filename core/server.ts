@@ -19,7 +19,7 @@ import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame, encodeJsonFrame } from './frame.js';
 import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
-import { allGrants } from './grants.js';
+import { allGrants, type Grant } from './grants.js';
 import { handleHttpRequest } from './http.js';
 import { ConnectionLimiter } from './limits.js';
 import { PROBE_INTERVAL_MS } from './link-probe.js';
@@ -67,6 +67,8 @@ export class ConfabServer implements SessionHost {
   readonly options: ResolvedServerOptions;
   /** The plugins, in the order they were applied. */
   readonly plugins: readonly Plugin[];
+  /** Every grant a session may hold here: the built-in ones and those the plugins declare; sessions start with all. */
+  readonly grants: ReadonlySet<Grant>;
   /** Counters behind /metrics. */
   readonly metrics = new Metrics();
   /** The server's logger. */
@@ -97,6 +99,7 @@ export class ConfabServer implements SessionHost {
   constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
     this.options = options;
     this.plugins = plugins;
+    this.grants = new Set<Grant>([...allGrants(), ...plugins.flatMap((plugin) => plugin.grants ?? [])]);
     this.log = createLogger({ level: options.logLevel, scope: 'confab' });
     this.#connectionLimits = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.channels = new ChannelRegistry(plugins, options.maxPayload);
@@ -136,6 +139,8 @@ export class ConfabServer implements SessionHost {
       accept: (connection: Connection) => this.accept(connection),
       plugins: this.plugins.map((plugin) => plugin.name),
       plugin: (name: string) => this.plugins.find((plugin) => plugin.name === name),
+      services: new Map<string, unknown>(),
+      grants: this.grants,
     };
     for (const plugin of this.plugins) {
       try {
@@ -144,6 +149,8 @@ export class ConfabServer implements SessionHost {
         if (isConfabError(error)) throw error;
         throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin.name}" failed in setup: ${String(error)}`, { cause: error });
       }
+      const missing = plugin.provides?.find((key) => !host.services.has(key.name));
+      if (missing) throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin.name}" declares it provides service "${missing.name}" but did not call ctx.provide for it in setup`);
     }
   }
 
@@ -365,7 +372,7 @@ export class ConfabServer implements SessionHost {
     const hello = parseHello(payload);
     if (hello instanceof ConfabError) return this.#refuse(connection, hello);
     if (hello.resume !== undefined) return this.#resume(connection, hello);
-    const info = { transport: connection.transport, remoteAddress: connection.remoteAddress, grants: allGrants(), connection, signal };
+    const info = { transport: connection.transport, remoteAddress: connection.remoteAddress, grants: new Set(this.grants), connection, signal };
     const refusal = await this.hooks.handshake.promise(hello, info);
     if (refusal) return this.#refuse(connection, refusal);
     if (this.#closing) return this.#refuse(connection, new ConfabError('SERVER_CLOSING'));

@@ -3,8 +3,9 @@
  * connections. Session, Room and the hooks are classes and live in their own files.
  */
 import type { Database } from 'better-sqlite3';
-import type { ConfabError } from './errors.js';
-import type { Grant } from './grants.js';
+import type { AnyChannelDef, ChannelDef } from './channel-def.js';
+import type { ConfabError, PluginErrorSpec } from './errors.js';
+import type { Grant, PluginGrant } from './grants.js';
 import type { JsonObject } from './json.js';
 import type { Logger, LogLevel } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -12,6 +13,7 @@ import type { ChannelKind, Hello } from './protocol.js';
 import type { Room } from './room.js';
 import type { ServerHooks } from './hooks.js';
 import type { Session } from './session.js';
+import type { AnyServiceKey, ServiceKey } from './services.js';
 
 /** Options of the server, the `server` block of `plugins.config.ts`. Every field has a default. */
 export interface ServerOptions {
@@ -93,16 +95,26 @@ export interface ChannelSpec {
 }
 
 /**
- * A plugin: a name, the channels it owns and a `setup` that taps hooks and handles messages.
- * Write one with `definePlugin`; a plugin with options is a function that returns one.
+ * A plugin: a name, the channels it owns, what it declares to the server (error codes, grants, services)
+ * and a `setup` that taps hooks and handles messages. Write one with `definePlugin`; a plugin with options
+ * is a function that returns one.
  */
 export interface Plugin {
   /** Unique name, used in logs, errors and the store (e.g. `chat`). */
   name: string;
-  /** Channels by name; the server assigns each a type id and tells clients in WELCOME. */
-  channels?: Record<string, ChannelSpec>;
-  /** Names of plugins that must be listed before this one. */
-  dependencies?: string[];
+  /**
+   * The plugin's channels, as its protocol.ts defines them (`jsonChannel`, `binaryChannel`, `mediaChannel`);
+   * the server assigns each a type id and tells clients in WELCOME.
+   */
+  channels?: readonly AnyChannelDef[] | Record<string, ChannelSpec>;
+  /** The plugin's error codes (`defineErrors`), listed in `/metrics` and docs/errors.md. */
+  errors?: { readonly specs: readonly PluginErrorSpec[] };
+  /** Grants of the plugin's own (`<plugin name>:<action>`): tokens may carry them, sessions start with them. */
+  grants?: readonly PluginGrant[];
+  /** Services the plugin offers others; it must `ctx.provide` each in its setup. */
+  provides?: readonly AnyServiceKey[];
+  /** Services the plugin needs: a plugin listed before it must provide each, or the server does not start. */
+  requires?: readonly AnyServiceKey[];
   /** Called once before the server listens. May be async (open files, prepare statements). */
   setup(ctx: PluginContext): void | Promise<void>;
 }
@@ -121,21 +133,33 @@ export interface MediaSendOptions {
 /** What `channel.send` and `channel.broadcast` may carry: an object for json channels, bytes otherwise. */
 export type OutgoingPayload = unknown;
 
-/** A handle on one of the plugin's channels. */
-export interface Channel {
+/**
+ * A handle on one of the plugin's channels: it receives `Request`s (what the channel's `parse` made of a
+ * client's message) and sends `Message`s.
+ */
+export interface Channel<Request = ChannelMessage, Message = OutgoingPayload> {
   readonly name: string;
   readonly kind: ChannelKind;
   /** The type id the server assigned. */
   readonly id: number;
   /** Sends to one session. Media needs `media` options; other kinds ignore them. */
-  send(session: Session, message: OutgoingPayload, media?: MediaSendOptions): void;
+  send(session: Session, message: Message, media?: MediaSendOptions): void;
   /**
    * Sends to every session of the room, except `except`, and with `filter` only to the sessions it accepts
    * (called once per member: selective subscriptions, rate limits). The frame is encoded once.
    */
-  broadcast(room: Room, message: OutgoingPayload, options?: { except?: Session; filter?: (session: Session) => boolean; media?: MediaSendOptions }): void;
-  /** Handles the messages clients send on this channel. Throwing a ConfabError sends it back as ERROR. */
-  onMessage(handler: (session: Session, message: ChannelMessage) => void): void;
+  broadcast(room: Room, message: Message, options?: { except?: Session; filter?: (session: Session) => boolean; media?: MediaSendOptions }): void;
+  /**
+   * Handles what clients send on this channel, after `parse` checked it. Throwing a ConfabError (from parse
+   * or the handler) sends it back as an ERROR naming the channel, with the request's `ref` when it had one.
+   */
+  onMessage(handler: (session: Session, request: Request) => void): void;
+}
+
+/** Options of `ctx.perRoom` and `ctx.perSession`. */
+export interface StateOptions<Owner, T> {
+  /** Called when the owner goes (the room is disposed, the session ends) or the server closes: stop timers here. */
+  dispose?(value: T, owner: Owner): void;
 }
 
 /** Typed state a plugin keeps per room or per session, created on first use and gone with its owner. */
@@ -168,12 +192,35 @@ export interface PluginContext {
   readonly store: PluginStore;
   /** Directory where this plugin may keep files (created on demand). */
   readonly dataDir: string;
-  /** A handle on one of the plugin's declared channels. */
+  /** A handle on one of the plugin's declared channels, typed by its definition. */
+  channel<Request, Message>(definition: ChannelDef<Request, Message>): Channel<Request, Message>;
+  /** A handle on one of the plugin's declared channels, by name (untyped). */
   channel(name: string): Channel;
-  /** Declares typed per-room state. */
-  perRoom<T>(create: (room: Room) => T): StateSlot<Room, T>;
-  /** Declares typed per-session state. */
-  perSession<T>(create: (session: Session) => T): StateSlot<Session, T>;
+  /**
+   * Declares typed per-room state, created on first `get` and gone with its room; `dispose` runs when the
+   * room is disposed (or the server closes).
+   */
+  perRoom<T>(create: (room: Room) => T, options?: StateOptions<Room, T>): StateSlot<Room, T>;
+  /** Declares typed per-session state, gone when the session ends; `dispose` runs then. */
+  perSession<T>(create: (session: Session) => T, options?: StateOptions<Session, T>): StateSlot<Session, T>;
+  /**
+   * Runs `run` once after `ms`, unless the owner (a room or a session) goes first, or the server closes.
+   * Returns a function that cancels it.
+   *
+   * @example
+   *   const cancel = ctx.setTimeout(room, 60_000, () => ticks.broadcast(room, { op: 'done' }));
+   */
+  setTimeout(owner: Room | Session, ms: number, run: () => void): () => void;
+  /** Runs `run` every `ms` until cancelled, the owner goes, or the server closes. Returns the cancel function. */
+  setInterval(owner: Room | Session, ms: number, run: () => void): () => void;
+  /** Offers a service this plugin `provides` (call it in setup). */
+  provide<T>(key: ServiceKey<T>, implementation: T): void;
+  /** A service this plugin `requires`, provided by a plugin set up before it. */
+  service<T>(key: ServiceKey<T>): T;
+  /** A service, when some plugin provides it (one this plugin can do without). */
+  optionalService<T>(key: ServiceKey<T>): T | undefined;
+  /** Every grant a session may hold on this server: the built-in ones and the plugins' own. */
+  readonly grants: ReadonlySet<Grant>;
   /** The room of that name, if it exists. */
   room(name: string): Room | undefined;
   /** Every room that exists now. */

@@ -3,10 +3,13 @@ import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defineConfig, definePlugin, MAX_CHANNELS, resolveServerOptions, validateConfig, validatePlugins } from '../../core/config.js';
-import { isConfabError } from '../../core/errors.js';
+import { defineErrors, isConfabError } from '../../core/errors.js';
 import { readOptions } from '../../core/options.js';
 import { DEFAULT_MAX_PAYLOAD } from '../../core/protocol.js';
+import { defineService } from '../../core/services.js';
 import type { ChannelSpec, Plugin, ServerOptions } from '../../core/types.js';
+
+const HISTORY = defineService<{ last(): string[] }>('chat:history');
 
 /** Runs fn, expecting a ConfabError with `code`; returns its message for the few checks that need it. */
 function errorOf(fn: () => unknown, code: string): string {
@@ -139,7 +142,8 @@ test('resolveServerOptions() rejects mediaHighWaterBytes not below maxQueueBytes
 
 test('validatePlugins() returns the same plugin objects for a valid list', () => {
   const chat = plugin('chat', { chat: { kind: 'json' } });
-  const files = plugin('files', { 'files:meta': { kind: 'json' }, 'files.data': { kind: 'binary', maxPayload: 65536 } }, { dependencies: ['chat'] });
+  const files = plugin('files', { 'files:meta': { kind: 'json' }, 'files.data': { kind: 'binary', maxPayload: 65536 } }, { requires: [HISTORY] });
+  chat.provides = [HISTORY];
   const video = plugin('video-relay', { video: { kind: 'media' } });
   const list = [chat, files, video];
   const result = validatePlugins(list);
@@ -169,7 +173,7 @@ const invalidLists: [string, unknown][] = [
   ['a plugin without setup', [{ name: 'chat' }]],
   ['a setup that is not a function', [{ name: 'chat', setup: 'yes' }]],
   ['a misspelt channels key', [{ name: 'chat', chanels: { chat: { kind: 'json' } }, setup }]],
-  ['channels as an array', [{ name: 'chat', channels: [{ kind: 'json' }], setup }]],
+  ['channels as an array of specs without names', [{ name: 'chat', channels: [{ kind: 'json' }], setup }]],
   ['a channel kind "text"', [plugin('chat', { chat: { kind: 'text' as 'json' } })]],
   ['a channel without kind', [plugin('chat', { chat: {} as ChannelSpec })]],
   ['a channel spec that is a string', [plugin('chat', { chat: 'json' as unknown as ChannelSpec })]],
@@ -181,11 +185,15 @@ const invalidLists: [string, unknown][] = [
   ['a channel maxPayload of 1.5', [plugin('chat', { chat: { kind: 'json', maxPayload: 1.5 } })]],
   ['a channel maxPayload as a string', [plugin('chat', { chat: { kind: 'json', maxPayload: '1k' as unknown as number } })]],
   ['a channel declared by two plugins', [plugin('chat', { msg: { kind: 'json' } }), plugin('files', { msg: { kind: 'binary' } })]],
-  ['dependencies that are not an array', [plugin('files', undefined, { dependencies: 'chat' as unknown as string[] })]],
-  ['a dependency that is not a string', [plugin('files', undefined, { dependencies: [1] as unknown as string[] })]],
-  ['a dependency listed later', [plugin('files', undefined, { dependencies: ['chat'] }), plugin('chat')]],
-  ['a dependency not listed', [plugin('files', undefined, { dependencies: ['chat'] })]],
-  ['a plugin depending on itself', [plugin('chat', undefined, { dependencies: ['chat'] })]],
+  ['requires that is not a list of service keys', [plugin('files', undefined, { requires: 'chat' as unknown as [] })]],
+  ['a required service provided by a plugin listed later', [plugin('files', undefined, { requires: [HISTORY] }), plugin('chat', undefined, { provides: [HISTORY] })]],
+  ['a required service nobody provides', [plugin('files', undefined, { requires: [HISTORY] })]],
+  ['a service provided twice', [plugin('chat', undefined, { provides: [HISTORY] }), plugin('files', undefined, { provides: [HISTORY] })]],
+  ['a grant not named after its plugin', [plugin('chat', undefined, { grants: ['files:send'] })]],
+  ['a grant without an action', [plugin('chat', undefined, { grants: ['chat' as 'chat:x'] })]],
+  ['errors defined for another plugin', [plugin('chat', undefined, { errors: defineErrors('files', { FILES_GONE: 'gone' }) })]],
+  ['an error code two plugins define', [plugin('chat', undefined, { errors: defineErrors('chat', { SHARED_CODE: 'x' }) }), plugin('files', undefined, { errors: defineErrors('files', { SHARED_CODE: 'y' }) })]],
+  ['a json channel definition without parse', [plugin('chat', [{ name: 'chat', kind: 'json', parse: undefined }] as never)]],
 ];
 
 for (const [what, list] of invalidLists) {

@@ -2,10 +2,12 @@
  * The client SDK's public types, in one place: options, events, plugin client halves and the connection
  * interface that the Node and browser dialers implement. No Node imports: the browser build uses these too.
  */
+import type { ChannelDef } from '../channel-def.js';
 import type { ConfabError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import type { ChannelKind, PeerInfo, Welcome } from '../protocol.js';
 import type { ConfabClient } from './client.js';
+import type { RequestOptions } from './requests.js';
 
 /** Options of a `ConfabClient`. Only `url` and `name` are required. */
 export interface ClientOptions {
@@ -179,6 +181,26 @@ export type ClientEvents = {
 export type ClientMessage = JsonObject | Uint8Array;
 
 /**
+ * A plugin channel as its client half uses it, typed by the channel's definition in the plugin's
+ * protocol.ts: it sends `Request`s and receives `Message`s.
+ */
+export interface ClientChannel<Message, Request> {
+  /**
+   * Sends a request. Returns false when a media message was dropped because the client is not connected.
+   * Throws as `ctx.send` does.
+   */
+  send(request: Request): boolean;
+  /** Handles what the server sends on the channel (but the answers to `request()`s, which go to them). */
+  onMessage(handler: (message: Message) => void): void;
+  /**
+   * Sends a request with a new `ref` and resolves with the server's answer that carries it back; rejects
+   * with the server's ERROR for it, with REQUEST_TIMEOUT, or when the client closes. Sent again (same
+   * `ref`) after a resume or a rejoin while it waits. (core/client/requests.ts)
+   */
+  request(request: Request, options?: RequestOptions): Promise<Message>;
+}
+
+/**
  * What a plugin's client half is given when attached with `client.use()`.
  *
  * Incoming bytes are views into what was received: copy them (`bytes.slice()`) to keep them long.
@@ -186,6 +208,8 @@ export type ClientMessage = JsonObject | Uint8Array;
 export interface ClientPluginContext {
   /** The client: `self`, `peers`, `channels`, `state` and its events. */
   readonly client: ConfabClient;
+  /** One of the plugin's channels, typed by its definition (`jsonChannel(…)` in the plugin's protocol.ts). */
+  channel<Request, Message>(definition: ChannelDef<Request, Message>): ClientChannel<Message, Request>;
   /**
    * Sends on a channel: an object (JSON-encoded) on a `json` channel, bytes on a `binary` or `media` one.
    * Returns false when a media message was dropped because the client is not connected.

@@ -1,0 +1,93 @@
+/**
+ * The client SDK's one request/response primitive, which every client half uses for what it asks the
+ * server (`channel.request(...)`): the request gets a `ref`, the server's answer on the same channel carries
+ * it back, and an ERROR with that `ref` rejects it. A request still waiting when the connection comes back
+ * (resumed or rejoined) is sent again with the same `ref`, so a server that keeps refs answers it once; it
+ * is rejected when the client closes, or after `timeoutMs`.
+ */
+import { ConfabError } from '../errors.js';
+import type { JsonObject } from '../json.js';
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Reject with REQUEST_TIMEOUT after this long without an answer. Default 30 000 ms; 0 waits forever. */
+  timeoutMs?: number;
+}
+
+/** A request's default time limit. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+interface Pending {
+  channel: string;
+  message: JsonObject;
+  resolve(reply: JsonObject): void;
+  reject(error: ConfabError): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The requests one client half is waiting on, by ref. */
+export class PendingRequests {
+  readonly #pending = new Map<string, Pending>();
+  readonly #prefix = Math.random().toString(36).slice(2, 8);
+  #counter = 0;
+
+  /**
+   * Sends `message` with a new `ref` through `send`, and resolves with the answer `take` is given for it.
+   * A `send` that throws rejects at once.
+   */
+  request(channel: string, message: object, send: (message: JsonObject) => void, options: RequestOptions = {}): Promise<JsonObject> {
+    const ref = `${this.#prefix}-${++this.#counter}`;
+    const withRef = { ...message, ref } as JsonObject;
+    return new Promise<JsonObject>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      const timer = timeoutMs > 0 ? setTimeout(() => this.#fail(ref, new ConfabError('REQUEST_TIMEOUT',
+        `the server did not answer ${describe(withRef)} on "${channel}" within ${timeoutMs} ms`)), timeoutMs) : undefined;
+      this.#pending.set(ref, { channel, message: withRef, resolve, reject, timer });
+      try {
+        send(withRef);
+      } catch (error) {
+        this.#fail(ref, error instanceof ConfabError ? error : new ConfabError('INTERNAL_ERROR', String(error)));
+      }
+    });
+  }
+
+  /** Takes a server message that answers a pending request (same channel and `ref`); false when none does. */
+  takeReply(channel: string, message: JsonObject): boolean {
+    const pending = typeof message.ref === 'string' ? this.#pending.get(message.ref) : undefined;
+    if (!pending || pending.channel !== channel) return false;
+    this.#settle(message.ref as string).resolve(message);
+    return true;
+  }
+
+  /** Takes a server error that refuses a pending request (by its `ref`); false when none does. */
+  takeError(error: ConfabError): boolean {
+    if (error.ref === undefined || !this.#pending.has(error.ref)) return false;
+    this.#fail(error.ref, error);
+    return true;
+  }
+
+  /** Sends every waiting request again, with its `ref` (after a resume or a rejoin). */
+  resend(send: (channel: string, message: JsonObject) => void): void {
+    for (const pending of this.#pending.values()) send(pending.channel, pending.message);
+  }
+
+  /** Rejects every waiting request (the client closed). */
+  rejectAll(error: ConfabError): void {
+    for (const ref of [...this.#pending.keys()]) this.#fail(ref, error);
+  }
+
+  #settle(ref: string): Pending {
+    const pending = this.#pending.get(ref)!;
+    clearTimeout(pending.timer);
+    this.#pending.delete(ref);
+    return pending;
+  }
+
+  #fail(ref: string, error: ConfabError): void {
+    if (this.#pending.has(ref)) this.#settle(ref).reject(error);
+  }
+}
+
+function describe(message: JsonObject): string {
+  return typeof message.op === 'string' ? `"${message.op}"` : 'the request';
+}

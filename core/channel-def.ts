@@ -41,6 +41,18 @@ export type RequestOf<Def> = Def extends ChannelDef<infer Request, unknown> ? Re
 /** What the server sends on a channel. */
 export type MessageOf<Def> = Def extends ChannelDef<unknown, infer Message> ? Message : never;
 
+/** Longest `ref` a client may give a request; a longer one is ignored (not echoed). */
+export const MAX_REF_LENGTH = 64;
+
+/**
+ * The `ref` of a client's json message, for its parse function to keep: a non-empty string of at most
+ * MAX_REF_LENGTH characters, else undefined.
+ */
+export function requestRef(message: JsonObject): string | undefined {
+  const ref = message.ref;
+  return typeof ref === 'string' && ref.length > 0 && ref.length <= MAX_REF_LENGTH ? ref : undefined;
+}
+
 /**
  * A json channel: clients send objects that `parse` checks into `Request`; the server sends `Message` objects.
  *

@@ -3,7 +3,7 @@
  * map in WELCOME, and gives plugins a typed handle to send on it and receive from it: what a client sends
  * goes through the channel's `parse` (core/channel-def.ts) before the plugin's handler sees it.
  */
-import type { AnyChannelDef } from './channel-def.js';
+import { requestRef, type AnyChannelDef } from './channel-def.js';
 import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame, encodeJsonFrame } from './frame.js';
 import type { ServerHooks } from './hooks.js';
@@ -59,16 +59,6 @@ export class ChannelRegistry {
   }
 }
 
-/** Longest `ref` a client may give a request. */
-export const MAX_REF_LENGTH = 64;
-
-/** The `ref` of a json message, when it has a usable one. */
-function refOf(message: ChannelMessage): string | undefined {
-  if (message instanceof Uint8Array) return undefined;
-  const ref = message.ref;
-  return typeof ref === 'string' && ref.length > 0 && ref.length <= MAX_REF_LENGTH ? ref : undefined;
-}
-
 /** Creates the handle a plugin uses to send on, and receive from, one of its channels. */
 export function createChannel(definition: ChannelDefinition, hooks: ServerHooks, metrics: Metrics): Channel {
   const { name, kind, id } = definition;
@@ -118,7 +108,7 @@ export function createChannel(definition: ChannelDefinition, hooks: ServerHooks,
           handler(session, parse ? (parse(message as JsonObject) as ChannelMessage) : message);
         } catch (error) {
           // A refusal names the request it refuses: the client's `ref`, when the message had one.
-          if (isConfabError(error) && error.ref === undefined) error.ref = refOf(message);
+          if (isConfabError(error) && error.ref === undefined && !(message instanceof Uint8Array)) error.ref = requestRef(message);
           throw error;
         }
       });

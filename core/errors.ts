@@ -57,6 +57,7 @@ export const ERRORS = {
   HANDSHAKE_TIMEOUT: { message: 'the server did not answer HELLO in time', fatal: true },
   NOT_CONNECTED: { message: 'the client is not connected', fatal: false },
   REQUEST_TIMEOUT: { message: 'the server did not answer the request in time', fatal: false },
+  UNEXPECTED_REPLY: { message: 'the server answered a request with another message than expected', fatal: false },
   CONNECTION_CLOSED: { message: 'the connection closed', fatal: true },
   FFMPEG_NOT_FOUND: { message: 'no ffmpeg binary was found', fatal: true },
   FFPROBE_NOT_FOUND: { message: 'no ffprobe binary was found', fatal: true },

@@ -91,3 +91,15 @@ export class PendingRequests {
 function describe(message: JsonObject): string {
   return typeof message.op === 'string' ? `"${message.op}"` : 'the request';
 }
+
+/**
+ * The answer of a request as the reply it should be: `reply` itself when its `op` is `op`, typed as that
+ * member of the channel's messages; else an UNEXPECTED_REPLY error (a server of another version, say).
+ *
+ * @example
+ *   const poll = replyOf(await channel.request({ op: 'create', question, options }), 'poll').poll;
+ */
+export function replyOf<Message extends { op: string }, Op extends Message['op']>(reply: Message, op: Op): Extract<Message, { op: Op }> {
+  if (reply.op !== op) throw new ConfabError('UNEXPECTED_REPLY', `the server answered "${reply.op}" where "${op}" was expected; is it another version?`);
+  return reply as Extract<Message, { op: Op }>;
+}

@@ -9,10 +9,10 @@
  *   await polls.vote(poll.id, 0);   // resolves with the updated counts
  *   await polls.close(poll.id);
  */
-import { ConfabError } from '../../../core/errors.js';
 import type { ClientPlugin } from '../../../core/client/types.js';
 import { Emitter } from '../../../core/client/emitter.js';
-import { POLLS_CHANNEL, type Poll, type PollsServerMessage } from './protocol.js';
+import { replyOf } from '../../../core/client/requests.js';
+import { POLLS, type Poll, type PollsRequest } from './protocol.js';
 
 /** Events of the polls client half. */
 export type PollsEvents = {
@@ -41,53 +41,30 @@ export function pollsClient(): ClientPlugin<PollsApi> {
     attach(ctx) {
       const events = new Emitter<PollsEvents>();
       const polls = new Map<string, Poll>();
-      const pending = new Map<string, { resolve(poll: Poll): void; reject(error: ConfabError): void }>();
-      let counter = 0;
+      const channel = ctx.channel(POLLS);
 
-      ctx.onMessage(POLLS_CHANNEL, (raw) => {
-        const message = raw as unknown as PollsServerMessage;
-        if (message.op === 'polls') {
-          polls.clear();
-          for (const poll of message.polls) polls.set(poll.id, poll);
-          events.emit('polls', message.polls);
-        } else if (message.op === 'poll') {
-          polls.set(message.poll.id, message.poll);
-          events.emit('poll', message.poll);
-          const request = message.ref === undefined ? undefined : pending.get(message.ref);
-          pending.delete(message.ref ?? '');
-          request?.resolve(message.poll);
-        }
+      const update = (poll: Poll) => {
+        polls.set(poll.id, poll);
+        events.emit('poll', poll);
+        return poll;
+      };
+      channel.onMessage((message) => {
+        if (message.op === 'poll') return void update(message.poll);
+        polls.clear();
+        for (const poll of message.polls) polls.set(poll.id, poll);
+        events.emit('polls', message.polls);
       });
-      ctx.onError((error) => {
-        const request = error.ref === undefined ? undefined : pending.get(error.ref);
-        pending.delete(error.ref ?? '');
-        request?.reject(error);
-      });
-      ctx.on('close', ({ reason, error }) => {
-        for (const request of pending.values()) request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the server answered`));
-        pending.clear();
-      });
-
-      const request = (message: Record<string, unknown>) =>
-        new Promise<Poll>((resolve, reject) => {
-          const ref = `r${++counter}`;
-          pending.set(ref, { resolve, reject });
-          try {
-            ctx.send(POLLS_CHANNEL, { ...message, ref });
-          } catch (error) {
-            pending.delete(ref);
-            reject(error);
-          }
-        });
+      /** Sends a request; its answer is the poll as it is now, for this client as for everyone. */
+      const ask = async (request: PollsRequest) => update(replyOf(await channel.request(request), 'poll').poll);
 
       return {
         on: events.on.bind(events),
         off: events.off.bind(events),
         once: events.once.bind(events),
         polls,
-        create: (question, options) => request({ op: 'create', question, options }),
-        vote: (pollId, choice) => request({ op: 'vote', poll: pollId, choice }),
-        close: (pollId) => request({ op: 'close', poll: pollId }),
+        create: (question, options) => ask({ op: 'create', question, options }),
+        vote: (pollId, choice) => ask({ op: 'vote', poll: pollId, choice }),
+        close: (pollId) => ask({ op: 'close', poll: pollId }),
       };
     },
   };

@@ -10,9 +10,9 @@
  *
  * The sender's own copy of the `poll` message that answers its request carries its `ref`.
  */
-
-/** The channel name. */
-export const POLLS_CHANNEL = 'polls';
+import { jsonChannel, requestRef } from '../../../core/channel-def.js';
+import { defineErrors } from '../../../core/errors.js';
+import type { JsonObject } from '../../../core/json.js';
 
 /** A participant as polls shows it. */
 export interface PollParty {
@@ -37,20 +37,58 @@ export interface Poll {
   createdAt: number;
 }
 
+/** What a client sends. */
+export type PollsRequest =
+  | { op: 'create'; question: string; options: string[]; ref?: string }
+  | { op: 'vote'; poll: string; choice: number; ref?: string }
+  | { op: 'close'; poll: string; ref?: string };
+
 /** What the server sends. */
-export type PollsServerMessage =
+export type PollsMessage =
   | { op: 'poll'; poll: Poll; ref?: string }
   | { op: 'polls'; polls: Poll[] };
 
-/** Longest `ref`, in characters. */
-export const MAX_REF_LENGTH = 64;
-
 /** The polls plugin's error codes. */
-export const POLLS_ERRORS = {
+export const POLLS_ERRORS = defineErrors('polls', {
   POLLS_BAD_REQUEST: 'send {"op":"create","question","options"}, {"op":"vote","poll","choice"} or {"op":"close","poll"}',
   POLLS_NO_SUCH_POLL: 'no poll with this id in this room',
   POLLS_ALREADY_VOTED: 'this session already voted in this poll',
   POLLS_CLOSED: 'this poll is closed',
   POLLS_NOT_ALLOWED: 'only the poll\'s creator or a moderator may close it',
   POLLS_TOO_MANY: 'this room has as many open polls as allowed; close one first',
-} as const;
+});
+
+/**
+ * Checks the shape of what a client sends (the server half checks the limits): an op with fields of the
+ * right types, or POLLS_BAD_REQUEST saying what was wrong.
+ */
+export function parsePollsRequest(message: JsonObject): PollsRequest {
+  const ref = requestRef(message);
+  const bad = (text: string) => POLLS_ERRORS.POLLS_BAD_REQUEST({ message: text });
+  switch (message.op) {
+    case 'create': {
+      const { question, options } = message;
+      if (typeof question !== 'string' || !Array.isArray(options) || !options.every(isString)) {
+        throw bad('create needs "question", a string, and "options", a list of strings');
+      }
+      return { op: 'create', question, options, ref };
+    }
+    case 'vote': {
+      const { poll, choice } = message;
+      if (typeof poll !== 'string' || typeof choice !== 'number' || !Number.isInteger(choice)) throw bad('vote needs "poll", a poll id, and "choice", an option index');
+      return { op: 'vote', poll, choice, ref };
+    }
+    case 'close':
+      if (typeof message.poll !== 'string') throw bad('close needs "poll", a poll id');
+      return { op: 'close', poll: message.poll, ref };
+    default:
+      throw bad(`unknown op ${JSON.stringify(message.op)}; use create, vote or close`);
+  }
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+/** The polls channel. */
+export const POLLS = jsonChannel<PollsRequest, PollsMessage>('polls', { parse: parsePollsRequest, maxPayload: 64 * 1024 });

@@ -3,11 +3,9 @@
  * change live, and the creator (or a moderator) closes it. State is per room and goes with the room.
  */
 import { definePlugin } from '../../../core/config.js';
-import { ConfabError } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
 import { readOptions } from '../../../core/options.js';
 import type { Plugin, Room, Session } from '../../../core/index.js';
-import { MAX_REF_LENGTH, POLLS_CHANNEL, POLLS_ERRORS, type Poll } from './protocol.js';
+import { POLLS, POLLS_ERRORS, type Poll } from './protocol.js';
 
 /** Options of the polls plugin. */
 export interface PollsOptions {
@@ -50,9 +48,10 @@ export function polls(options: PollsOptions = {}): Plugin {
 
   return definePlugin({
     name: 'polls',
-    channels: { [POLLS_CHANNEL]: { kind: 'json', maxPayload: (limits.maxOptions + 1) * (limits.maxTextLength * 4 + 16) + 1024 } },
+    channels: [POLLS],
+    errors: POLLS_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(POLLS_CHANNEL);
+      const channel = ctx.channel(POLLS);
       const roomPolls = ctx.perRoom((): RoomPolls => ({ polls: new Map(), nextId: 1 }));
 
       ctx.hooks.sessionJoined.tap('polls', (session, room) => {
@@ -65,38 +64,31 @@ export function polls(options: PollsOptions = {}): Plugin {
         channel.send(requester, ref === undefined ? { op: 'poll', poll } : { op: 'poll', poll, ref });
       };
 
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
-        const ref = typeof message.ref === 'string' && message.ref.length <= MAX_REF_LENGTH ? message.ref : undefined;
-        const fail = (code: keyof typeof POLLS_ERRORS, text: string = POLLS_ERRORS[code]) => {
-          const error = new ConfabError(code, text, { fatal: false });
-          if (ref !== undefined) error.ref = ref;
-          return error;
-        };
+      channel.onMessage((session, request) => {
+        const { ref } = request;
         const state = roomPolls.get(session.room);
-        const find = (): PollRecord => {
-          const record = typeof message.poll === 'string' ? state.polls.get(message.poll) : undefined;
-          if (!record) throw fail('POLLS_NO_SUCH_POLL', `no poll with id ${JSON.stringify(message.poll)} in this room`);
+        const find = (id: string): PollRecord => {
+          const record = state.polls.get(id);
+          if (!record) throw POLLS_ERRORS.POLLS_NO_SUCH_POLL({ ref, message: `no poll with id ${JSON.stringify(id)} in this room` });
           return record;
         };
 
-        switch (message.op) {
+        switch (request.op) {
           case 'create': {
-            const { question, options: choices } = message;
-            const isText = (value: unknown): value is string =>
-              typeof value === 'string' && value.trim().length > 0 && value.length <= limits.maxTextLength;
-            if (!isText(question) || !Array.isArray(choices) || !choices.every(isText)) {
-              throw fail('POLLS_BAD_REQUEST', `a poll needs a question and options: non-empty strings of at most ${limits.maxTextLength} characters`);
+            const { question, options: choices } = request;
+            const isText = (value: string) => value.trim().length > 0 && value.length <= limits.maxTextLength;
+            if (!isText(question) || !choices.every(isText)) {
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `a poll needs a question and options: non-empty strings of at most ${limits.maxTextLength} characters` });
             }
             if (choices.length < 2 || choices.length > limits.maxOptions) {
-              throw fail('POLLS_BAD_REQUEST', `a poll has 2 to ${limits.maxOptions} options; this one has ${choices.length}`);
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `a poll has 2 to ${limits.maxOptions} options; this one has ${choices.length}` });
             }
             const open = [...state.polls.values()].filter((r) => r.poll.open).length;
-            if (open >= limits.maxOpenPolls) throw fail('POLLS_TOO_MANY', `this room has ${open} open polls; the limit is ${limits.maxOpenPolls}`);
+            if (open >= limits.maxOpenPolls) throw POLLS_ERRORS.POLLS_TOO_MANY({ ref, message: `this room has ${open} open polls; the limit is ${limits.maxOpenPolls}` });
             const poll: Poll = {
               id: `p${state.nextId++}`,
               question,
-              options: choices as string[],
+              options: choices,
               counts: choices.map(() => 0),
               total: 0,
               open: true,
@@ -108,27 +100,25 @@ export function polls(options: PollsOptions = {}): Plugin {
             return announce(session.room, poll, session, ref);
           }
           case 'vote': {
-            const record = find();
-            const { choice } = message;
-            if (!Number.isInteger(choice) || (choice as number) < 0 || (choice as number) >= record.poll.options.length) {
-              throw fail('POLLS_BAD_REQUEST', `choice must be an option index from 0 to ${record.poll.options.length - 1}`);
+            const record = find(request.poll);
+            const { choice } = request;
+            if (choice < 0 || choice >= record.poll.options.length) {
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `choice must be an option index from 0 to ${record.poll.options.length - 1}` });
             }
-            if (!record.poll.open) throw fail('POLLS_CLOSED');
-            if (record.voters.has(session.id)) throw fail('POLLS_ALREADY_VOTED');
-            record.voters.set(session.id, choice as number);
-            record.poll.counts[choice as number]!++;
+            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED({ ref });
+            if (record.voters.has(session.id)) throw POLLS_ERRORS.POLLS_ALREADY_VOTED({ ref });
+            record.voters.set(session.id, choice);
+            record.poll.counts[choice]!++;
             record.poll.total++;
             return announce(session.room, record.poll, session, ref);
           }
           case 'close': {
-            const record = find();
-            if (record.poll.createdBy.id !== session.id && !session.grants.has('moderate')) throw fail('POLLS_NOT_ALLOWED');
-            if (!record.poll.open) throw fail('POLLS_CLOSED');
+            const record = find(request.poll);
+            if (record.poll.createdBy.id !== session.id && !session.grants.has('moderate')) throw POLLS_ERRORS.POLLS_NOT_ALLOWED({ ref });
+            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED({ ref });
             record.poll.open = false;
             return announce(session.room, record.poll, session, ref);
           }
-          default:
-            throw fail('POLLS_BAD_REQUEST', `unknown op ${JSON.stringify(message.op)}; use create, vote or close`);
         }
       });
     },

@@ -15,7 +15,7 @@ import { filesClient } from '../plugins/files/client.js';
 import { schedulerClient } from '../plugins/scheduler/client.js';
 import { screenClient, type ScreenApi } from '../plugins/screen/client.js';
 import { videoClient, type VideoApi } from '../plugins/video-relay/client.js';
-import { VIDEO_CONTROL_CHANNEL } from '../plugins/video-relay/protocol.js';
+import { VIDEO_CONTROL } from '../plugins/video-relay/protocol.js';
 import type { WebConfig } from './api.js';
 import { Controls } from './controls.js';
 import { byId } from './dom.js';
@@ -280,7 +280,7 @@ export class Meeting {
 
   /** Asks the server for the video the grid shows now, when that changed (and the server relays video). */
   #subscribe(): void {
-    if (this.client.state !== 'open' || !this.client.channels.has(VIDEO_CONTROL_CHANNEL)) return;
+    if (this.client.state !== 'open' || !this.client.channels.has(VIDEO_CONTROL.name)) return;
     const self = this.client.self?.id;
     const featured = this.grid.featured === self ? undefined : this.grid.featured;
     const subscription = planSubscription(this.grid.view, featured, this.grid.undecodable);

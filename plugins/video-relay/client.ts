@@ -23,7 +23,7 @@ import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { MediaStreamReader, type KeyframeReason } from '../../core/media-reader.js';
 import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
-import { VIDEO_CHANNEL, VIDEO_CONTROL_CHANNEL, type VideoControlMessage, type VideoSubscription } from './protocol.js';
+import { VIDEO, VIDEO_CONTROL, type VideoSubscription } from './protocol.js';
 
 /** Events of the video client half. */
 export type VideoEvents = {
@@ -111,6 +111,8 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
       const stats: VideoStats = { framesReceived: 0, framesSkipped: 0, keyframeRequests: { join: 0, gap: 0, 'decode-error': 0 } };
       let camera = false;
       const writer = new MediaStreamWriter(MediaCodec.JPEG);
+      const media = ctx.channel(VIDEO);
+      const control = ctx.channel(VIDEO_CONTROL);
 
       const setPeerCamera = (peer: string, on: boolean) => {
         // About ourselves the server has the last word (a moderator may have turned our camera off).
@@ -127,7 +129,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
       const requestKeyframe = (sender: string, reason: KeyframeReason = 'gap') => {
         if (ctx.client.state !== 'open') return;
         stats.keyframeRequests[reason]++;
-        ctx.send(VIDEO_CONTROL_CHANNEL, { op: 'keyframe', sender, reason });
+        control.send({ op: 'keyframe', sender, reason });
       };
 
       /** Asks for a keyframe for a waiting stream, at most every KEYFRAME_RETRY_MS. */
@@ -139,8 +141,8 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         requestKeyframe(sender, reason);
       };
 
-      ctx.onMessage(VIDEO_CHANNEL, (bytes) => {
-        const decoded = decodeMediaFrame(bytes as Uint8Array);
+      media.onMessage((bytes) => {
+        const decoded = decodeMediaFrame(bytes);
         if (!decoded.ok) return;
         const frame = decoded.frame;
         let stream = streams.get(frame.sender);
@@ -153,8 +155,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         stats.framesReceived++;
         events.emit('frame', frame);
       });
-      ctx.onMessage(VIDEO_CONTROL_CHANNEL, (raw) => {
-        const message = raw as unknown as VideoControlMessage;
+      control.onMessage((message) => {
         if (message.op === 'camera') setPeerCamera(message.peer, message.on);
         else if (message.op === 'cameras') for (const peer of message.on) setPeerCamera(peer, true);
         else if (message.op === 'keyframe') events.emit('keyframeRequest');
@@ -179,7 +180,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
 
       const setCamera = (on: boolean) => {
         camera = on;
-        ctx.send(VIDEO_CONTROL_CHANNEL, { op: 'camera', on });
+        control.send({ op: 'camera', on });
       };
 
       return {
@@ -193,7 +194,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         stats,
         setCamera,
         subscribe(subscription: VideoSubscription = {}) {
-          ctx.send(VIDEO_CONTROL_CHANNEL, {
+          control.send({
             op: 'subscribe',
             senders: subscription.senders ?? null,
             maxFps: subscription.maxFps ?? null,
@@ -212,7 +213,7 @@ export function videoClient(options: VideoClientOptions = {}): ClientPlugin<Vide
         publish(data: Uint8Array, publish: PublishOptions = {}) {
           if (ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
           if (!camera) setCamera(true);
-          return ctx.send(VIDEO_CHANNEL, writer.frame(data, publish));
+          return media.send(writer.frame(data, publish));
         },
       };
     },

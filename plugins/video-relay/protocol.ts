@@ -24,12 +24,11 @@
  *                                                                         no limit); encode at most that
  *   errors           ERROR frames with "channel":"video-control" (codes in VIDEO_ERRORS)
  */
+import { jsonChannel, mediaChannel } from '../../core/channel-def.js';
+import { defineErrors } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 import type { KeyframeReason } from '../../core/media-reader.js';
-
-/** The media channel that carries camera frames. */
-export const VIDEO_CHANNEL = 'video';
-/** The json channel for camera state and subscriptions. */
-export const VIDEO_CONTROL_CHANNEL = 'video-control';
+import { MAX_TEMPORAL_LAYER } from '../../core/media.js';
 
 /** Most senders one subscription may name. */
 export const MAX_SUBSCRIBED_SENDERS = 256;
@@ -57,7 +56,7 @@ export type { KeyframeReason };
 /** What a client sends on `video-control`. */
 export type VideoControlRequest =
   | { op: 'camera'; on: boolean }
-  | ({ op: 'subscribe' } & VideoSubscription)
+  | ({ op: 'subscribe' } & Required<VideoSubscription>)
   | { op: 'keyframe'; sender: string; reason?: KeyframeReason };
 
 /** What the server sends on `video-control`. */
@@ -72,9 +71,81 @@ export type VideoControlMessage =
 export const KEYFRAME_INTERVAL_MS = 300;
 
 /** The video-relay plugin's error codes, all non-fatal. */
-export const VIDEO_ERRORS = {
+export const VIDEO_ERRORS = defineErrors('video-relay', {
   VIDEO_BAD_REQUEST: 'the message must be {"op":"camera","on":boolean}, {"op":"subscribe","senders"?:[string],"maxFps"?:number,"layer"?:0|1|2,"layers"?:{"<id>":0|1|2}} or {"op":"keyframe","sender":"<id>"}',
   VIDEO_NOT_ALLOWED: 'this session may not publish video (it lacks the publish:video grant)',
   VIDEO_UNKNOWN_SENDER: 'a keyframe request must name another participant of the room by session id ("sender")',
   VIDEO_KEYFRAME_RATE: 'keyframe requests arrive too fast; the sender is asked at most every few hundred ms anyway',
-} as const;
+});
+
+const KEYFRAME_REASONS: readonly unknown[] = ['join', 'gap', 'decode-error'] satisfies KeyframeReason[];
+
+function isKeyframeReason(value: unknown): value is KeyframeReason {
+  return KEYFRAME_REASONS.includes(value);
+}
+
+/** Checks what a client sends on `video-control`; VIDEO_BAD_REQUEST for anything else. */
+export function parseVideoControlRequest(message: JsonObject): VideoControlRequest {
+  switch (message.op) {
+    case 'camera':
+      if (typeof message.on === 'boolean') return { op: 'camera', on: message.on };
+      break;
+    case 'keyframe': {
+      const { sender, reason } = message;
+      if (typeof sender === 'string' && reason === undefined) return { op: 'keyframe', sender };
+      if (typeof sender === 'string' && isKeyframeReason(reason)) return { op: 'keyframe', sender, reason };
+      break;
+    }
+    case 'subscribe': {
+      const subscription = parseSubscription(message);
+      if (subscription) return { op: 'subscribe', ...subscription };
+      break;
+    }
+  }
+  throw VIDEO_ERRORS.VIDEO_BAD_REQUEST();
+}
+
+/** The fields of a `subscribe` request, checked; undefined when one is malformed. */
+function parseSubscription(message: JsonObject): Required<VideoSubscription> | undefined {
+  const { senders, maxFps, layer, layers } = message;
+  let senderList: string[] | null = null;
+  if (senders != null) {
+    if (!Array.isArray(senders) || senders.length > MAX_SUBSCRIBED_SENDERS || !senders.every(isSessionId)) return undefined;
+    senderList = senders;
+  }
+  let rate: number | null = null;
+  if (maxFps != null) {
+    if (typeof maxFps !== 'number' || !(maxFps > 0) || maxFps > MAX_SUBSCRIPTION_FPS) return undefined;
+    rate = maxFps;
+  }
+  let highest: number | null = null;
+  if (layer != null) {
+    if (!isLayer(layer)) return undefined;
+    highest = layer;
+  }
+  let perSender: Record<string, number> | null = null;
+  if (layers != null) {
+    if (typeof layers !== 'object' || Array.isArray(layers)) return undefined;
+    const entries = Object.entries(layers);
+    if (entries.length > MAX_SUBSCRIBED_SENDERS) return undefined;
+    perSender = {};
+    for (const [id, value] of entries) {
+      if (!isSessionId(id) || !isLayer(value)) return undefined;
+      perSender[id] = value;
+    }
+  }
+  return { senders: senderList, maxFps: rate, layer: highest, layers: perSender };
+}
+
+function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 64;
+}
+
+function isLayer(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TEMPORAL_LAYER;
+}
+
+/** The media channel that carries camera frames. */
+export const VIDEO = mediaChannel('video');
+/** The json channel for camera state, subscriptions, keyframe requests and bitrate feedback. */
+export const VIDEO_CONTROL = jsonChannel<VideoControlRequest, VideoControlMessage>('video-control', { parse: parseVideoControlRequest, maxPayload: 64 * 1024 });

@@ -13,16 +13,14 @@
  * JPEG frames, each a keyframe, keep the core's policy for slow receivers (newest wins) and `maxFps` pacing.
  */
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
 import { LayeredRelay } from '../../core/media-relay.js';
 import { MediaCodec, withSender } from '../../core/media.js';
 import { TokenBucket } from '../../core/limits.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
-import { KEYFRAME_INTERVAL_MS, VIDEO_CHANNEL, VIDEO_CONTROL_CHANNEL, VIDEO_ERRORS, type VideoControlMessage } from './protocol.js';
-import { paceAllows, parseSubscription, targetLayer, type Subscription } from './subscription.js';
+import { KEYFRAME_INTERVAL_MS, VIDEO, VIDEO_CONTROL, VIDEO_ERRORS, type VideoControlMessage } from './protocol.js';
+import { paceAllows, targetLayer, toSubscription, type Subscription } from './subscription.js';
 
 /** Options of the video-relay plugin. */
 export interface VideoRelayOptions {
@@ -59,13 +57,11 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
 
   return definePlugin({
     name: 'video-relay',
-    channels: {
-      [VIDEO_CHANNEL]: { kind: 'media' },
-      [VIDEO_CONTROL_CHANNEL]: { kind: 'json', maxPayload: 64 * 1024 },
-    },
+    channels: [VIDEO, VIDEO_CONTROL],
+    errors: VIDEO_ERRORS,
     setup(ctx) {
-      const video = ctx.channel(VIDEO_CHANNEL);
-      const control = ctx.channel(VIDEO_CONTROL_CHANNEL);
+      const video = ctx.channel(VIDEO);
+      const control = ctx.channel(VIDEO_CONTROL);
       const send = (session: Session, message: VideoControlMessage) => control.send(session, message);
       const state = ctx.perSession((): VideoState => ({
         camera: false,
@@ -78,7 +74,7 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         codecs: [MediaCodec.JPEG, MediaCodec.VP8, MediaCodec.H264],
         maxFrameBytes,
         maxMalformed,
-        channel: VIDEO_CHANNEL,
+        channel: VIDEO.name,
       });
       const relay = new LayeredRelay({
         metricsPrefix: 'confab_video',
@@ -98,7 +94,7 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
       };
 
       video.onMessage((sender, payload) => {
-        const frame = inbox(sender, payload as Uint8Array);
+        const frame = inbox(sender, payload);
         if (!frame) return;
         const now = performance.now();
         const own = state.get(sender);
@@ -123,9 +119,7 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
       });
 
       const setCamera = (session: Session, on: boolean) => {
-        if (on && !session.grants.has('publish:video')) {
-          throw new ConfabError('VIDEO_NOT_ALLOWED', VIDEO_ERRORS.VIDEO_NOT_ALLOWED, { fatal: false });
-        }
+        if (on && !session.grants.has('publish:video')) throw VIDEO_ERRORS.VIDEO_NOT_ALLOWED();
         const own = state.get(session);
         if (own.camera === on) return;
         own.camera = on;
@@ -133,31 +127,31 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
       };
 
       /** A receiver asks for a keyframe of `senderId`. */
-      const requestKeyframe = (receiver: Session, senderId: unknown) => {
-        const sender = typeof senderId === 'string' ? receiver.room.get(senderId) : undefined;
+      const requestKeyframe = (receiver: Session, senderId: string) => {
+        const sender = receiver.room.get(senderId);
         if (!sender || sender === receiver) {
           relay.countRequest('refused');
-          throw new ConfabError('VIDEO_UNKNOWN_SENDER', VIDEO_ERRORS.VIDEO_UNKNOWN_SENDER, { fatal: false });
+          throw VIDEO_ERRORS.VIDEO_UNKNOWN_SENDER();
         }
         if (!state.get(receiver).requests.take()) {
           relay.countRequest('refused');
-          throw new ConfabError('VIDEO_KEYFRAME_RATE', VIDEO_ERRORS.VIDEO_KEYFRAME_RATE, { fatal: false });
+          throw VIDEO_ERRORS.VIDEO_KEYFRAME_RATE();
         }
         relay.requestKeyframe(sender, receiver);
       };
 
-      control.onMessage((session, message) => {
-        const request = message as JsonObject;
-        if (request.op === 'camera' && typeof request.on === 'boolean') return setCamera(session, request.on);
-        if (request.op === 'keyframe') return requestKeyframe(session, request.sender);
-        if (request.op === 'subscribe') {
-          const subscription = parseSubscription(request);
-          if (subscription) {
+      control.onMessage((session, request) => {
+        switch (request.op) {
+          case 'camera':
+            return setCamera(session, request.on);
+          case 'keyframe':
+            return requestKeyframe(session, request.sender);
+          case 'subscribe': {
+            const subscription = toSubscription(request);
             state.get(session).subscription = subscription;
             return send(session, { op: 'subscribed', ...subscription.echo });
           }
         }
-        throw new ConfabError('VIDEO_BAD_REQUEST', VIDEO_ERRORS.VIDEO_BAD_REQUEST, { fatal: false });
       });
 
       ctx.hooks.sessionJoined.tap('video-relay', (session, room) => {

@@ -1,11 +1,10 @@
 /**
  * A receiver's subscription on the server: whose video it wants, at which temporal layer, and (for JPEG
- * senders, whose every frame is a keyframe) at most how many frames a second. Parsed from the untrusted
- * `subscribe` request, and turned into the highest layer to forward of one sender.
+ * senders, whose every frame is a keyframe) at most how many frames a second. Made from a `subscribe`
+ * request that protocol.ts already checked, and turned into the highest layer to forward of one sender.
  */
-import type { JsonObject } from '../../core/json.js';
 import { MAX_TEMPORAL_LAYER } from '../../core/media.js';
-import { MAX_SUBSCRIBED_SENDERS, MAX_SUBSCRIPTION_FPS, type VideoSubscription } from './protocol.js';
+import type { VideoSubscription } from './protocol.js';
 
 /** A receiver's pacing of one JPEG sender, for `maxFps`. */
 export interface Pace {
@@ -31,35 +30,16 @@ export interface Subscription {
   echo: Required<VideoSubscription>;
 }
 
-/** Checks a `subscribe` request; undefined when it is malformed. */
-export function parseSubscription(request: JsonObject): Subscription | undefined {
-  const { senders, maxFps, layer, layers } = request;
-  if (senders != null) {
-    if (!Array.isArray(senders) || senders.length > MAX_SUBSCRIBED_SENDERS) return undefined;
-    if (!senders.every(isSessionId)) return undefined;
-  }
-  if (maxFps != null && (typeof maxFps !== 'number' || !(maxFps > 0) || maxFps > MAX_SUBSCRIPTION_FPS)) return undefined;
-  if (layer != null && !isLayer(layer)) return undefined;
-  let perSender: [string, number][] = [];
-  if (layers != null) {
-    if (typeof layers !== 'object' || Array.isArray(layers)) return undefined;
-    perSender = Object.entries(layers) as [string, unknown][] as [string, number][];
-    if (perSender.length > MAX_SUBSCRIBED_SENDERS || !perSender.every(([id, value]) => isSessionId(id) && isLayer(value))) return undefined;
-  }
-  const senderList = senders == null ? null : (senders as string[]);
+/** The server's form of a checked `subscribe` request. */
+export function toSubscription(request: Required<VideoSubscription>): Subscription {
   return {
-    senders: senderList === null ? undefined : new Set(senderList),
-    maxFps: maxFps == null ? undefined : (maxFps as number),
-    intervalMs: maxFps == null ? 0 : 1000 / (maxFps as number),
+    senders: request.senders === null ? undefined : new Set(request.senders),
+    maxFps: request.maxFps ?? undefined,
+    intervalMs: request.maxFps === null ? 0 : 1000 / request.maxFps,
     pace: new Map(),
-    layer: layer == null ? MAX_TEMPORAL_LAYER : (layer as number),
-    layers: new Map(perSender),
-    echo: {
-      senders: senderList,
-      maxFps: maxFps == null ? null : (maxFps as number),
-      layer: layer == null ? null : (layer as number),
-      layers: layers == null ? null : Object.fromEntries(perSender),
-    },
+    layer: request.layer ?? MAX_TEMPORAL_LAYER,
+    layers: new Map(Object.entries(request.layers ?? {})),
+    echo: { senders: request.senders, maxFps: request.maxFps, layer: request.layer, layers: request.layers },
   };
 }
 
@@ -87,12 +67,4 @@ export function paceAllows(subscription: Subscription, sender: string, now: numb
   // but never to less than half an interval from now, so frames do not bunch up after a pause.
   pace.dueMs = Math.max(pace.dueMs + subscription.intervalMs, now + subscription.intervalMs / 2);
   return true;
-}
-
-function isSessionId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 64;
-}
-
-function isLayer(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_TEMPORAL_LAYER;
 }

@@ -12,12 +12,12 @@
  *     screen.publish(jpegBytes);
  *   } catch (error) { console.log(error.code); }
  */
-import { ConfabError } from '../../core/errors.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
+import { replyOf } from '../../core/client/requests.js';
 import { MediaStreamReader, type KeyframeReason } from '../../core/media-reader.js';
 import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
-import { SCREEN_CHANNEL, SCREEN_CONTROL_CHANNEL, type Presenter, type ScreenControlMessage, type StopReason } from './protocol.js';
+import { SCREEN, SCREEN_CONTROL, type Presenter, type StopReason } from './protocol.js';
 
 /** Events of the screen client half. */
 export type ScreenEvents = {
@@ -71,11 +71,6 @@ export interface ScreenApi extends Pick<Emitter<ScreenEvents>, 'on' | 'off' | 'o
 /** While the share waits for a keyframe, the request is repeated this often (the first may be lost). */
 export const SCREEN_KEYFRAME_RETRY_MS = 1000;
 
-interface PendingStart {
-  resolve(): void;
-  reject(error: ConfabError): void;
-}
-
 /** Creates the screen client half. */
 export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<ScreenApi> {
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
@@ -83,17 +78,17 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
     name: 'screen',
     attach(ctx) {
       const events = new Emitter<ScreenEvents>();
-      const pending = new Map<string, PendingStart>();
       let presenter: Presenter | undefined;
       const stream = new MediaStreamWriter(MediaCodec.JPEG);
-      let counter = 0;
+      const media = ctx.channel(SCREEN);
+      const control = ctx.channel(SCREEN_CONTROL);
       const isSelf = (who: Presenter | undefined) => who !== undefined && who.id === ctx.client.self?.id;
       /** The share being received (a new one per share), and when a keyframe was last asked for. */
       let reader = new MediaStreamReader();
       let askedAt = 0;
 
       const requestKeyframe = (reason: KeyframeReason = 'gap') => {
-        if (ctx.client.state === 'open') ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'keyframe', reason });
+        if (ctx.client.state === 'open') control.send({ op: 'keyframe', reason });
       };
       const askIfWaiting = () => {
         const reason = reader.wantsKeyframe;
@@ -103,37 +98,27 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         requestKeyframe(reason);
       };
 
-      ctx.onMessage(SCREEN_CHANNEL, (bytes) => {
-        const decoded = decodeMediaFrame(bytes as Uint8Array);
+      media.onMessage((bytes) => {
+        const decoded = decodeMediaFrame(bytes);
         if (!decoded.ok) return;
         if (reader.accept(decoded.frame)) events.emit('frame', decoded.frame);
         else askIfWaiting();
       });
-      ctx.onMessage(SCREEN_CONTROL_CHANNEL, (raw) => {
-        const message = raw as unknown as ScreenControlMessage;
+      /** Someone (maybe this client) presents now. */
+      const started = (who: Presenter) => {
+        if (presenter?.id !== who.id) {
+          reader = new MediaStreamReader();
+          askedAt = 0;
+        }
+        presenter = who;
+        events.emit('started', { presenter: who });
+      };
+      control.onMessage((message) => {
         if (message.op === 'keyframe') return events.emit('keyframeRequest');
         if (message.op === 'bitrate') return events.emit('bitrate', { bps: message.bps });
-        if (message.op === 'started') {
-          if (presenter?.id !== message.presenter.id) {
-            reader = new MediaStreamReader();
-            askedAt = 0;
-          }
-          presenter = message.presenter;
-          if (isSelf(presenter)) {
-            for (const request of pending.values()) request.resolve();
-            pending.clear();
-          }
-          events.emit('started', { presenter: message.presenter });
-        } else if (message.op === 'stopped') {
-          if (presenter?.id === message.presenter.id) presenter = undefined;
-          events.emit('stopped', { presenter: message.presenter, reason: message.reason });
-        }
-      });
-      ctx.onError((error) => {
-        const request = error.ref === undefined ? undefined : pending.get(error.ref);
-        if (!request) return;
-        pending.delete(error.ref!);
-        request.reject(error);
+        if (message.op === 'started') return started(message.presenter);
+        if (presenter?.id === message.presenter.id) presenter = undefined;
+        events.emit('stopped', { presenter: message.presenter, reason: message.reason });
       });
       // A new session (after a rejoin): the server tells who presents again, and the share starts over.
       ctx.on('welcome', () => {
@@ -141,11 +126,7 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         reader = new MediaStreamReader();
         askedAt = 0;
       });
-      ctx.on('close', ({ error, reason }) => {
-        for (const request of pending.values()) {
-          request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the share started`));
-        }
-        pending.clear();
+      ctx.on('close', () => {
         presenter = undefined;
       });
 
@@ -156,24 +137,15 @@ export function screenClient(options: ScreenClientOptions = {}): ClientPlugin<Sc
         get presenter() {
           return presenter;
         },
-        start() {
-          return new Promise<void>((resolve, reject) => {
-            const ref = `s${++counter}`;
-            pending.set(ref, { resolve, reject });
-            try {
-              ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'start', ref });
-            } catch (error) {
-              pending.delete(ref);
-              reject(error);
-            }
-          });
+        async start() {
+          started(replyOf(await control.request({ op: 'start' }), 'started').presenter);
         },
         stop() {
-          if (isSelf(presenter)) ctx.send(SCREEN_CONTROL_CHANNEL, { op: 'stop' });
+          if (isSelf(presenter)) control.send({ op: 'stop' });
         },
         publish(data: Uint8Array, publish: ScreenPublishOptions = {}) {
           if (!isSelf(presenter) || ctx.client.state !== 'open' || ctx.client.bufferedBytes > maxBufferedBytes) return false;
-          return ctx.send(SCREEN_CHANNEL, stream.frame(data, publish));
+          return media.send(stream.frame(data, publish));
         },
         requestKeyframe,
         decodeFailed() {

@@ -21,12 +21,10 @@
  *   server → presenter {"op":"bitrate","bps":800000|null}  what the receivers can take now (null: no limit)
  *   errors           ERROR frames with "channel":"screen-control" and "ref" (codes in SCREEN_ERRORS)
  */
+import { jsonChannel, mediaChannel, requestRef } from '../../core/channel-def.js';
+import { defineErrors } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 import type { KeyframeReason } from '../../core/media-reader.js';
-
-/** The media channel that carries screen frames. */
-export const SCREEN_CHANNEL = 'screen';
-/** The json channel for starting and stopping a share. */
-export const SCREEN_CONTROL_CHANNEL = 'screen-control';
 
 /** The presenter, as the messages name it. */
 export interface Presenter {
@@ -38,27 +36,48 @@ export interface Presenter {
 export type StopReason = 'stopped' | 'left' | 'revoked';
 
 /** What a client sends on `screen-control`. */
-export type ScreenControlRequest = { op: 'start'; ref?: string } | { op: 'stop' } | { op: 'keyframe'; reason?: KeyframeReason };
+export type ScreenControlRequest =
+  | { op: 'start'; ref?: string }
+  | { op: 'stop'; ref?: string }
+  | { op: 'keyframe'; reason?: KeyframeReason; ref?: string };
 
 /** What the server sends on `screen-control`. */
 export type ScreenControlMessage =
-  | { op: 'started'; presenter: Presenter }
+  | { op: 'started'; presenter: Presenter; ref?: string }
   | { op: 'stopped'; presenter: Presenter; reason: StopReason }
   | { op: 'keyframe' }
   | { op: 'bitrate'; bps: number | null };
 
 /** The screen plugin's error codes, all non-fatal. */
-export const SCREEN_ERRORS = {
+export const SCREEN_ERRORS = defineErrors('screen', {
   SCREEN_BAD_REQUEST: 'the message must be {"op":"start","ref"?:string}, {"op":"stop"} or {"op":"keyframe"}',
   SCREEN_BUSY: 'someone else is presenting in this room; wait until they stop',
   SCREEN_NOT_ALLOWED: 'this session may not share its screen (it lacks the publish:screen grant)',
   SCREEN_NOT_PRESENTER: 'only the presenter can stop the share',
   SCREEN_NO_SHARE: 'nobody else is presenting in this room: there is no share to ask a keyframe of',
   SCREEN_KEYFRAME_RATE: 'keyframe requests arrive too fast; each one replays the share, so ask again only after a gap',
-} as const;
+});
 
 /** A presenter gets at most one keyframe request per this many ms (receivers' requests are merged). */
 export const KEYFRAME_INTERVAL_MS = 300;
 
-/** Longest `ref` accepted. */
-export const MAX_REF_LENGTH = 64;
+const KEYFRAME_REASONS: readonly unknown[] = ['join', 'gap', 'decode-error'] satisfies KeyframeReason[];
+
+function isKeyframeReason(value: unknown): value is KeyframeReason {
+  return KEYFRAME_REASONS.includes(value);
+}
+
+/** Checks what a client sends on `screen-control`; SCREEN_BAD_REQUEST for anything else. */
+export function parseScreenControlRequest(message: JsonObject): ScreenControlRequest {
+  const ref = requestRef(message);
+  const { op, reason } = message;
+  if (op === 'start' || op === 'stop') return { op, ref };
+  if (op === 'keyframe' && reason === undefined) return { op, ref };
+  if (op === 'keyframe' && isKeyframeReason(reason)) return { op, reason, ref };
+  throw SCREEN_ERRORS.SCREEN_BAD_REQUEST();
+}
+
+/** The media channel that carries screen frames. */
+export const SCREEN = mediaChannel('screen');
+/** The json channel for starting and stopping a share, keyframe requests and bitrate feedback. */
+export const SCREEN_CONTROL = jsonChannel<ScreenControlRequest, ScreenControlMessage>('screen-control', { parse: parseScreenControlRequest, maxPayload: 4096 });

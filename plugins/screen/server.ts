@@ -10,8 +10,6 @@
  * each a keyframe: the cache is the last one, and slow receivers get the core's newest-wins policy.
  */
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
 import { TokenBucket } from '../../core/limits.js';
 import { encodeFrame } from '../../core/frame.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
@@ -20,15 +18,7 @@ import { MAX_TEMPORAL_LAYER, MediaCodec, withSender } from '../../core/media.js'
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
 import { ShareCache } from './share-cache.js';
-import {
-  KEYFRAME_INTERVAL_MS,
-  MAX_REF_LENGTH,
-  SCREEN_CHANNEL,
-  SCREEN_CONTROL_CHANNEL,
-  SCREEN_ERRORS,
-  type ScreenControlMessage,
-  type StopReason,
-} from './protocol.js';
+import { KEYFRAME_INTERVAL_MS, SCREEN, SCREEN_CONTROL, SCREEN_ERRORS, type ScreenControlMessage, type StopReason } from './protocol.js';
 
 /** Options of the screen plugin. */
 export interface ScreenOptions {
@@ -47,14 +37,6 @@ interface ShareState {
 /** Keyframe requests (each may replay the cache) a receiver may send a second. */
 const KEYFRAME_REQUESTS_PER_SECOND = 2;
 
-type ScreenErrorCode = keyof typeof SCREEN_ERRORS;
-
-/** A non-fatal error of the screen plugin, with the request's `ref` when it had one. */
-function refusal(code: ScreenErrorCode, text?: string, ref?: string): ConfabError {
-  const error = new ConfabError(code, text ?? SCREEN_ERRORS[code], { fatal: false });
-  if (ref !== undefined) error.ref = ref;
-  return error;
-}
 
 /**
  * Creates the screen plugin.
@@ -70,13 +52,11 @@ export function screen(options: ScreenOptions = {}): Plugin {
 
   return definePlugin({
     name: 'screen',
-    channels: {
-      [SCREEN_CHANNEL]: { kind: 'media' },
-      [SCREEN_CONTROL_CHANNEL]: { kind: 'json', maxPayload: 4096 },
-    },
+    channels: [SCREEN, SCREEN_CONTROL],
+    errors: SCREEN_ERRORS,
     setup(ctx) {
-      const frames = ctx.channel(SCREEN_CHANNEL);
-      const control = ctx.channel(SCREEN_CONTROL_CHANNEL);
+      const frames = ctx.channel(SCREEN);
+      const control = ctx.channel(SCREEN_CONTROL);
       const send = (session: Session, message: ScreenControlMessage) => control.send(session, message);
       const shares = ctx.perRoom((): ShareState => ({ presenter: undefined, cache: new ShareCache() }));
       const requestBudgets = ctx.perSession(() => new TokenBucket(KEYFRAME_REQUESTS_PER_SECOND));
@@ -85,7 +65,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
         codecs: [MediaCodec.JPEG, MediaCodec.VP8, MediaCodec.H264],
         maxFrameBytes,
         maxMalformed,
-        channel: SCREEN_CHANNEL,
+        channel: SCREEN.name,
       });
       const relay = new LayeredRelay({
         metricsPrefix: 'confab_screen',
@@ -107,7 +87,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
         if (!presenter || !share.cache.ready || !subscribed(receiver)) return false;
         const cached = share.cache.frames;
         if (!receiver.sendMediaBurst(cached)) return false;
-        ctx.metrics.add(ctx.metrics.framesOut, SCREEN_CHANNEL, cached.length);
+        ctx.metrics.add(ctx.metrics.framesOut, SCREEN.name, cached.length);
         if (share.cache.layered) {
           const stream = relay.stream(receiver, presenter.id);
           stream.resumeAtBase();
@@ -126,7 +106,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
       };
 
       frames.onMessage((session, payload) => {
-        const frame = inbox(session, payload as Uint8Array);
+        const frame = inbox(session, payload);
         if (!frame) return;
         const share = shares.get(session.room);
         if (share.presenter !== session) {
@@ -156,37 +136,37 @@ export function screen(options: ScreenOptions = {}): Plugin {
       /** A receiver asks for a keyframe: answered from the cache when it can be, else by the presenter. */
       const requestKeyframe = (receiver: Session, share: ShareState) => {
         const presenter = share.presenter;
-        if (!presenter || presenter === receiver) throw refusal('SCREEN_NO_SHARE');
+        if (!presenter || presenter === receiver) throw SCREEN_ERRORS.SCREEN_NO_SHARE();
         if (!requestBudgets.get(receiver).take()) {
           relay.countRequest('refused');
-          throw refusal('SCREEN_KEYFRAME_RATE');
+          throw SCREEN_ERRORS.SCREEN_KEYFRAME_RATE();
         }
         relay.stream(receiver, presenter.id).restart();
         if (replay(receiver, share)) relay.countRequest('cached');
         else relay.requestKeyframe(presenter, receiver);
       };
 
-      control.onMessage((session, message) => {
-        const request = message as JsonObject;
-        const ref = typeof request.ref === 'string' && request.ref.length <= MAX_REF_LENGTH ? request.ref : undefined;
-        const refuse = (code: ScreenErrorCode, text?: string) => refusal(code, text, ref);
+      control.onMessage((session, request) => {
+        const { ref } = request;
         const share = shares.get(session.room);
-        if (request.op === 'keyframe') return requestKeyframe(session, share);
-        if (request.op === 'start') {
-          if (!session.grants.has('publish:screen')) throw refuse('SCREEN_NOT_ALLOWED');
-          if (share.presenter === session) return control.send(session, { op: 'started', presenter: session.info });
-          if (share.presenter) {
-            throw refuse('SCREEN_BUSY', `${share.presenter.name} is presenting in this room; wait until they stop`);
+        switch (request.op) {
+          case 'keyframe':
+            return requestKeyframe(session, share);
+          case 'start': {
+            if (!session.grants.has('publish:screen')) throw SCREEN_ERRORS.SCREEN_NOT_ALLOWED();
+            // The presenter's own `started` carries its request's ref: the answer to `start`.
+            const started = { op: 'started', presenter: session.info, ref } as const;
+            if (share.presenter === session) return send(session, started);
+            if (share.presenter) throw SCREEN_ERRORS.SCREEN_BUSY({ message: `${share.presenter.name} is presenting in this room; wait until they stop` });
+            share.presenter = session;
+            share.cache.clear();
+            control.broadcast(session.room, { op: 'started', presenter: session.info }, { except: session });
+            return send(session, started);
           }
-          share.presenter = session;
-          share.cache.clear();
-          return control.broadcast(session.room, { op: 'started', presenter: session.info });
+          case 'stop':
+            if (share.presenter !== session) throw SCREEN_ERRORS.SCREEN_NOT_PRESENTER();
+            return endShare(session.room, 'stopped');
         }
-        if (request.op === 'stop') {
-          if (share.presenter !== session) throw refuse('SCREEN_NOT_PRESENTER');
-          return endShare(session.room, 'stopped');
-        }
-        throw refuse('SCREEN_BAD_REQUEST');
       });
 
       ctx.hooks.sessionJoined.tap('screen', (session, room) => {

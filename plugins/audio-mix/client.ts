@@ -24,13 +24,12 @@ import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from 
 import { loadOpus, type OpusCodec, type OpusDecoder, type OpusEncoder } from './opus-codec.js';
 import { bytesToPcm, pcmToBytes } from './pcm.js';
 import {
-  AUDIO_CHANNEL,
-  AUDIO_CONTROL_CHANNEL,
+  AUDIO,
+  AUDIO_CONTROL,
   FRAME_SAMPLES,
   PCM_FRAME_BYTES,
   SILENCE_DBFS,
   type AudioCodecName,
-  type AudioControlMessage,
 } from './protocol.js';
 
 /** Options of the audio client half. */
@@ -137,6 +136,8 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
       let asked: AudioCodecName | undefined;
       const offers = (wanted: AudioCodecName) => offered === undefined || offered.includes(wanted);
 
+      const media = ctx.channel(AUDIO);
+      const control = ctx.channel(AUDIO_CONTROL);
       const wantsOpus = codec === 'opus' || options.receive === 'opus';
       const codecLoaded = options.opus !== undefined ? Promise.resolve(options.opus ?? undefined) : wantsOpus ? loadOpus() : Promise.resolve(undefined);
       const ready = codecLoaded.then((opus) => {
@@ -150,32 +151,32 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         const receive = offers(preferred) ? preferred : 'pcm';
         if (!listening || ctx.client.state !== 'open') return;
         asked = receive;
-        ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'listen', codec: receive });
+        control.send({ op: 'listen', codec: receive });
       };
       const sendFrame = (data: Uint8Array, frameCodec: MediaCodec, captureMs: number | undefined) => {
         if (muted || ctx.client.state !== 'open') return false;
         const frame = encodeMediaFrame({ codec: frameCodec, keyframe: true, seq: seq++ >>> 0, captureMs: captureMs ?? Date.now(), sender: '', data });
-        return ctx.send(AUDIO_CHANNEL, frame);
+        return media.send(frame);
       };
 
       // The listen request needs the codec settled; the mute state is re-sent after a resume in case it was lost.
       // A server without the audio-mix plugin has no audio channels: then there is nothing to ask for.
       ctx.on('welcome', () => (offered = undefined)); // a new session: its server announces its codecs again
       ctx.on('welcome', () => void ready.then(() => {
-        if (!ctx.client.channels.has(AUDIO_CONTROL_CHANNEL)) return;
+        if (!ctx.client.channels.has(AUDIO_CONTROL.name)) return;
         sendListen();
-        if (muted) ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'mute', muted: true });
+        if (muted) control.send({ op: 'mute', muted: true });
       }));
       ctx.on('resumed', () => void ready.then(() => {
-        if (ctx.client.channels.has(AUDIO_CONTROL_CHANNEL)) sendListen();
+        if (ctx.client.channels.has(AUDIO_CONTROL.name)) sendListen();
       }));
       ctx.on('peerLeft', (peer) => {
         levels.delete(peer.id);
         mutedPeers.delete(peer.id);
       });
 
-      ctx.onMessage(AUDIO_CHANNEL, (bytes) => {
-        const decoded = decodeMediaFrame(bytes as Uint8Array);
+      media.onMessage((bytes) => {
+        const decoded = decodeMediaFrame(bytes);
         if (!decoded.ok) return;
         const frame = decoded.frame;
         events.emit('frame', frame);
@@ -184,8 +185,7 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         if (pcm) events.emit('mix', { pcm, seq: frame.seq, captureMs: frame.captureMs, codec: frame.codec === MediaCodec.OPUS ? 'opus' : 'pcm' });
       });
 
-      ctx.onMessage(AUDIO_CONTROL_CHANNEL, (raw) => {
-        const message = raw as unknown as AudioControlMessage;
+      control.onMessage((message) => {
         if (message.op === 'levels') {
           for (const [peer, level] of Object.entries(message.levels)) {
             if (level <= SILENCE_DBFS) levels.delete(peer);
@@ -244,7 +244,7 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         setMuted(value) {
           if (value === muted) return;
           muted = value;
-          if (ctx.client.state === 'open') ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'mute', muted });
+          if (ctx.client.state === 'open') control.send({ op: 'mute', muted });
         },
         listen(wanted) {
           listening = true;
@@ -253,7 +253,7 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         },
         unlisten() {
           listening = false;
-          if (ctx.client.state === 'open') ctx.send(AUDIO_CONTROL_CHANNEL, { op: 'unlisten' });
+          if (ctx.client.state === 'open') control.send({ op: 'unlisten' });
         },
       };
     },

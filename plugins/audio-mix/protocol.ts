@@ -19,11 +19,9 @@
  *                    {"op":"levels","levels":{"<id>":-23,…}}        speakers whose level changed (dBFS), ≤ 5 per s
  *   errors           ERROR frames with "channel":"audio-control" (codes in AUDIO_ERRORS)
  */
-
-/** The media channel: microphone frames in, mixes out. */
-export const AUDIO_CHANNEL = 'audio';
-/** The json channel: listen, mute, levels. */
-export const AUDIO_CONTROL_CHANNEL = 'audio-control';
+import { jsonChannel, mediaChannel } from '../../core/channel-def.js';
+import { defineErrors } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 
 /** Samples per second. */
 export const SAMPLE_RATE = 48_000;
@@ -56,7 +54,21 @@ export type AudioControlMessage =
   | { op: 'levels'; levels: Record<string, number> };
 
 /** The audio-mix plugin's error codes. */
-export const AUDIO_ERRORS = {
+export const AUDIO_ERRORS = defineErrors('audio-mix', {
   AUDIO_BAD_REQUEST: 'the message must be {"op":"listen","codec":"opus"|"pcm"}, {"op":"unlisten"} or {"op":"mute","muted":boolean}',
   AUDIO_NOT_ALLOWED: 'this session may not receive media (it lacks the subscribe grant)',
-} as const;
+});
+
+/** Checks what a client sends on `audio-control`; AUDIO_BAD_REQUEST for anything else. */
+export function parseAudioControlRequest(message: JsonObject): AudioControlRequest {
+  const { op, codec, muted } = message;
+  if (op === 'listen' && (codec === 'opus' || codec === 'pcm')) return { op, codec };
+  if (op === 'unlisten') return { op };
+  if (op === 'mute' && typeof muted === 'boolean') return { op, muted };
+  throw AUDIO_ERRORS.AUDIO_BAD_REQUEST();
+}
+
+/** The media channel: microphone frames in, mixes out. */
+export const AUDIO = mediaChannel('audio', { maxPayload: 4096 });
+/** The json channel: listen, mute, codecs, levels. */
+export const AUDIO_CONTROL = jsonChannel<AudioControlRequest, AudioControlMessage>('audio-control', { parse: parseAudioControlRequest, maxPayload: 1024 });

@@ -4,24 +4,20 @@
  * speaker levels and mute state to the room, and exposes the mixer's tick lateness in `/metrics`.
  */
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
 import { encodeFrame } from '../../core/frame.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
-import type { JsonObject } from '../../core/json.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
 import { MediaCodec } from '../../core/media.js';
 import { readOptions } from '../../core/options.js';
 import { DEFAULT_OPUS_BITRATE, loadOpus } from './opus-codec.js';
 import {
-  AUDIO_CHANNEL,
-  AUDIO_CONTROL_CHANNEL,
+  AUDIO,
+  AUDIO_CONTROL,
   AUDIO_ERRORS,
   FRAME_MS,
   MAX_OPUS_PACKET_BYTES,
   PCM_FRAME_BYTES,
   type AudioCodecName,
-  type AudioControlMessage,
-  type AudioControlRequest,
 } from './protocol.js';
 import { RoomMixer } from './room-mixer.js';
 import { RollingSamples, TickScheduler } from './tick-scheduler.js';
@@ -54,15 +50,13 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
 
   return definePlugin({
     name: 'audio-mix',
-    channels: {
-      [AUDIO_CHANNEL]: { kind: 'media', maxPayload: 4096 },
-      [AUDIO_CONTROL_CHANNEL]: { kind: 'json', maxPayload: 1024 },
-    },
+    channels: [AUDIO, AUDIO_CONTROL],
+    errors: AUDIO_ERRORS,
     async setup(ctx) {
       const opus = settings.opus ? await loadOpus((line) => ctx.log.warn(line)) : undefined;
       ctx.log.info(`mixing with ${opus ? `Opus from ${opus.name}` : 'PCM only'}`);
-      const media = ctx.channel(AUDIO_CHANNEL);
-      const control = ctx.channel(AUDIO_CONTROL_CHANNEL);
+      const media = ctx.channel(AUDIO);
+      const control = ctx.channel(AUDIO_CONTROL);
       /** What every session is told on join: the codecs it may publish in and ask the mix in. */
       const codecs: AudioCodecName[] = opus ? ['opus', 'pcm'] : ['pcm'];
       // Opus frames are well-formed even where there is no Opus codec: the mixer drops and counts them
@@ -71,6 +65,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         grant: 'publish:audio',
         codecs: [MediaCodec.OPUS, MediaCodec.PCM_S16LE],
         maxFrameBytes: Math.max(PCM_FRAME_BYTES, MAX_OPUS_PACKET_BYTES),
+        channel: AUDIO.name,
       });
       const scheduler = new TickScheduler(FRAME_MS, () => tickAll());
       const mixMs = new RollingSamples();
@@ -86,7 +81,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         bitrate: settings.bitrate,
         jitter: { frameMs: FRAME_MS, maxDepth: Math.floor(settings.maxJitterMs / FRAME_MS) },
         deliver: (id, payload) => deliver(room, id, payload),
-        reportLevels: (levels) => control.broadcast(room, { op: 'levels', levels } satisfies AudioControlMessage),
+        reportLevels: (levels) => control.broadcast(room, { op: 'levels', levels }),
         count: (reason) => ctx.metrics.add(ctx.metrics.mediaRefused, reason),
       }));
 
@@ -97,8 +92,8 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
           lastPayload = payload;
           lastFrame = encodeFrame(media.id, payload);
         }
-        session.sendMediaFrame(lastFrame!, AUDIO_CHANNEL, true);
-        ctx.metrics.add(ctx.metrics.framesOut, AUDIO_CHANNEL);
+        session.sendMediaFrame(lastFrame!, AUDIO.name, true);
+        ctx.metrics.add(ctx.metrics.framesOut, AUDIO.name);
       }
 
       function tickAll(): void {
@@ -130,56 +125,45 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
       }
 
       media.onMessage((session, payload) => {
-        const frame = inbox(session, payload as Uint8Array);
+        const frame = inbox(session, payload);
         if (!frame) return;
         mixers.get(session.room).receive(session.id, frame, performance.now());
         activate(session.room);
       });
 
-      control.onMessage((session, message) => {
-        const request = parseRequest(message as JsonObject);
-        if (!request) throw new ConfabError('AUDIO_BAD_REQUEST', AUDIO_ERRORS.AUDIO_BAD_REQUEST, { fatal: false });
+      control.onMessage((session, request) => {
         const mixer = mixers.get(session.room);
         if (request.op === 'listen') {
-          if (!session.grants.has('subscribe')) throw new ConfabError('AUDIO_NOT_ALLOWED', AUDIO_ERRORS.AUDIO_NOT_ALLOWED, { fatal: false });
+          if (!session.grants.has('subscribe')) throw AUDIO_ERRORS.AUDIO_NOT_ALLOWED();
           const codec = mixer.listen(session.id, request.codec);
-          control.send(session, { op: 'listening', codec } satisfies AudioControlMessage);
+          control.send(session, { op: 'listening', codec });
           activate(session.room);
         } else if (request.op === 'unlisten') {
           mixer.unlisten(session.id);
-          control.send(session, { op: 'listening', codec: null } satisfies AudioControlMessage);
+          control.send(session, { op: 'listening', codec: null });
         } else {
           mixer.setMuted(session.id, request.muted);
-          control.broadcast(session.room, { op: 'muted', peer: session.id, muted: request.muted } satisfies AudioControlMessage);
+          control.broadcast(session.room, { op: 'muted', peer: session.id, muted: request.muted });
         }
       });
 
       ctx.hooks.sessionJoined.tap('audio-mix', (session: Session, room: Room) => {
-        control.send(session, { op: 'codecs', codecs } satisfies AudioControlMessage);
+        control.send(session, { op: 'codecs', codecs });
         const muted = mixers.get(room).muted;
-        if (muted.length > 0) control.send(session, { op: 'state', muted } satisfies AudioControlMessage);
+        if (muted.length > 0) control.send(session, { op: 'state', muted });
       });
       // A session that loses publish:audio (a moderator's mute) is muted for the room to see; it unmutes
       // itself once the grant is back.
       ctx.hooks.grantsChanged.tap('audio-mix', (session: Session, removed) => {
         if (!removed.includes('publish:audio') || session.state === 'closed') return;
         mixers.get(session.room).setMuted(session.id, true);
-        control.broadcast(session.room, { op: 'muted', peer: session.id, muted: true } satisfies AudioControlMessage);
+        control.broadcast(session.room, { op: 'muted', peer: session.id, muted: true });
       });
       ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => mixers.get(room).remove(session.id));
       ctx.hooks.roomDisposed.tap('audio-mix', (room: Room) => mixing.delete(room));
       ctx.hooks.close.tapPromise('audio-mix', async () => scheduler.stop());
     },
   });
-}
-
-/** Checks the shape of a control request; undefined when it is not one. */
-function parseRequest(message: JsonObject): AudioControlRequest | undefined {
-  const { op } = message;
-  if (op === 'listen' && (message.codec === 'opus' || message.codec === 'pcm')) return { op, codec: message.codec };
-  if (op === 'unlisten') return { op };
-  if (op === 'mute' && typeof message.muted === 'boolean') return { op, muted: message.muted };
-  return undefined;
 }
 
 function round(ms: number): number {

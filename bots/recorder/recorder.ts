@@ -169,6 +169,8 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
     ));
   });
 
+  // Everyone may have left while the recording started.
+  if (options.stopWhenEmpty !== false && client.peers.size === 0) stop('empty');
   const timeline = new Timeline(fps, {
     audioFrame: () => sink.writeAudio(mix.shift() ?? silence),
     videoFrame: () => sink.writeVideo(grid.render()),
@@ -242,27 +244,32 @@ function checkOutput(out: string, overwrite: boolean): void {
  */
 async function someoneToRecord(client: ConfabClient, url: string, options: RecorderOptions, log: (line: string) => void): Promise<void> {
   if (client.peers.size > 0) return;
-  const hint = emptyRoomHint(options.room, await roomsInUse(url));
-  if (!options.waitForPeers) {
-    throw new ConfabError('BOT_ROOM_EMPTY', `${hint} Nothing to record: check the name, or give --wait to wait for the first participant.`);
+  // Listen before looking up the hint: someone may join while it is asked for.
+  let outcome: (what: string) => void = () => {};
+  const settled = new Promise<string>((done) => (outcome = done));
+  const onJoined = () => outcome('joined');
+  const onClose = () => outcome('disconnected');
+  const onAbort = () => outcome('stopped');
+  client.on('peerJoined', onJoined);
+  client.on('close', onClose);
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const hint = emptyRoomHint(options.room, await roomsInUse(url));
+    if (client.peers.size > 0) return;
+    if (!options.waitForPeers) {
+      throw new ConfabError('BOT_ROOM_EMPTY', `${hint} Nothing to record: check the name, or give --wait to wait for the first participant.`);
+    }
+    log(`${hint} Waiting for someone to join (Ctrl-C to stop).`);
+    const what = await settled;
+    if (what !== 'joined') {
+      throw new ConfabError('BOT_ROOM_EMPTY', `nobody joined room "${options.room}" before the recorder ${what === 'stopped' ? 'was stopped' : 'was disconnected'}; nothing was recorded`);
+    }
+  } finally {
+    client.off('peerJoined', onJoined);
+    client.off('close', onClose);
+    options.signal?.removeEventListener('abort', onAbort);
   }
-  log(`${hint} Waiting for someone to join (Ctrl-C to stop).`);
-  const outcome = await new Promise<string>((done) => {
-    const finish = (what: string) => {
-      client.off('peerJoined', onJoined);
-      client.off('close', onClose);
-      options.signal?.removeEventListener('abort', onAbort);
-      done(what);
-    };
-    const onJoined = () => finish('joined');
-    const onClose = () => finish('disconnected');
-    const onAbort = () => finish('stopped');
-    client.on('peerJoined', onJoined);
-    client.on('close', onClose);
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  if (outcome !== 'joined') throw new ConfabError('BOT_ROOM_EMPTY', `nobody joined room "${options.room}" before the recorder ${outcome === 'stopped' ? 'was stopped' : 'was disconnected'}; nothing was recorded`);
 }
 
 /** Removes a file that holds nothing (what a failed ffmpeg leaves). */

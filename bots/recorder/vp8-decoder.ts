@@ -100,7 +100,7 @@ export class Vp8Decoder {
     const spawning = startFfmpeg({
       label: 'a VP8 decoder of the recorder',
       args: [
-        '-f', 'ivf', '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer', '-i', 'pipe:0',
+        '-f', 'ivf', '-probesize', '32', '-analyzeduration', '0', '-threads', '1', '-i', 'pipe:0',
         '-vf', `scale=${out.width}:${out.height}`, '-fps_mode', 'passthrough', '-pix_fmt', 'rgba', '-f', 'rawvideo', 'pipe:1',
       ],
     });

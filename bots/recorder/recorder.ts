@@ -186,6 +186,8 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
   timeline.stop();
+  // A recording stopped before its first frame still gets one, or ffmpeg would leave a file without media.
+  if (timeline.written.video === 0) timeline.catchUp(performance.now() + 1000 / fps);
   const stoppedAt = Date.now();
   log(`stopping (${reason}) after ${timeline.seconds.toFixed(1)} s; finishing ${out}`);
   // Files being saved get a moment to finish before the client leaves.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ test.before.each(async () => {
 test.after.each(async () => {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
+      process.kill(-child.pid!, 'SIGKILL');
       await new Promise((done) => child.once('exit', done));
     }
   }
@@ -34,8 +34,12 @@ test.after.each(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Runs the real CLI as a node process (no npm wrapper), in a process group of its own, so a test can signal
+ * the group as `timeout` and systemd do.
+ */
 function confab(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
@@ -44,33 +48,101 @@ function confab(args: string[]): { child: ChildProcess; output: () => string; ex
   return { child, output: () => output, exited };
 }
 
-test('confab bot record stops cleanly on SIGINT and leaves a file ffprobe accepts; confab bot inject publishes a test pattern', async () => {
-  const server_ = `127.0.0.1:${server.port}`;
-  const watcher = new ConfabClient({ url: `tcp://${server_}`, name: 'watcher', room: 'lab' });
-  await watcher.connect();
-  const out = join(dir, 'meeting.mkv');
-  const recorder = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', out, '--keep-going', '--size', '320x240']);
-  await waitFor(() => watcher.peers.size === 1, 20_000, 'the recorder to join');
-  const injector = confab(['bot', 'inject', '--server', server_, '--room', 'lab', '--test-pattern', '--duration', '1500ms', '--size', '320x240']);
-  assert.is(await injector.exited, 0, injector.output());
-  assert.match(injector.output(), /sent \d+ video and \d+ audio frames \(end\)/);
-  await watcher.close();
-  recorder.child.kill('SIGINT');
-  assert.is(await recorder.exited, 0, recorder.output());
-  assert.match(recorder.output(), /recorded [\d.]+ s \(signal\)/);
-  const probe = spawnSync(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', out], { encoding: 'utf8' });
+function probeStreams(file: string): string[] {
+  const probe = spawnSync(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file], { encoding: 'utf8' });
   assert.is(probe.status, 0, probe.stderr);
-  assert.equal(probe.stdout.trim().split('\n').sort(), ['audio', 'video']);
-  assert.ok(existsSync(join(dir, 'meeting.chat.jsonl')));
+  return probe.stdout.trim().split('\n').sort();
+}
+
+test('confab bot record finishes cleanly on SIGTERM to its process group, as on SIGINT; confab bot inject publishes VP8 and Opus', async () => {
+  const server_ = `127.0.0.1:${server.port}`;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const watcher = new ConfabClient({ url: `tcp://${server_}`, name: 'watcher', room: 'lab' });
+    await watcher.connect();
+    const out = join(dir, `meeting-${signal}.mkv`);
+    const recorder = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', out, '--keep-going', '--size', '320x240']);
+    await waitFor(() => watcher.peers.size === 1, 20_000, 'the recorder to join');
+    const injector = confab(['bot', 'inject', '--server', server_, '--room', 'lab', '--test-pattern', '--duration', '1500ms', '--size', '320x240']);
+    assert.is(await injector.exited, 0, injector.output());
+    assert.match(injector.output(), /sent \d+ video \(vp8\) and \d+ audio frames \(opus\) \(end\)/);
+    await watcher.close();
+    // The whole group, as `timeout` and systemd send it: node and, were they in it, its ffmpeg children.
+    process.kill(-recorder.child.pid!, signal);
+    assert.is(await recorder.exited, 0, recorder.output());
+    assert.match(recorder.output(), /recorded [\d.]+ s \(signal\)/);
+    assert.not.match(recorder.output(), /BOT_FFMPEG_FAILED|frame=|Error/);
+    assert.equal(probeStreams(out), ['opus', 'vp8']);
+    assert.ok(existsSync(join(dir, `meeting-${signal}.chat.jsonl`)));
+  }
 });
 
-test('confab bot load prints a JSON report with --json', async () => {
-  const run = confab(['bot', 'load', '--server', `127.0.0.1:${server.port}`, '--bots', '3', '--duration', '1s', '--video', '--chat-rate', '5', '--json']);
+test('confab bot record checks --out before it starts and leaves no file behind when it cannot record', async () => {
+  const server_ = `127.0.0.1:${server.port}`;
+  const mp4 = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', join(dir, 'x.mp4')]);
+  assert.is(await mp4.exited, 1);
+  assert.match(mp4.output(), /BOT_OUTPUT_INVALID: .*x\.mp4: the recording is VP8 video with Opus audio, so --out must end in \.mkv or \.webm/);
+
+  const closed = await startServer([chat()]);
+  const port = closed.port;
+  await closed.stop();
+  const refused = confab(['bot', 'record', '--server', `127.0.0.1:${port}`, '--room', 'lab', '--out', join(dir, 'refused.mkv')]);
+  assert.is(await refused.exited, 1);
+  assert.match(refused.output(), /CONNECT_FAILED|ECONNREFUSED|refused/);
+  assert.equal(readdirSync(dir), [], 'no recording and no .chat.jsonl');
+});
+
+test('confab bot record says when the room is empty, and with --wait waits for someone and records', async () => {
+  const server_ = `127.0.0.1:${server.port}`;
+  const someone = new ConfabClient({ url: `tcp://${server_}`, name: 'someone', room: 'lab' });
+  await someone.connect();
+  try {
+    const misspelled = confab(['bot', 'record', '--server', server_, '--room', 'lba', '--out', join(dir, 'lba.mkv')]);
+    assert.is(await misspelled.exited, 1);
+    assert.match(misspelled.output(), /BOT_ROOM_EMPTY: room "lba" is empty\..*--wait/);
+    assert.equal(readdirSync(dir), []);
+  } finally {
+    await someone.close();
+  }
+
+  const out = join(dir, 'later.webm');
+  const waiting = confab(['bot', 'record', '--server', server_, '--room', 'later', '--out', out, '--wait']);
+  await waitFor(() => /Waiting for someone to join/.test(waiting.output()), 20_000, 'the recorder to say it waits');
+  assert.equal(readdirSync(dir), [], 'nothing written while waiting');
+  const bob = new ConfabClient({ url: `tcp://${server_}`, name: 'bob', room: 'later' });
+  await bob.connect();
+  await waitFor(() => /recording room later/.test(waiting.output()), 20_000, 'the recording to start');
+  await bob.close();
+  assert.is(await waiting.exited, 0, waiting.output());
+  assert.match(waiting.output(), /recorded [\d.]+ s \(empty\)/);
+  assert.equal(probeStreams(out), ['opus', 'vp8']);
+});
+
+test('confab bot load prints a JSON report with per-layer delivery, refuses absurd --bots, and stops at once when it cannot connect', async () => {
+  const run = confab(['bot', 'load', '--server', `127.0.0.1:${server.port}`, '--bots', '3', '--duration', '1s', '--video', '--fps', '8', '--chat-rate', '5', '--json']);
   assert.is(await run.exited, 0, run.output());
-  const report = JSON.parse(run.output().slice(run.output().indexOf('{'))) as { joined: number; video: { sent: number; expected: number }; chat: { received: number; expected: number } };
+  const report = JSON.parse(run.output().slice(run.output().indexOf('{'))) as {
+    joined: number;
+    video: { codec: string; sent: number; expected: number; layered: { layers: Array<{ layer: number; sent: number; expected: number; received: number }> } };
+    chat: { received: number; expected: number };
+  };
   assert.is(report.joined, 3);
+  assert.is(report.video.codec, 'vp8');
   assert.is(report.video.expected, report.video.sent * 2);
+  assert.equal(report.video.layered.layers.map((l) => l.layer), [0, 1, 2]);
+  assert.is(report.video.layered.layers.reduce((sum, l) => sum + l.expected, 0), report.video.expected);
   assert.is(report.chat.received, report.chat.expected);
+
+  const absurd = confab(['bot', 'load', '--bots', '1000000000']);
+  assert.is(await absurd.exited, 1);
+  assert.match(absurd.output(), /BOT_OPTION_INVALID: --bots takes a whole number from 1 to 1000, got 1000000000/);
+
+  const closed = await startServer([chat()]);
+  const port = closed.port;
+  await closed.stop();
+  const down = confab(['bot', 'load', '--server', `127.0.0.1:${port}`, '--bots', '5', '--duration', '10m']);
+  assert.is(await down.exited, 1);
+  assert.match(down.output(), new RegExp(`BOT_CONNECT_FAILED: the first load bot could not join load at tcp://127\\.0\\.0\\.1:${port}`));
+  assert.not.match(down.output(), /Load test:/, 'no report of zeros');
 });
 
 test('confab bot refuses wrong options with a clear message and exit code', async () => {

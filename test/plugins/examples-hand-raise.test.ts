@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isConfabError } from '../../core/errors.js';
 import { startTestServer } from '../../core/testing.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { handRaiseClient } from '../../plugins/examples/hand-raise/client.js';
+import { parseHandsRequest } from '../../plugins/examples/hand-raise/protocol.js';
 import { handRaise } from '../../plugins/examples/hand-raise/server.js';
 
 const hands = () => ({ hands: handRaiseClient() });
@@ -72,20 +75,32 @@ test('hands: only a moderator lowers others and calls next; next calls the first
   }
 });
 
-test('hands: bad requests get HANDS_BAD_REQUEST and the queue is untouched', async () => {
+test('parseHandsRequest() refuses a bad op or a session that is no string with HANDS_BAD_REQUEST and the ref', () => {
+  for (const message of [{ op: 'shout', ref: 'r1' }, { op: 'lower', session: { id: 1 }, ref: 'r1' }, { ref: 'r1' }]) {
+    try {
+      parseHandsRequest(message);
+      assert.unreachable(`${JSON.stringify(message)} was accepted`);
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === 'HANDS_BAD_REQUEST' && error.ref === 'r1', JSON.stringify(message));
+    }
+  }
+  assert.equal(parseHandsRequest({ op: 'lower', session: 's1', extra: true }), { op: 'lower', session: 's1', ref: undefined });
+});
+
+test('hands: bad requests get HANDS_BAD_REQUEST with their ref and the queue is untouched', async () => {
   const lab = await startTestServer({ plugins: [handRaise()] });
   try {
     const alice = await lab.connect('alice', { plugins: hands() });
-    const raw = await lab.connect('mallory');
-    raw.client.use({ name: 'raw', attach: (ctx) => ctx }).send('hands', { op: 'lower', session: { id: 1 } });
-    await raw.waitForError('HANDS_BAD_REQUEST');
-    const send = raw.client.use({ name: 'raw2', attach: (ctx) => ctx.send });
-    send('hands', { op: 'shout' });
-    send('hands', { op: 'lower', session: alice.id });
-    await raw.waitForError('HANDS_BAD_REQUEST');
-    await raw.waitForError('HANDS_NOT_RAISED');
+    const { client: raw, welcome } = await RawClient.join('tcp', lab.port, { name: 'mallory', room: 'default' });
+    const id = welcome.channels.hands!;
+    raw.sendJson(id, { op: 'lower', session: { id: 1 }, ref: 'm1' });
+    raw.sendJson(id, { op: 'shout', ref: 'm2' });
+    raw.sendJson(id, { op: 'lower', session: alice.id, ref: 'm3' });
+    const errors = [await raw.nextError(), await raw.nextError(), await raw.nextError()].map((e) => `${e.code} ${e.ref} ${e.channel}`);
+    assert.equal(errors, ['HANDS_BAD_REQUEST m1 hands', 'HANDS_BAD_REQUEST m2 hands', 'HANDS_NOT_RAISED m3 hands']);
     alice.hands.raise();
     await alice.waitForMessage('hands', (m) => m.queue?.length === 1);
+    raw.destroy();
   } finally {
     await lab.close();
   }

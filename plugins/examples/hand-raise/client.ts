@@ -12,7 +12,7 @@
 import type { ConfabError } from '../../../core/errors.js';
 import type { ClientPlugin } from '../../../core/client/types.js';
 import { Emitter } from '../../../core/client/emitter.js';
-import { HANDS_CHANNEL, type HandEntry, type HandsServerMessage } from './protocol.js';
+import { HANDS, type HandEntry } from './protocol.js';
 
 /** Events of the hand-raise client half. */
 export type HandsEvents = {
@@ -45,14 +45,11 @@ export function handRaiseClient(): ClientPlugin<HandsApi> {
     attach(ctx) {
       const events = new Emitter<HandsEvents>();
       let queue: HandEntry[] = [];
-      ctx.onMessage(HANDS_CHANNEL, (raw) => {
-        const message = raw as unknown as HandsServerMessage;
-        if (message.op === 'queue') {
-          queue = message.queue;
-          events.emit('queue', queue);
-        } else if (message.op === 'called') {
-          events.emit('called', { entry: message.entry, by: message.by });
-        }
+      const channel = ctx.channel(HANDS);
+      channel.onMessage((message) => {
+        if (message.op === 'called') return void events.emit('called', { entry: message.entry, by: message.by });
+        queue = message.queue;
+        events.emit('queue', queue);
       });
       ctx.onError((error) => events.emit('error', error));
       return {
@@ -66,9 +63,9 @@ export function handRaiseClient(): ClientPlugin<HandsApi> {
           const self = ctx.client.self;
           return self !== undefined && queue.some((entry) => entry.id === self.id);
         },
-        raise: () => void ctx.send(HANDS_CHANNEL, { op: 'raise' }),
-        lower: (sessionId) => void ctx.send(HANDS_CHANNEL, sessionId === undefined ? { op: 'lower' } : { op: 'lower', session: sessionId }),
-        next: () => void ctx.send(HANDS_CHANNEL, { op: 'next' }),
+        raise: () => void channel.send({ op: 'raise' }),
+        lower: (sessionId) => void channel.send(sessionId === undefined ? { op: 'lower' } : { op: 'lower', session: sessionId }),
+        next: () => void channel.send({ op: 'next' }),
       };
     },
   };

@@ -9,9 +9,9 @@
  *                  {"op":"called","entry":HandEntry,"by":{"id","name"}}   who was called by `next`
  * errors           ERROR frames with "channel":"hands" (codes in HANDS_ERRORS)
  */
-
-/** The channel name. */
-export const HANDS_CHANNEL = 'hands';
+import { jsonChannel, requestRef } from '../../../core/channel-def.js';
+import { defineErrors } from '../../../core/errors.js';
+import type { JsonObject } from '../../../core/json.js';
 
 /** A raised hand. */
 export interface HandEntry {
@@ -22,16 +22,43 @@ export interface HandEntry {
   since: number;
 }
 
+/** What a client sends. */
+export type HandsRequest =
+  | { op: 'raise'; ref?: string }
+  | { op: 'lower'; session?: string; ref?: string }
+  | { op: 'next'; ref?: string };
+
 /** What the server sends. */
-export type HandsServerMessage =
+export type HandsMessage =
   | { op: 'queue'; queue: HandEntry[] }
   | { op: 'called'; entry: HandEntry; by: { id: string; name: string } };
 
 /** The hand-raise plugin's error codes. */
-export const HANDS_ERRORS = {
+export const HANDS_ERRORS = defineErrors('hand-raise', {
   HANDS_BAD_REQUEST: 'send {"op":"raise"}, {"op":"lower","session"?}, or {"op":"next"}',
   HANDS_ALREADY_RAISED: 'this session\'s hand is already up',
   HANDS_NOT_RAISED: 'that hand is not up',
   HANDS_NOT_ALLOWED: 'lowering someone else\'s hand or calling the next one needs the moderate grant',
   HANDS_QUEUE_EMPTY: 'no hand is up',
-} as const;
+});
+
+/** Checks what a client sends: a known op with fields of the right types, or HANDS_BAD_REQUEST. */
+export function parseHandsRequest(message: JsonObject): HandsRequest {
+  const ref = requestRef(message);
+  switch (message.op) {
+    case 'raise':
+    case 'next':
+      return { op: message.op, ref };
+    case 'lower': {
+      const { session } = message;
+      if (session === undefined) return { op: 'lower', ref };
+      if (typeof session !== 'string') throw HANDS_ERRORS.HANDS_BAD_REQUEST({ ref, message: 'session must be a session id' });
+      return { op: 'lower', session, ref };
+    }
+    default:
+      throw HANDS_ERRORS.HANDS_BAD_REQUEST({ ref, message: `unknown op ${JSON.stringify(message.op)}; use raise, lower or next` });
+  }
+}
+
+/** The hands channel. */
+export const HANDS = jsonChannel<HandsRequest, HandsMessage>('hands', { parse: parseHandsRequest, maxPayload: 1024 });

@@ -4,10 +4,8 @@
  * A session that leaves is taken out of the queue.
  */
 import { definePlugin } from '../../../core/config.js';
-import { ConfabError } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
 import type { Plugin, Room } from '../../../core/index.js';
-import { HANDS_CHANNEL, HANDS_ERRORS, type HandEntry } from './protocol.js';
+import { HANDS, HANDS_ERRORS, type HandEntry } from './protocol.js';
 
 /**
  * Creates the hand-raise plugin. It has no options.
@@ -18,9 +16,10 @@ import { HANDS_CHANNEL, HANDS_ERRORS, type HandEntry } from './protocol.js';
 export function handRaise(): Plugin {
   return definePlugin({
     name: 'hand-raise',
-    channels: { [HANDS_CHANNEL]: { kind: 'json', maxPayload: 1024 } },
+    channels: [HANDS],
+    errors: HANDS_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(HANDS_CHANNEL);
+      const channel = ctx.channel(HANDS);
       /** The room's raised hands, first raised first (a Map keeps insertion order). */
       const queues = ctx.perRoom(() => new Map<string, HandEntry>());
       const publish = (room: Room) => channel.broadcast(room, { op: 'queue', queue: [...queues.get(room).values()] });
@@ -32,32 +31,28 @@ export function handRaise(): Plugin {
         if (queues.get(room).delete(session.id) && room.size > 0) publish(room);
       });
 
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
+      channel.onMessage((session, request) => {
+        const { ref } = request;
         const queue = queues.get(session.room);
-        const fail = (code: keyof typeof HANDS_ERRORS, text?: string) => new ConfabError(code, text ?? HANDS_ERRORS[code], { fatal: false });
-        switch (message.op) {
+        switch (request.op) {
           case 'raise':
-            if (queue.has(session.id)) throw fail('HANDS_ALREADY_RAISED');
+            if (queue.has(session.id)) throw HANDS_ERRORS.HANDS_ALREADY_RAISED({ ref });
             queue.set(session.id, { ...session.info, since: Date.now() });
             return publish(session.room);
           case 'lower': {
-            const target = message.session ?? session.id;
-            if (typeof target !== 'string') throw fail('HANDS_BAD_REQUEST', 'session must be a session id');
-            if (target !== session.id && !session.grants.has('moderate')) throw fail('HANDS_NOT_ALLOWED');
-            if (!queue.delete(target)) throw fail('HANDS_NOT_RAISED');
+            const target = request.session ?? session.id;
+            if (target !== session.id && !session.grants.has('moderate')) throw HANDS_ERRORS.HANDS_NOT_ALLOWED({ ref });
+            if (!queue.delete(target)) throw HANDS_ERRORS.HANDS_NOT_RAISED({ ref });
             return publish(session.room);
           }
           case 'next': {
-            if (!session.grants.has('moderate')) throw fail('HANDS_NOT_ALLOWED');
+            if (!session.grants.has('moderate')) throw HANDS_ERRORS.HANDS_NOT_ALLOWED({ ref });
             const first = queue.values().next().value;
-            if (!first) throw fail('HANDS_QUEUE_EMPTY');
+            if (!first) throw HANDS_ERRORS.HANDS_QUEUE_EMPTY({ ref });
             queue.delete(first.id);
             channel.broadcast(session.room, { op: 'called', entry: first, by: session.info });
             return publish(session.room);
           }
-          default:
-            throw fail('HANDS_BAD_REQUEST', `unknown op ${JSON.stringify(message.op)}; use raise, lower or next`);
         }
       });
     },

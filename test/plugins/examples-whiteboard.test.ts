@@ -1,7 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isConfabError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 import { startTestServer } from '../../core/testing.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { whiteboardClient } from '../../plugins/examples/whiteboard/client.js';
+import { parseWhiteboardRequest } from '../../plugins/examples/whiteboard/protocol.js';
 import { whiteboard } from '../../plugins/examples/whiteboard/server.js';
 
 const board = () => ({ board: whiteboardClient() });
@@ -84,6 +88,39 @@ test('whiteboard: bad strokes get WHITEBOARD_BAD_STROKE and are not relayed; mod
     await bob.waitForError('WHITEBOARD_NOT_ALLOWED');
     alice.board.clear();
     await bob.waitForMessage('whiteboard', { op: 'clear' });
+  } finally {
+    await lab.close();
+  }
+});
+
+test('parseWhiteboardRequest() refuses an unknown op with WHITEBOARD_BAD_REQUEST and a malformed stroke with WHITEBOARD_BAD_STROKE, with the ref', () => {
+  const stroke = { op: 'stroke', points: [0.1, 0.2], color: '#000000', width: 1, ref: 'r1' };
+  const cases: Array<[JsonObject, string]> = [
+    [{ op: 'erase', ref: 'r1' }, 'WHITEBOARD_BAD_REQUEST'],
+    [{ ...stroke, points: [0.1, '0.2'] }, 'WHITEBOARD_BAD_STROKE'],
+    [{ ...stroke, points: 'all' }, 'WHITEBOARD_BAD_STROKE'],
+    [{ ...stroke, color: 7 }, 'WHITEBOARD_BAD_STROKE'],
+    [{ ...stroke, width: '3' }, 'WHITEBOARD_BAD_STROKE'],
+  ];
+  for (const [message, code] of cases) {
+    try {
+      parseWhiteboardRequest(message);
+      assert.unreachable(`${JSON.stringify(message)} was accepted`);
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === code && error.ref === 'r1', JSON.stringify(message));
+    }
+  }
+  assert.equal(parseWhiteboardRequest(stroke), stroke);
+});
+
+test('whiteboard: a raw client\'s malformed request gets its code with the ref and channel', async () => {
+  const lab = await startTestServer({ plugins: [whiteboard()] });
+  try {
+    const { client: raw, welcome } = await RawClient.join('tcp', lab.port, { name: 'mallory', room: 'default' });
+    raw.sendJson(welcome.channels.whiteboard!, { op: 'stroke', points: { x: 1 }, ref: 'm1' });
+    const error = await raw.nextError();
+    assert.equal([error.code, error.ref, error.channel], ['WHITEBOARD_BAD_STROKE', 'm1', 'whiteboard']);
+    raw.destroy();
   } finally {
     await lab.close();
   }

@@ -12,7 +12,7 @@
 import type { ConfabError } from '../../../core/errors.js';
 import type { ClientPlugin } from '../../../core/client/types.js';
 import { Emitter } from '../../../core/client/emitter.js';
-import { WHITEBOARD_CHANNEL, type Stroke, type WhiteboardServerMessage } from './protocol.js';
+import { WHITEBOARD, type Stroke } from './protocol.js';
 
 /** Events of the whiteboard client half. */
 export type WhiteboardEvents = {
@@ -43,15 +43,15 @@ export function whiteboardClient(): ClientPlugin<WhiteboardApi> {
     attach(ctx) {
       const events = new Emitter<WhiteboardEvents>();
       let strokes: Stroke[] = [];
-      ctx.onMessage(WHITEBOARD_CHANNEL, (raw) => {
-        const message = raw as unknown as WhiteboardServerMessage;
+      const channel = ctx.channel(WHITEBOARD);
+      channel.onMessage((message) => {
         if (message.op === 'drawing') {
           strokes = [...message.strokes];
           events.emit('drawing', strokes);
         } else if (message.op === 'stroke') {
           strokes.push(message.stroke);
           events.emit('stroke', message.stroke);
-        } else if (message.op === 'clear') {
+        } else {
           strokes = [];
           events.emit('clear', message.by);
         }
@@ -64,9 +64,8 @@ export function whiteboardClient(): ClientPlugin<WhiteboardApi> {
         get strokes() {
           return strokes;
         },
-        draw: (points, style = {}) =>
-          void ctx.send(WHITEBOARD_CHANNEL, { op: 'stroke', points, color: style.color ?? '#000000', width: style.width ?? 2 }),
-        clear: () => void ctx.send(WHITEBOARD_CHANNEL, { op: 'clear' }),
+        draw: (points, style = {}) => void channel.send({ op: 'stroke', points, color: style.color ?? '#000000', width: style.width ?? 2 }),
+        clear: () => void channel.send({ op: 'clear' }),
       };
     },
   };

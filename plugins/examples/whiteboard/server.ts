@@ -3,11 +3,9 @@
  * keeps its last `maxStrokes` strokes, so a late joiner gets the drawing; anyone (or only moderators) clears.
  */
 import { definePlugin } from '../../../core/config.js';
-import { ConfabError } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
 import { readOptions } from '../../../core/options.js';
 import type { Plugin } from '../../../core/index.js';
-import { MAX_WIDTH, MIN_WIDTH, WHITEBOARD_CHANNEL, WHITEBOARD_ERRORS, type Stroke } from './protocol.js';
+import { strokePayloadLimit, WHITEBOARD, WHITEBOARD_ERRORS, type Stroke } from './protocol.js';
 
 /** Options of the whiteboard plugin. */
 export interface WhiteboardOptions {
@@ -23,8 +21,6 @@ export interface WhiteboardOptions {
   /** Only sessions with the `moderate` grant may clear the board. Default false: anyone may. */
   moderatedClear?: boolean;
 }
-
-const COLOR = /^#[0-9a-f]{6}$/i;
 
 /**
  * Creates the whiteboard plugin.
@@ -42,10 +38,10 @@ export function whiteboard(options: WhiteboardOptions = {}): Plugin {
 
   return definePlugin({
     name: 'whiteboard',
-    // Each coordinate takes at most ~24 characters of JSON; the rest is op, color and width.
-    channels: { [WHITEBOARD_CHANNEL]: { kind: 'json', maxPayload: maxPoints * 2 * 25 + 1024 } },
+    channels: [{ ...WHITEBOARD, maxPayload: strokePayloadLimit(maxPoints) }],
+    errors: WHITEBOARD_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(WHITEBOARD_CHANNEL);
+      const channel = ctx.channel(WHITEBOARD);
       const historyLimit = Math.min(maxHistoryBytes, ctx.options.maxPayload - 1024);
       /** A room's strokes, the JSON size of each (same order), their sum, and the next id. */
       const boards = ctx.perRoom(() => ({ strokes: [] as Stroke[], sizes: [] as number[], bytes: 0, nextId: 1 }));
@@ -54,29 +50,22 @@ export function whiteboard(options: WhiteboardOptions = {}): Plugin {
         channel.send(session, { op: 'drawing', strokes: boards.get(room).strokes });
       });
 
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
+      channel.onMessage((session, request) => {
+        const { ref } = request;
         const board = boards.get(session.room);
-        const fail = (code: keyof typeof WHITEBOARD_ERRORS, text?: string) =>
-          new ConfabError(code, text ?? WHITEBOARD_ERRORS[code], { fatal: false });
-        if (message.op === 'clear') {
-          if (moderatedClear && !session.grants.has('moderate')) throw fail('WHITEBOARD_NOT_ALLOWED');
+        if (request.op === 'clear') {
+          if (moderatedClear && !session.grants.has('moderate')) throw WHITEBOARD_ERRORS.WHITEBOARD_NOT_ALLOWED({ ref });
           board.strokes = [];
           board.sizes = [];
           board.bytes = 0;
           channel.broadcast(session.room, { op: 'clear', by: session.info });
           return;
         }
-        if (message.op !== 'stroke') throw fail('WHITEBOARD_BAD_REQUEST', `unknown op ${JSON.stringify(message.op)}; use stroke or clear`);
-        const { points, color, width } = message;
-        const validPoints = Array.isArray(points) && points.length >= 2 && points.length % 2 === 0 && points.length <= maxPoints * 2
-          && points.every((value) => typeof value === 'number' && value >= 0 && value <= 1);
-        if (!validPoints) throw fail('WHITEBOARD_BAD_STROKE', `points must be 1 to ${maxPoints} x,y pairs, each number from 0 to 1`);
-        if (typeof color !== 'string' || !COLOR.test(color)) throw fail('WHITEBOARD_BAD_STROKE', 'color must be #rrggbb');
-        if (typeof width !== 'number' || !(width >= MIN_WIDTH && width <= MAX_WIDTH)) {
-          throw fail('WHITEBOARD_BAD_STROKE', `width must be a number from ${MIN_WIDTH} to ${MAX_WIDTH}`);
+        const { points, color, width } = request;
+        if (points.length > maxPoints * 2) {
+          throw WHITEBOARD_ERRORS.WHITEBOARD_BAD_STROKE({ ref, message: `points must be 1 to ${maxPoints} x,y pairs, each number from 0 to 1` });
         }
-        const stroke: Stroke = { id: board.nextId++, by: session.info, points: points as number[], color, width };
+        const stroke: Stroke = { id: board.nextId++, by: session.info, points, color, width };
         const size = JSON.stringify(stroke).length + 1;
         board.strokes.push(stroke);
         board.sizes.push(size);

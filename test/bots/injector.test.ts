@@ -41,7 +41,7 @@ function connectReceiver(lab: TestServer) {
 }
 
 test('inject() publishes VP8 in the L1T3 pattern, keyframe first, that ffmpeg decodes; a base-layer subscriber gets layer 0 only, which decodes on its own', async () => {
-  const { lab, frames, receiver } = await room();
+  const { lab, frames } = await room();
   try {
     const base = await lab.connect('base', { room: 'lab', plugins: { video: videoClient() } });
     const baseFrames: Uint8Array[] = [];

@@ -200,14 +200,14 @@ test('record() shows a VP8 screen share full-frame: the injector presents, the r
 
 test('record() refuses an output it cannot write before joining, and an empty room unless told to wait, leaving no files', async () => {
   const url = `tcp://127.0.0.1:${server.port}`;
-  const expectCode = async (promise: Promise<unknown>, code: string) => {
+  const expectCode = async (promise: Promise<unknown>, code: string): Promise<Error> => {
     try {
       await promise;
-      assert.unreachable('should throw');
     } catch (error) {
       assert.ok(isConfabError(error) && error.code === code, String(error));
       return error as Error;
     }
+    throw new Error(`expected ${code}, but it resolved`);
   };
   const mp4 = await expectCode(record({ server: url, room: 'lab', out: join(dir, 'x.mp4') }), 'BOT_OUTPUT_INVALID');
   assert.match(mp4.message, /\.mkv or \.webm/);

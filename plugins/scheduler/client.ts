@@ -14,18 +14,10 @@
  *   const room = await schedule.roomOf(standup.id);
  *   const inMeeting = new ConfabClient({ url: 'tcp://127.0.0.1:5000', name: 'alice', room });
  */
-import { ConfabError } from '../../core/errors.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import {
-  SCHEDULER_CHANNEL,
-  type Meeting,
-  type MeetingChange,
-  type MeetingInput,
-  type MeetingPatch,
-  type SchedulerReply,
-  type SchedulerServerMessage,
-} from './protocol.js';
+import { replyOf } from '../../core/client/requests.js';
+import { SCHEDULER, type Meeting, type MeetingChange, type MeetingInput, type MeetingPatch, type SchedulerRequest } from './protocol.js';
 
 /** Events of the scheduler client half. */
 export type SchedulerEvents = {
@@ -51,76 +43,32 @@ export interface SchedulerApi extends Pick<Emitter<SchedulerEvents>, 'on' | 'off
   remove(id: string): Promise<void>;
 }
 
-interface Pending {
-  request: Record<string, unknown>;
-  resolve(reply: SchedulerReply): void;
-  reject(error: ConfabError): void;
-}
-
 /** Creates the scheduler client half. */
 export function schedulerClient(): ClientPlugin<SchedulerApi> {
   return {
     name: 'scheduler',
     attach(ctx) {
       const events = new Emitter<SchedulerEvents>();
-      const pending = new Map<string, Pending>();
-      const prefix = Math.random().toString(36).slice(2, 8);
-      let counter = 0;
-
-      ctx.onMessage(SCHEDULER_CHANNEL, (raw) => {
-        const message = raw as unknown as SchedulerServerMessage;
+      const channel = ctx.channel(SCHEDULER);
+      channel.onMessage((message) => {
         if (message.op === 'started') events.emit('started', message.meeting);
         else if (message.op === 'changed') events.emit('changed', { change: message.change, meeting: message.meeting });
-        else {
-          const request = pending.get(message.ref);
-          if (!request) return;
-          pending.delete(message.ref);
-          request.resolve(message);
-        }
       });
-      ctx.onError((error) => {
-        const request = error.ref === undefined ? undefined : pending.get(error.ref);
-        if (!request) return;
-        pending.delete(error.ref!);
-        request.reject(error);
-      });
-      // A request written just before the connection broke may never have arrived: send it again with the
-      // same ref. The server answers a change it already made with the same reply instead of making it twice.
-      ctx.on('resumed', () => {
-        for (const request of pending.values()) ctx.send(SCHEDULER_CHANNEL, request.request);
-      });
-      ctx.on('close', ({ error, reason }) => {
-        for (const request of pending.values()) {
-          request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason}) before the scheduler answered`));
-        }
-        pending.clear();
-      });
-
-      const ask = (op: string, fields: Record<string, unknown>) =>
-        new Promise<SchedulerReply>((resolve, reject) => {
-          const ref = `${prefix}-${++counter}`;
-          const request = { op, ref, ...fields };
-          pending.set(ref, { request, resolve, reject });
-          try {
-            ctx.send(SCHEDULER_CHANNEL, request);
-          } catch (error) {
-            pending.delete(ref);
-            reject(error);
-          }
-        });
-      const meetingOf = (reply: SchedulerReply) => (reply as Extract<SchedulerReply, { op: 'meeting' }>).meeting;
+      // channel.request sends a request again with its ref after a reconnect, in case it never arrived: the
+      // server answers a change it already made with the same reply instead of making it twice.
+      const meetingOf = async (request: SchedulerRequest) => replyOf(await channel.request(request), 'meeting').meeting;
 
       return {
         on: events.on.bind(events),
         off: events.off.bind(events),
         once: events.once.bind(events),
-        list: async () => (await ask('list', {}) as Extract<SchedulerReply, { op: 'list' }>).meetings,
-        get: async (id) => meetingOf(await ask('get', { id })),
-        roomOf: async (id) => meetingOf(await ask('get', { id })).room,
-        create: async (input) => meetingOf(await ask('create', { meeting: input })),
-        update: async (id, patch) => meetingOf(await ask('update', { id, patch })),
+        list: async () => replyOf(await channel.request({ op: 'list' }), 'list').meetings,
+        get: (id) => meetingOf({ op: 'get', id }),
+        roomOf: async (id) => (await meetingOf({ op: 'get', id })).room,
+        create: (input) => meetingOf({ op: 'create', meeting: input }),
+        update: (id, patch) => meetingOf({ op: 'update', id, patch }),
         remove: async (id) => {
-          await ask('remove', { id });
+          replyOf(await channel.request({ op: 'remove', id }), 'removed');
         },
       };
     },

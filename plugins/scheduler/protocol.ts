@@ -13,10 +13,12 @@
  * server → all     {"op":"changed","change":"created"|"updated"|"removed","meeting":Meeting}   (every room)
  * server → room    {"op":"started","meeting":Meeting}               (the meeting's room, when it starts)
  * errors           ERROR frames with "channel":"scheduler" and "ref" (codes in SCHEDULER_ERRORS)
+ *
+ * This file checks the shape of a request (parseSchedulerRequest); validate.ts checks a meeting's values.
  */
-
-/** The channel name. */
-export const SCHEDULER_CHANNEL = 'scheduler';
+import { jsonChannel, MAX_REF_LENGTH, requestRef } from '../../core/channel-def.js';
+import { defineErrors, type ConfabError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 
 /** A scheduled meeting, as stored and sent. */
 export interface Meeting {
@@ -54,22 +56,25 @@ export type MeetingPatch = Partial<MeetingInput>;
 /** What happened to a meeting, in a `changed` message. */
 export type MeetingChange = 'created' | 'updated' | 'removed';
 
-/** What a client sends. */
+/**
+ * What a client sends. The server refuses a request without a `ref`; it is optional here because the client
+ * SDK's `channel.request()` adds it.
+ */
 export type SchedulerRequest =
-  | { op: 'list'; ref: string }
-  | { op: 'get'; ref: string; id: string }
-  | { op: 'create'; ref: string; meeting: MeetingInput }
-  | { op: 'update'; ref: string; id: string; patch: MeetingPatch }
-  | { op: 'remove'; ref: string; id: string };
+  | { op: 'list'; ref?: string }
+  | { op: 'get'; ref?: string; id: string }
+  | { op: 'create'; ref?: string; meeting: MeetingInput }
+  | { op: 'update'; ref?: string; id: string; patch: MeetingPatch }
+  | { op: 'remove'; ref?: string; id: string };
 
-/** A reply to one request. */
+/** A reply to one request, with the request's `ref`. */
 export type SchedulerReply =
-  | { op: 'list'; ref: string; meetings: Meeting[] }
-  | { op: 'meeting'; ref: string; meeting: Meeting }
-  | { op: 'removed'; ref: string; id: string };
+  | { op: 'list'; ref?: string; meetings: Meeting[] }
+  | { op: 'meeting'; ref?: string; meeting: Meeting }
+  | { op: 'removed'; ref?: string; id: string };
 
 /** What the server sends. */
-export type SchedulerServerMessage =
+export type SchedulerMessage =
   | SchedulerReply
   | { op: 'changed'; change: MeetingChange; meeting: Meeting }
   | { op: 'started'; meeting: Meeting };
@@ -85,12 +90,10 @@ export const LIMITS = {
   maxDurationMinutes: 24 * 60,
   /** How far ahead a meeting may start, in days. */
   maxDaysAhead: 5 * 366,
-  /** Longest request ref. */
-  refLength: 64,
 } as const;
 
 /** The scheduler plugin's error codes. */
-export const SCHEDULER_ERRORS = {
+export const SCHEDULER_ERRORS = defineErrors('scheduler', {
   SCHEDULER_BAD_REQUEST: 'the request must be {"op":"list"|"get"|"create"|"update"|"remove","ref":string,…} (see docs/protocol.md)',
   SCHEDULER_TITLE_EMPTY: 'the title is empty',
   SCHEDULER_FIELD_TOO_LONG: 'a field is longer than the server allows',
@@ -102,7 +105,68 @@ export const SCHEDULER_ERRORS = {
   SCHEDULER_NOT_FOUND: 'no upcoming meeting has this id',
   SCHEDULER_FORBIDDEN: 'only the organiser or a session with the moderate grant may change this meeting',
   SCHEDULER_FULL: 'the server already holds as many upcoming meetings as it allows',
-} as const;
+});
 
-/** A scheduler error code. */
-export type SchedulerErrorCode = keyof typeof SCHEDULER_ERRORS;
+/** The fields of a meeting that clients give. */
+const FIELD_NAMES = 'title, room, start, durationMinutes, description';
+
+/**
+ * Checks the shape of a request: a `ref`, a known op and fields of the right types, or SCHEDULER_BAD_REQUEST
+ * saying what was wrong. The values of a meeting's fields are checked by the server half (validate.ts).
+ */
+export function parseSchedulerRequest(message: JsonObject): SchedulerRequest {
+  const ref = requestRef(message);
+  const bad = (text: string) => SCHEDULER_ERRORS.SCHEDULER_BAD_REQUEST({ ref, message: text });
+  if (ref === undefined) throw bad(`every request needs a "ref": a string of 1 to ${MAX_REF_LENGTH} characters`);
+  const { op, id } = message;
+  switch (op) {
+    case 'list':
+      return { op, ref };
+    case 'create':
+      return { op, ref, meeting: meetingInput(message.meeting, bad) };
+    case 'get':
+    case 'update':
+    case 'remove':
+      if (typeof id !== 'string') throw bad(`"${op}" needs an "id" string`);
+      return op === 'update' ? { op, ref, id, patch: meetingPatch(message.patch, 'patch', bad) } : { op, ref, id };
+    default:
+      throw SCHEDULER_ERRORS.SCHEDULER_BAD_REQUEST({ ref });
+  }
+}
+
+/** The fields of an `update`'s patch (or of a `create`'s meeting), each of its JSON type. */
+function meetingPatch(value: unknown, what: string, bad: (text: string) => ConfabError): MeetingPatch {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(`"${what}" must be an object with ${FIELD_NAMES}`);
+  const patch: MeetingPatch = {};
+  for (const [key, field] of Object.entries(value)) {
+    switch (key) {
+      case 'title':
+      case 'room':
+      case 'start':
+      case 'description':
+        if (typeof field !== 'string') throw bad(`"${what}.${key}" must be a string`);
+        patch[key] = field;
+        break;
+      case 'durationMinutes':
+        if (typeof field !== 'number') throw bad(`"${what}.${key}" must be a number`);
+        patch[key] = field;
+        break;
+      default:
+        throw bad(`"${what}.${key}" is not a meeting field; the fields are ${FIELD_NAMES}`);
+    }
+  }
+  return patch;
+}
+
+/** A `create`'s meeting: every field, but the description may be left out. */
+function meetingInput(value: unknown, bad: (text: string) => ConfabError): MeetingInput {
+  const { title, room, start, durationMinutes, description } = meetingPatch(value, 'meeting', bad);
+  if (title === undefined) throw bad('"meeting.title" must be a string');
+  if (room === undefined) throw bad('"meeting.room" must be a string');
+  if (start === undefined) throw bad('"meeting.start" must be a string');
+  if (durationMinutes === undefined) throw bad('"meeting.durationMinutes" must be a number');
+  return description === undefined ? { title, room, start, durationMinutes } : { title, room, start, durationMinutes, description };
+}
+
+/** The scheduler channel. */
+export const SCHEDULER = jsonChannel<SchedulerRequest, SchedulerMessage>('scheduler', { parse: parseSchedulerRequest, maxPayload: 64 * 1024 });

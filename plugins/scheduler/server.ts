@@ -5,28 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
-import { isConfabError } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
 import { MeetingStore } from './meetings.js';
-import { LIMITS, SCHEDULER_CHANNEL, type Meeting, type MeetingChange, type SchedulerReply, type SchedulerRequest } from './protocol.js';
+import { SCHEDULER, SCHEDULER_ERRORS, type Meeting, type MeetingChange, type SchedulerReply, type SchedulerRequest } from './protocol.js';
+import { MEETINGS } from './service.js';
 import { StartTimer } from './start-timer.js';
-import { checkMeeting, parseRequest, schedulerError } from './validate.js';
+import { checkMeeting } from './validate.js';
 
 /** Options of the scheduler plugin. */
 export interface SchedulerOptions {
   /** Most meetings that may be scheduled and not ended at once (bounds what clients can store). Default 1000. */
   maxMeetings?: number;
-}
-
-/**
- * The scheduler's plugin object: a Plugin, plus what it offers other plugins on the same server (they find it
- * with `ctx.plugin('scheduler')`; the web plugin lists these meetings on its join screen).
- */
-export interface SchedulerPlugin extends Plugin {
-  /** The meetings that have not ended at `now` (default: now), soonest first; empty before the server set it up. */
-  upcomingMeetings(now?: number): Meeting[];
 }
 
 /** Replies to changes remembered per session, so a change re-sent after a reconnect is answered, not done twice. */
@@ -36,24 +26,27 @@ const REMEMBERED_REPLIES = 64;
  * Creates the scheduler plugin.
  *
  * Who may change a meeting: its organiser (the display name of the session that created it) or a session
- * with the `moderate` grant. Anyone in any room may create and list meetings.
+ * with the `moderate` grant. Anyone in any room may create and list meetings. Other plugins read the meetings
+ * through the MEETINGS service (service.ts).
  *
  * @example
  *   defineConfig({ plugins: [chat(), scheduler({ maxMeetings: 200 })] });
  */
-export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
+export function scheduler(options: SchedulerOptions = {}): Plugin {
   const { maxMeetings } = readOptions('scheduler', options, {
     maxMeetings: { type: 'integer', min: 1, max: 1_000_000, default: 1000 },
   });
 
-  let store: MeetingStore | undefined;
-  const plugin = definePlugin({
+  return definePlugin({
     name: 'scheduler',
-    channels: { [SCHEDULER_CHANNEL]: { kind: 'json', maxPayload: 64 * 1024 } },
+    channels: [SCHEDULER],
+    errors: SCHEDULER_ERRORS,
+    provides: [MEETINGS],
     setup(ctx) {
-      const channel = ctx.channel(SCHEDULER_CHANNEL);
-      const meetings = (store = new MeetingStore(ctx.store));
+      const channel = ctx.channel(SCHEDULER);
+      const meetings = new MeetingStore(ctx.store);
       const replies = ctx.perSession(() => new Map<string, SchedulerReply>());
+      ctx.provide(MEETINGS, { upcomingMeetings: (now = Date.now()) => meetings.upcoming(now) });
 
       const announce = () => {
         for (const meeting of meetings.takeDue(Date.now())) {
@@ -85,7 +78,7 @@ export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
 
       const existing = (id: string, now: number) => {
         const meeting = meetings.get(id, now);
-        if (!meeting) throw schedulerError('SCHEDULER_NOT_FOUND', `no upcoming meeting has the id "${id.slice(0, 40)}"`);
+        if (!meeting) throw SCHEDULER_ERRORS.SCHEDULER_NOT_FOUND({ message: `no upcoming meeting has the id "${id.slice(0, 40)}"` });
         return meeting;
       };
 
@@ -100,7 +93,7 @@ export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
           case 'create': {
             const fields = checkMeeting(request.meeting, now, now);
             if (meetings.countUpcoming(now) >= maxMeetings) {
-              throw schedulerError('SCHEDULER_FULL', `the server holds ${maxMeetings} upcoming meetings, its limit; remove some first`);
+              throw SCHEDULER_ERRORS.SCHEDULER_FULL({ message: `the server holds ${maxMeetings} upcoming meetings, its limit; remove some first` });
             }
             const meeting: Meeting = { id: randomBytes(5).toString('hex'), ...fields, organiser: session.name, createdAt: now, updatedAt: now };
             meetings.insert(meeting);
@@ -111,7 +104,7 @@ export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
           }
           case 'update': {
             const before = existing(request.id, now);
-            if (!mayChange(session, before)) throw schedulerError('SCHEDULER_FORBIDDEN');
+            if (!mayChange(session, before)) throw SCHEDULER_ERRORS.SCHEDULER_FORBIDDEN();
             const merged = { ...before, ...request.patch };
             const startMoved = request.patch.start !== undefined && request.patch.start.trim() !== before.start;
             const fields = checkMeeting(merged, now, startMoved ? now : undefined);
@@ -123,7 +116,7 @@ export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
           }
           case 'remove': {
             const meeting = existing(request.id, now);
-            if (!mayChange(session, meeting)) throw schedulerError('SCHEDULER_FORBIDDEN');
+            if (!mayChange(session, meeting)) throw SCHEDULER_ERRORS.SCHEDULER_FORBIDDEN();
             meetings.remove(meeting.id);
             ctx.log.info('meeting removed', { id: meeting.id, by: session.name });
             changed('removed', meeting);
@@ -133,25 +126,19 @@ export function scheduler(options: SchedulerOptions = {}): SchedulerPlugin {
         }
       };
 
-      channel.onMessage((session, message) => {
-        const raw = message as JsonObject;
-        try {
-          const request = parseRequest(raw);
-          const remembered = replies.get(session);
-          const earlier = remembered.get(request.ref);
-          if (earlier) return channel.send(session, earlier);
-          const reply = handle(session, request);
-          if (request.op !== 'list' && request.op !== 'get') {
-            remembered.set(request.ref, reply);
-            if (remembered.size > REMEMBERED_REPLIES) remembered.delete(remembered.keys().next().value!);
-          }
-          channel.send(session, reply);
-        } catch (error) {
-          if (isConfabError(error) && typeof raw.ref === 'string' && raw.ref.length <= LIMITS.refLength) error.ref = raw.ref;
-          throw error;
+      channel.onMessage((session, request) => {
+        // parseSchedulerRequest refuses a request without a ref; its type has none because the client SDK adds it.
+        const { ref } = request;
+        const remembered = replies.get(session);
+        const earlier = ref === undefined ? undefined : remembered.get(ref);
+        if (earlier) return channel.send(session, earlier);
+        const reply = handle(session, request);
+        if (ref !== undefined && request.op !== 'list' && request.op !== 'get') {
+          remembered.set(ref, reply);
+          if (remembered.size > REMEMBERED_REPLIES) remembered.delete(remembered.keys().next().value!);
         }
+        channel.send(session, reply);
       });
     },
   });
-  return { ...plugin, upcomingMeetings: (now = Date.now()) => store?.upcoming(now) ?? [] };
 }

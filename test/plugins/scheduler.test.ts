@@ -4,10 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfabClient } from '../../core/client/node.js';
 import { definePlugin } from '../../core/config.js';
-import type { ConfabError } from '../../core/errors.js';
+import { isConfabError, type ConfabError } from '../../core/errors.js';
 import { FrameType } from '../../core/protocol.js';
 import { schedulerClient, type SchedulerApi, type SchedulerEvents } from '../../plugins/scheduler/client.js';
-import type { Meeting, MeetingInput } from '../../plugins/scheduler/protocol.js';
+import { parseSchedulerRequest, type Meeting, type MeetingInput } from '../../plugins/scheduler/protocol.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { parseIsoDateTime } from '../../plugins/scheduler/validate.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -174,6 +174,28 @@ test('only the organiser or a session with the moderate grant may update or remo
     assert.equal((await alice.schedule.list()).map((m) => m.id), [guestOwn.id]);
     for (const m of [alice, guest, moderator]) await m.client.close();
   });
+});
+
+test('parseSchedulerRequest() refuses a missing ref, an unknown op and fields of the wrong type with SCHEDULER_BAD_REQUEST and the ref', () => {
+  const refusals: Array<[Record<string, unknown>, RegExp]> = [
+    [{ op: 'list' }, /needs a "ref"/],
+    [{ op: 'explode', ref: 'a' }, /the request must be/],
+    [{ op: 'get', ref: 'a' }, /"get" needs an "id" string/],
+    [{ op: 'create', ref: 'a', meeting: { ...input(), durationMinutes: '15' } }, /"meeting.durationMinutes" must be a number/],
+    [{ op: 'create', ref: 'a', meeting: { title: 'x', room: 'r', durationMinutes: 5 } }, /"meeting.start" must be a string/],
+    [{ op: 'update', ref: 'a', id: 'x', patch: { room: 'r', color: 'red' } }, /"patch.color" is not a meeting field/],
+  ];
+  for (const [message, text] of refusals) {
+    try {
+      parseSchedulerRequest(message);
+      assert.unreachable(`${JSON.stringify(message)} was accepted`);
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === 'SCHEDULER_BAD_REQUEST', JSON.stringify(message));
+      assert.match(error.message, text);
+      assert.is(error.ref, message.ref);
+    }
+  }
+  assert.equal(parseSchedulerRequest({ op: 'update', ref: 'u', id: 'x', patch: { title: 'T' } }), { op: 'update', ref: 'u', id: 'x', patch: { title: 'T' } });
 });
 
 test('malformed requests get SCHEDULER_BAD_REQUEST with their ref and leave the session working', async () => {

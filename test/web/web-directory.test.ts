@@ -5,13 +5,14 @@ import { ConfabClient } from '../../core/client/node.js';
 import { chat } from '../../plugins/chat/server.js';
 import { schedulerClient } from '../../plugins/scheduler/client.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
+import { MEETINGS, type MeetingDirectory } from '../../plugins/scheduler/service.js';
 import { web } from '../../plugins/web/server.js';
 import { startServer } from '../helpers/server.js';
 
 const rooms = async (port: number) => (await fetch(`http://127.0.0.1:${port}/api/rooms`)).json();
 
-test('/api/rooms lists rooms in use and the scheduler\'s coming meetings, asked from the scheduler plugin object', async () => {
-  // web before scheduler: the lookup happens per request, so the order of the plugins does not matter.
+test('/api/rooms lists rooms in use and the scheduler\'s coming meetings, from its MEETINGS service', async () => {
+  // web before scheduler: the service is looked up per request, so the order of the plugins does not matter.
   const server = await startServer([chat(), web(), scheduler()]);
   const clients: ConfabClient[] = [];
   try {
@@ -36,7 +37,7 @@ test('/api/rooms lists rooms in use and the scheduler\'s coming meetings, asked 
   }
 });
 
-test('/api/rooms has no meetings without the scheduler, or when a plugin named scheduler offers no upcomingMeetings', async () => {
+test('/api/rooms has no meetings without a MEETINGS service, and lists those of any plugin that provides it', async () => {
   const impostor = definePlugin({ name: 'scheduler', setup() {} });
   for (const plugins of [[chat(), web()], [web(), impostor]]) {
     const server = await startServer(plugins);
@@ -46,19 +47,34 @@ test('/api/rooms has no meetings without the scheduler, or when a plugin named s
       await server.stop();
     }
   }
+  const meeting = { title: 'Demo', room: 'hall', startMs: 1_900_000_000_000, durationMinutes: 30 };
+  const calendar = definePlugin({
+    name: 'calendar',
+    provides: [MEETINGS],
+    setup(ctx) {
+      ctx.provide(MEETINGS, { upcomingMeetings: () => [{ ...meeting, id: 'c1', start: '', description: '', organiser: 'x', createdAt: 0, updatedAt: 0 }] });
+    },
+  });
+  const server = await startServer([web(), calendar]);
+  try {
+    assert.equal(await rooms(server.port), { rooms: [], meetings: [meeting] });
+  } finally {
+    await server.stop();
+  }
 });
 
-test('scheduler().upcomingMeetings() is empty before setup and lists only meetings that have not ended', async () => {
-  const plugin = scheduler();
-  assert.equal(plugin.upcomingMeetings(), []);
-  const server = await startServer([plugin]);
+test('the scheduler\'s MEETINGS service lists only meetings that have not ended', async () => {
+  let directory: MeetingDirectory | undefined;
+  const reader = definePlugin({ name: 'reader', requires: [MEETINGS], setup: (ctx) => void (directory = ctx.service(MEETINGS)) });
+  const server = await startServer([scheduler(), reader]);
   const client = new ConfabClient({ url: `tcp://127.0.0.1:${server.port}`, name: 'ann', room: 'r' });
   const schedule = client.use(schedulerClient());
   try {
     await client.connect();
+    assert.equal(directory!.upcomingMeetings(), []);
     const meeting = await schedule.create({ title: 'Plan', room: 'r', start: new Date(Date.now() + 60_000).toISOString(), durationMinutes: 30 });
-    assert.equal(plugin.upcomingMeetings().map((m) => m.id), [meeting.id]);
-    assert.equal(plugin.upcomingMeetings(meeting.startMs + 30 * 60_000), [], 'ended by then');
+    assert.equal(directory!.upcomingMeetings().map((m) => m.id), [meeting.id]);
+    assert.equal(directory!.upcomingMeetings(meeting.startMs + 30 * 60_000), [], 'ended by then');
   } finally {
     await client.close();
     await server.stop();

@@ -65,11 +65,15 @@ export function parseBeacon(datagram: Uint8Array): Beacon | undefined {
   const { name, version, port, auth, rooms, closing } = value as Record<string, unknown>;
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || CONTROL_CHARACTERS.test(name)) return undefined;
   if (typeof version !== 'string' || version.length > MAX_VERSION_LENGTH || !VERSION_TEXT.test(version)) return undefined;
-  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) return undefined;
+  if (!isInteger(port) || port < 1 || port > 65535) return undefined;
   if (typeof auth !== 'boolean') return undefined;
-  if (!Number.isInteger(rooms) || (rooms as number) < 0) return undefined;
+  if (!isInteger(rooms) || rooms < 0) return undefined;
   if (closing !== undefined && typeof closing !== 'boolean') return undefined;
-  const beacon: Beacon = { name, version, port: port as number, auth, rooms: rooms as number };
+  const beacon: Beacon = { name, version, port, auth, rooms };
   if (closing) beacon.closing = true;
   return beacon;
+}
+
+function isInteger(value: unknown): value is number {
+  return Number.isInteger(value);
 }

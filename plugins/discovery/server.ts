@@ -40,6 +40,7 @@ export function discovery(options: DiscoveryOptions = {}): Plugin {
       let timer: ReturnType<typeof setInterval> | undefined;
       let serverPort = 0;
       const failedTargets = new Set<string>();
+      // By name: the auth plugin offers no service yet that says tokens are needed.
       const auth = ctx.plugins.includes('auth');
       const name = [...ctx.options.name].slice(0, MAX_NAME_LENGTH).join('') || 'confab';
 

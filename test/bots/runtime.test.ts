@@ -10,6 +10,8 @@ import { loadBotScript } from '../../bots/load-script.js';
 import { defineBot, runBot } from '../../bots/runtime.js';
 import { ConfabClient } from '../../core/client/node.js';
 import { isConfabError } from '../../core/errors.js';
+import { MediaCodec } from '../../core/media.js';
+import { vp8FrameKind } from '../../core/vp8.js';
 import { chatClient, type ChatApi } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { filesClient, type FileInfo } from '../../plugins/files/client-node.js';
@@ -173,12 +175,12 @@ test('the file-echo example downloads a shared file and shares the same bytes ba
   await client.close();
 });
 
-test('showTestCard() and play() publish JPEG camera frames the room receives, and stop when the bot leaves', async () => {
+test('showTestCard() publishes JPEG and play() VP8 camera frames the room receives, and both stop when the bot leaves', async () => {
   const media = await startServer([chat(), videoRelay()]);
+  const watcher = new ConfabClient({ url: `tcp://127.0.0.1:${media.port}`, name: 'watcher', room: 'lab' });
   try {
-    const watcher = new ConfabClient({ url: `tcp://127.0.0.1:${media.port}`, name: 'watcher', room: 'lab' });
-    const frames: Uint8Array[] = [];
-    watcher.use(videoClient()).on('frame', (frame) => frames.push(frame.data.slice()));
+    const frames: Array<{ codec: number; data: Uint8Array }> = [];
+    watcher.use(videoClient()).on('frame', (frame) => frames.push({ codec: frame.codec, data: frame.data.slice() }));
     await watcher.connect();
     let fromCard = 0;
     const result = await runBot(defineBot(async (bot) => {
@@ -193,9 +195,15 @@ test('showTestCard() and play() publish JPEG camera frames the room receives, an
     assert.is(result.reason, 'left');
     assert.ok(fromCard >= 3, `${fromCard} test card frames`);
     assert.ok(frames.length - fromCard >= 10, `${frames.length - fromCard} frames from ffmpeg`);
-    for (const jpeg of frames) assert.ok(jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[jpeg.length - 2] === 0xff && jpeg[jpeg.length - 1] === 0xd9, 'whole JPEGs');
-    await watcher.close();
+    for (const { codec, data } of frames.slice(0, fromCard)) {
+      assert.is(codec, MediaCodec.JPEG);
+      assert.ok(data[0] === 0xff && data[1] === 0xd8 && data[data.length - 2] === 0xff && data[data.length - 1] === 0xd9, 'whole JPEGs');
+    }
+    const played = frames.slice(fromCard);
+    assert.ok(played.every((frame) => frame.codec === MediaCodec.VP8), 'play() sends VP8');
+    assert.is(vp8FrameKind(played[0]!.data), 'keyframe');
   } finally {
+    await watcher.close();
     await media.stop();
   }
 });

@@ -29,7 +29,7 @@ export interface ParticipantObserver {
   rawVideo(receiver: string, frame: MediaFrame): void;
   /** A decodable video frame arrived. */
   video(receiver: string, frame: MediaFrame): void;
-  /** A mix frame arrived. */
+  /** A mix frame arrived (`bytes` as it came, encoded). */
   mix(receiver: string, seq: number, captureMs: number, bytes: number): void;
   /** A chat message arrived. */
   chat(receiver: string, from: string, text: string): void;
@@ -81,7 +81,8 @@ export class LoadParticipant {
     bot.client.on('error', (error) => observer.error(error.code));
     bot.client.on('serverError', (error) => observer.error(error.code));
     bot.video.on('frame', (frame) => observer.video(id, frame));
-    bot.audio.on('mix', (mix) => observer.mix(id, mix.seq, mix.captureMs, mix.pcm.byteLength));
+    // The mix as it arrived (not decoded: delivery is what is measured, and decoding would cost every bot CPU).
+    bot.audio.on('frame', (mix) => observer.mix(id, mix.seq, mix.captureMs, mix.data.length));
     bot.chat.on('message', (message) => message.from.id !== id && observer.chat(id, message.from.id, message.text));
     await bot.audio.ready;
     return new LoadParticipant(index, bot, media);

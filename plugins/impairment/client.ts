@@ -9,10 +9,11 @@
  *   net.set({ bandwidthKbps: 300 }, { session: peer.id });            // one participant
  *   const { stats } = await net.get();                                // delivered / lost / overflow
  */
-import { ConfabError } from '../../core/errors.js';
+import type { ConfabError } from '../../core/errors.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import { IMPAIRMENT_CHANNEL, type ImpairmentRule, type ImpairmentRulesMessage } from './protocol.js';
+import { replyOf } from '../../core/client/requests.js';
+import { IMPAIRMENT, type ImpairmentRule, type ImpairmentRulesMessage } from './protocol.js';
 
 /** Events of the impairment client half. */
 export type ImpairmentEvents = {
@@ -38,39 +39,17 @@ export function impairmentClient(): ClientPlugin<ImpairmentApi> {
     name: 'impairment',
     attach(ctx) {
       const events = new Emitter<ImpairmentEvents>();
-      const waiting = new Map<string, { resolve(m: ImpairmentRulesMessage): void; reject(e: ConfabError): void }>();
-      let counter = 0;
-      ctx.onMessage(IMPAIRMENT_CHANNEL, (raw) => {
-        const message = raw as unknown as ImpairmentRulesMessage;
-        const request = message.ref === undefined ? undefined : waiting.get(message.ref);
-        if (request) {
-          waiting.delete(message.ref!);
-          request.resolve(message);
-        } else events.emit('rules', message);
-      });
-      ctx.onError((error) => {
-        const request = error.ref === undefined ? undefined : waiting.get(error.ref);
-        if (!request) return void events.emit('error', error);
-        waiting.delete(error.ref!);
-        request.reject(error);
-      });
-      ctx.on('close', ({ reason, error }) => {
-        for (const request of waiting.values()) request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason})`));
-        waiting.clear();
-      });
+      const channel = ctx.channel(IMPAIRMENT);
+      channel.onMessage((message) => events.emit('rules', message));
+      ctx.onError((error) => events.emit('error', error));
       const target = (options?: { session?: string }) => (options?.session === undefined ? {} : { session: options.session });
       return {
         on: events.on.bind(events),
         off: events.off.bind(events),
         once: events.once.bind(events),
-        set: (rule, options) => void ctx.send(IMPAIRMENT_CHANNEL, { op: 'set', ...rule, ...target(options) }),
-        clear: (options) => void ctx.send(IMPAIRMENT_CHANNEL, { op: 'clear', ...target(options) }),
-        get: () =>
-          new Promise((resolve, reject) => {
-            const ref = `g${++counter}`;
-            waiting.set(ref, { resolve, reject });
-            ctx.send(IMPAIRMENT_CHANNEL, { op: 'get', ref });
-          }),
+        set: (rule, options) => void channel.send({ op: 'set', ...rule, ...target(options) }),
+        clear: (options) => void channel.send({ op: 'clear', ...target(options) }),
+        get: async () => replyOf(await channel.request({ op: 'get' }), 'rules'),
       };
     },
   };

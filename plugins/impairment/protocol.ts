@@ -12,9 +12,9 @@
  * Without `session`, a rule applies to every member of the sender's room; a session's own rule wins over
  * its room's. A rule impairs the media frames the server sends to a session (what it receives).
  */
-
-/** The channel name. */
-export const IMPAIRMENT_CHANNEL = 'impairment';
+import { jsonChannel, requestRef } from '../../core/channel-def.js';
+import { defineErrors } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 
 /** How a session's incoming media is impaired. Every field defaults to 0 (no effect). */
 export interface ImpairmentRule {
@@ -40,6 +40,15 @@ export interface ImpairmentStats {
   overflow: number;
 }
 
+/** A rule as a client gives it: the fields it sets, in range; the server fills in the rest. */
+export type RuleFields = Partial<ImpairmentRule>;
+
+/** What a client sends; a `set` carries the rule's fields beside its op. */
+export type ImpairmentRequest =
+  | ({ op: 'set'; session?: string; ref?: string } & RuleFields)
+  | { op: 'clear'; session?: string; ref?: string }
+  | { op: 'get'; ref?: string };
+
 /** What the server sends. */
 export interface ImpairmentRulesMessage {
   op: 'rules';
@@ -58,9 +67,63 @@ export const RULE_LIMITS = {
   bandwidthKbps: { min: 0, max: 10_000_000 },
 } as const;
 
+/** The largest seed: seeds are 32-bit. */
+const MAX_SEED = 2 ** 32 - 1;
+
 /** The impairment plugin's error codes. */
-export const IMPAIRMENT_ERRORS = {
+export const IMPAIRMENT_ERRORS = defineErrors('impairment', {
   IMPAIRMENT_BAD_REQUEST: 'send {"op":"set",…rule}, {"op":"clear","session"?} or {"op":"get"}; see RULE_LIMITS for ranges',
   IMPAIRMENT_NOT_ALLOWED: 'changing or reading impairment rules needs the moderate grant',
   IMPAIRMENT_NO_SUCH_SESSION: 'no session with this id in this room',
-} as const;
+});
+
+/**
+ * Checks what a client sends: a known op, `session` a string when given, and for `set` every other field a
+ * rule field within RULE_LIMITS (checkRule); else IMPAIRMENT_BAD_REQUEST saying what was wrong.
+ */
+export function parseImpairmentRequest(message: JsonObject): ImpairmentRequest {
+  const { op, session, ref: _ref, ...fields } = message;
+  const ref = requestRef(message);
+  const bad = (text: string) => IMPAIRMENT_ERRORS.IMPAIRMENT_BAD_REQUEST({ ref, message: text });
+  if (op === 'get') return { op, ref };
+  if (op !== 'set' && op !== 'clear') throw bad(`unknown op ${JSON.stringify(op)}; use set, clear or get`);
+  if (session !== undefined && typeof session !== 'string') throw bad(`session must be a session id, got ${JSON.stringify(session)}`);
+  const target = session === undefined ? {} : { session };
+  if (op === 'clear') return { op, ...target, ref };
+  const rule = checkRule(fields);
+  if (typeof rule === 'string') throw bad(rule);
+  return { op, ...rule, ...target, ref };
+}
+
+/**
+ * Checks a rule's fields (each optional): the fields it sets, or what is wrong with it. Used for what
+ * clients send and for the rules in the plugin's options.
+ */
+export function checkRule(fields: JsonObject): RuleFields | string {
+  const rule: RuleFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'seed') {
+      if (!isIntegerIn(value, 0, MAX_SEED)) return 'seed must be an integer from 0 to 2^32 - 1';
+      rule.seed = value;
+      continue;
+    }
+    if (!isLimited(key)) return `${key} is not a rule field; use latencyMs, jitterMs, loss, bandwidthKbps and seed`;
+    const limits = RULE_LIMITS[key];
+    if (typeof value !== 'number' || !(value >= limits.min && value <= limits.max)) {
+      return `${key} must be a number from ${limits.min} to ${limits.max}, got ${JSON.stringify(value)}`;
+    }
+    rule[key] = value;
+  }
+  return rule;
+}
+
+function isLimited(key: string): key is keyof typeof RULE_LIMITS {
+  return Object.hasOwn(RULE_LIMITS, key);
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** The impairment channel. */
+export const IMPAIRMENT = jsonChannel<ImpairmentRequest, ImpairmentRulesMessage>('impairment', { parse: parseImpairmentRequest, maxPayload: 4096 });

@@ -9,10 +9,9 @@
  */
 import { ConfabError } from '../../core/errors.js';
 import { definePlugin } from '../../core/config.js';
-import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
-import { IMPAIRMENT_CHANNEL, IMPAIRMENT_ERRORS, RULE_LIMITS, type ImpairmentRule, type ImpairmentStats } from './protocol.js';
+import { checkRule, IMPAIRMENT, IMPAIRMENT_ERRORS, type ImpairmentRule, type ImpairmentRulesMessage, type ImpairmentStats, type RuleFields } from './protocol.js';
 import { createRandom, sessionSeed } from './random.js';
 
 /** Options of the impairment plugin. */
@@ -49,19 +48,21 @@ export function impairment(options: ImpairmentOptions = {}): Plugin {
     maxQueueMs: { type: 'integer', min: 1, max: 60_000, default: 1000 },
   });
   const defaultSeed = settings.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const fullRule = (fields: RuleFields): ImpairmentRule => ({ latencyMs: 0, jitterMs: 0, loss: 0, bandwidthKbps: 0, seed: defaultSeed, ...fields });
+  // Rules are kept by room name: one from the config, or set live, applies whenever a room of that name exists.
   const roomRules = new Map<string, ImpairmentRule>();
   for (const [room, rule] of Object.entries(initialRooms ?? {})) {
-    const parsed = parseRule(rule as JsonObject, defaultSeed);
-    if (typeof parsed === 'string') throw new ConfabError('CONFIG_INVALID', `plugin "impairment": rooms.${room}: ${parsed}`);
-    roomRules.set(room, parsed);
+    const checked = checkRule(rule);
+    if (typeof checked === 'string') throw new ConfabError('CONFIG_INVALID', `plugin "impairment": rooms.${room}: ${checked}`);
+    roomRules.set(room, fullRule(checked));
   }
 
   return definePlugin({
     name: 'impairment',
-    channels: { [IMPAIRMENT_CHANNEL]: { kind: 'json', maxPayload: 4096 } },
+    channels: [IMPAIRMENT],
+    errors: IMPAIRMENT_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(IMPAIRMENT_CHANNEL);
-      const timers = new Set<NodeJS.Timeout>();
+      const channel = ctx.channel(IMPAIRMENT);
       const sessions = ctx.perSession((): SessionImpairment => ({
         rule: undefined,
         stateFor: undefined,
@@ -108,19 +109,12 @@ export function impairment(options: ImpairmentOptions = {}): Plugin {
         }
         state.stats.delivered++;
         if (delay <= 0) return undefined;
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          session.deliverMediaFrame(frame, media.stream, media.keyframe ?? false);
-        }, delay);
-        timers.add(timer);
+        // A frame still on its way when the session ends (or the server closes) is dropped with its timer.
+        ctx.setTimeout(session, delay, () => session.deliverMediaFrame(frame, media.stream, media.keyframe ?? false));
         return true;
       });
-      ctx.hooks.close.tap('impairment', () => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-      });
 
-      const rulesOf = (room: Room) => ({
+      const rulesOf = (room: Room): ImpairmentRulesMessage => ({
         op: 'rules',
         room: roomRules.get(room.name) ?? null,
         sessions: Object.fromEntries([...room.sessions].flatMap((s) => {
@@ -129,64 +123,27 @@ export function impairment(options: ImpairmentOptions = {}): Plugin {
         })),
       });
 
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
-        const ref = typeof message.ref === 'string' ? message.ref.slice(0, 64) : undefined;
-        const fail = (code: keyof typeof IMPAIRMENT_ERRORS, text?: string) => {
-          const error = new ConfabError(code, text ?? IMPAIRMENT_ERRORS[code], { fatal: false });
-          if (ref !== undefined) error.ref = ref;
-          return error;
-        };
-        if (!session.grants.has('moderate')) throw fail('IMPAIRMENT_NOT_ALLOWED');
+      channel.onMessage((session, request) => {
+        const { ref } = request;
+        if (!session.grants.has('moderate')) throw IMPAIRMENT_ERRORS.IMPAIRMENT_NOT_ALLOWED({ ref });
         const room = session.room;
-        let target: Session | undefined;
-        if (message.session !== undefined) {
-          target = typeof message.session === 'string' ? room.get(message.session) : undefined;
-          if (!target) throw fail('IMPAIRMENT_NO_SUCH_SESSION', `no session with id ${JSON.stringify(message.session)} in this room`);
+        if (request.op === 'get') {
+          const stats = Object.fromEntries([...room.sessions].flatMap((s) => (impairmentOf(s) ? [[s.id, sessions.get(s).stats]] : [])));
+          channel.send(session, { ...rulesOf(room), stats, ...(ref === undefined ? {} : { ref }) });
+          return;
         }
-        switch (message.op) {
-          case 'get': {
-            const stats = Object.fromEntries([...room.sessions].flatMap((s) => (impairmentOf(s) ? [[s.id, sessions.get(s).stats]] : [])));
-            channel.send(session, { ...rulesOf(room), stats, ...(ref === undefined ? {} : { ref }) });
-            return;
-          }
-          case 'set': {
-            const { op: _op, session: _target, ref: _ref, ...fields } = message;
-            const rule = parseRule(fields, defaultSeed);
-            if (typeof rule === 'string') throw fail('IMPAIRMENT_BAD_REQUEST', rule);
-            if (target) sessions.get(target).rule = rule;
-            else roomRules.set(room.name, rule);
-            break;
-          }
-          case 'clear':
-            if (target) sessions.get(target).rule = undefined;
-            else roomRules.delete(room.name);
-            break;
-          default:
-            throw fail('IMPAIRMENT_BAD_REQUEST', `unknown op ${JSON.stringify(message.op)}; use set, clear or get`);
+        const { op, session: targetId, ref: _ref, ...fields } = request;
+        const target = targetId === undefined ? undefined : room.get(targetId);
+        if (targetId !== undefined && !target) {
+          throw IMPAIRMENT_ERRORS.IMPAIRMENT_NO_SUCH_SESSION({ ref, message: `no session with id ${JSON.stringify(targetId)} in this room` });
         }
-        ctx.log.info('impairment changed', { room: room.name, session: target?.name, by: session.name, rule: message });
+        const rule = op === 'set' ? fullRule(fields) : undefined;
+        if (target) sessions.get(target).rule = rule;
+        else if (rule) roomRules.set(room.name, rule);
+        else roomRules.delete(room.name);
+        ctx.log.info('impairment changed', { room: room.name, session: target?.name, by: session.name, rule: request });
         channel.broadcast(room, rulesOf(room));
       });
     },
   });
-}
-
-/** Checks a rule's fields (each optional, default 0); returns the rule or what is wrong with it. */
-function parseRule(fields: JsonObject, defaultSeed: number): ImpairmentRule | string {
-  const rule: ImpairmentRule = { latencyMs: 0, jitterMs: 0, loss: 0, bandwidthKbps: 0, seed: defaultSeed };
-  for (const [key, value] of Object.entries(fields)) {
-    if (key === 'seed') {
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= 2 ** 32) return 'seed must be an integer from 0 to 2^32 - 1';
-      rule.seed = value as number;
-      continue;
-    }
-    const limits = RULE_LIMITS[key as keyof typeof RULE_LIMITS];
-    if (!limits) return `${key} is not a rule field; use latencyMs, jitterMs, loss, bandwidthKbps and seed`;
-    if (typeof value !== 'number' || !(value >= limits.min && value <= limits.max)) {
-      return `${key} must be a number from ${limits.min} to ${limits.max}, got ${JSON.stringify(value)}`;
-    }
-    rule[key as keyof typeof RULE_LIMITS] = value;
-  }
-  return rule;
 }

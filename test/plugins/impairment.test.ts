@@ -1,9 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { definePlugin } from '../../core/config.js';
+import { isConfabError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/json.js';
 import type { ClientPluginContext } from '../../core/client/types.js';
 import { sleep, startTestServer, type TestServer } from '../../core/testing.js';
 import { impairmentClient } from '../../plugins/impairment/client.js';
+import { parseImpairmentRequest } from '../../plugins/impairment/protocol.js';
 import { createRandom, sessionSeed } from '../../plugins/impairment/random.js';
 import { impairment, type ImpairmentOptions } from '../../plugins/impairment/server.js';
 
@@ -154,6 +157,49 @@ test('impairment: rules need moderate; bad rules and unknown sessions get coded 
     const { room, sessions } = await alice.net.get();
     assert.equal({ room, sessions }, { room: null, sessions: {} }, 'nothing was set');
     assert.throws(() => impairment({ rooms: { lab: { loss: 5 } } }), /rooms\.lab: loss must be a number from 0 to 1/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('parseImpairmentRequest() refuses unknown ops, a session that is no string and bad rule fields with IMPAIRMENT_BAD_REQUEST and the ref', () => {
+  const refusals: JsonObject[] = [
+    { op: 'reset', ref: 'r1' },
+    { op: 'clear', session: 7, ref: 'r1' },
+    { op: 'set', loss: 2, ref: 'r1' },
+    { op: 'set', latencyMs: '100', ref: 'r1' },
+    { op: 'set', color: 'red', ref: 'r1' },
+    { op: 'set', seed: 1.5, ref: 'r1' },
+  ];
+  for (const message of refusals) {
+    try {
+      parseImpairmentRequest(message);
+      assert.unreachable(`${JSON.stringify(message)} was accepted`);
+    } catch (error) {
+      assert.ok(isConfabError(error) && error.code === 'IMPAIRMENT_BAD_REQUEST' && error.ref === 'r1', JSON.stringify(message));
+    }
+  }
+  assert.equal(parseImpairmentRequest({ op: 'set', session: 's1', loss: 0.5 }), { op: 'set', session: 's1', loss: 0.5, ref: undefined });
+});
+
+/** Timers keeping the process alive now (the server runs in this process). */
+const pendingTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+test('impairment: frames still delayed for a session are dropped with their timers when it leaves', async () => {
+  const server = await lab();
+  try {
+    const alice = await join(server, 'alice');
+    const bob = await join(server, 'bob');
+    alice.net.set({ latencyMs: 10_000 }, { session: bob.id });
+    await bob.waitForMessage('impairment', { op: 'rules' });
+    const before = pendingTimers();
+    for (let seq = 0; seq < 50; seq++) alice.media.send(seq);
+    // Sent on the same connection after the frames, the get is answered once all 50 are on their way.
+    assert.is((await alice.net.get()).stats![bob.id]!.delivered, 50);
+    assert.ok(pendingTimers() >= before + 50, 'one timer per delayed frame');
+    await bob.close();
+    await server.waitFor(() => pendingTimers() <= before, 'the delayed frames\' timers to go with bob');
+    assert.is(bob.media.received.length, 0);
   } finally {
     await server.close();
   }

@@ -98,6 +98,25 @@ test('inject() answers a keyframe request with a keyframe and counts how long it
   }
 });
 
+test('inject() follows the server\'s bitrate feedback within its bounds: a new encoder at the lower rate, starting with a keyframe', async () => {
+  const { lab, frames } = await room();
+  try {
+    const injection = inject({ server: lab.url, room: 'lab', input: { testPattern: {} }, durationS: 3, width: 320, height: 240, bitrate: { minBps: 120_000, maxBps: 400_000 } });
+    await lab.waitFor(() => frames.length >= 10, 'ten frames', 10_000);
+    const injector = [...lab.server.sessions.values()].find((session) => session.name === 'injector')!;
+    const toldAt = frames.length;
+    // What the video relay sends a publisher whose receivers are congested: far under the floor.
+    injector.sendReliableJson(lab.server.channels.ids()['video-control']!, { op: 'bitrate', bps: 60_000 });
+    await lab.waitFor(() => frames.slice(toldAt).some((f) => f.keyframe), 'the new encoder\'s keyframe', 5000);
+    const result = await injection;
+    assert.equal(result.video.bitrateChanges, [120_000], 'down to the floor, once');
+    assert.is(frames.filter((f) => f.keyframe).length, 2);
+    assert.is(decodeVp8(frames.map((f) => f.data)).errors, '');
+  } finally {
+    await lab.close();
+  }
+});
+
 test('inject() falls back to PCM audio on a server without Opus, and sends JPEG with codec jpeg', async () => {
   const { lab, frames, receiver } = await room([videoRelay(), audioMix({ opus: false })]);
   try {

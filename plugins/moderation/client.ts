@@ -13,7 +13,7 @@
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import type { Grant } from '../../core/grants.js';
-import { MODERATION_CHANNEL, type ModerationEvent, type ModerationParty, type ModerationServerMessage } from './protocol.js';
+import { MODERATION, type AllowableGrant, type ModerationEvent, type ModerationParty, type ModerationRequest } from './protocol.js';
 
 /** Events of the moderation client half. */
 export type ModerationEvents = {
@@ -41,7 +41,7 @@ export interface ModerationApi extends Pick<Emitter<ModerationEvents>, 'on' | 'o
   stopVideo(id: string): void;
   stopScreen(id: string): void;
   /** Gives back a publish grant the participant had when it joined. */
-  allow(id: string, grant: 'publish:audio' | 'publish:video' | 'publish:screen'): void;
+  allow(id: string, grant: AllowableGrant): void;
   /** Ends the session and bars its name and token from the room until the token expires. */
   remove(id: string, reason?: string): void;
   /** Revokes the access token the participant joined with: every session holding it is closed (needs auth). */
@@ -60,10 +60,10 @@ export function moderationClient(): ClientPlugin<ModerationApi> {
     attach(ctx) {
       const events = new Emitter<ModerationEvents>();
       const state = { grants: [] as Grant[], locked: false, lobby: false, waiting: [] as ModerationParty[] };
-      const send = (message: object) => void ctx.send(MODERATION_CHANNEL, message);
+      const channel = ctx.channel(MODERATION);
+      const send = (request: ModerationRequest) => void channel.send(request);
 
-      ctx.onMessage(MODERATION_CHANNEL, (raw) => {
-        const message = raw as unknown as ModerationServerMessage;
+      channel.onMessage((message) => {
         switch (message.op) {
           case 'state':
             state.grants = message.grants;

@@ -19,10 +19,10 @@
  * server → moderators {"op":"waiting","waiting":[{id,name}…]}    the lobby changed
  * waiting newcomer non-fatal ERROR MODERATION_IN_LOBBY before WELCOME (repeated while it waits)
  */
+import { jsonChannel, requestRef } from '../../core/channel-def.js';
+import { defineErrors } from '../../core/errors.js';
 import type { Grant } from '../../core/grants.js';
-
-/** The channel name. */
-export const MODERATION_CHANNEL = 'moderation';
+import type { JsonObject } from '../../core/json.js';
 
 /** A participant as moderation names it. */
 export interface ModerationParty {
@@ -37,8 +37,14 @@ export const TAKES_GRANT = {
   'stop-screen': 'publish:screen',
 } as const satisfies Record<string, Grant>;
 
-/** Grants a moderator may give back with `allow` (only those the session had when it joined). */
-export const ALLOWABLE_GRANTS: readonly Grant[] = ['publish:audio', 'publish:video', 'publish:screen'];
+/**
+ * Grants a moderator may give back with `allow` (only those the session had when it joined): the media
+ * grants that mute and stop take. Other grants, built-in or a plugin's own, are a token's to give.
+ */
+export const ALLOWABLE_GRANTS = ['publish:audio', 'publish:video', 'publish:screen'] as const satisfies readonly Grant[];
+
+/** A grant `allow` gives back. */
+export type AllowableGrant = (typeof ALLOWABLE_GRANTS)[number];
 
 /** What happened, as announced to the room. */
 export type ModerationAction =
@@ -57,35 +63,87 @@ export interface ModerationEvent {
 export interface ModerationState {
   locked: boolean;
   lobby: boolean;
-  /** The joiner's own grants. */
+  /** The joiner's own grants, plugins' grants (`countdown:start`) included. */
   grants: Grant[];
   /** Who waits in the lobby (moderators only). */
   waiting?: ModerationParty[];
 }
 
+/** What a client sends. `allow`'s grant is any string here; the server gives back only ALLOWABLE_GRANTS. */
+export type ModerationRequest =
+  | { op: 'mute' | 'stop-video' | 'stop-screen'; id: string; ref?: string }
+  | { op: 'allow'; id: string; grant: string; ref?: string }
+  | { op: 'remove' | 'revoke'; id: string; reason?: string; ref?: string }
+  | { op: 'lock' | 'unlock'; ref?: string }
+  | { op: 'lobby'; on: boolean; ref?: string }
+  | { op: 'admit' | 'deny'; id: string; ref?: string };
+
 /** What the server sends on the channel. */
-export type ModerationServerMessage =
+export type ModerationMessage =
   | ({ op: 'state' } & ModerationState)
   | ({ op: 'event' } & ModerationEvent)
   | { op: 'grants'; grants: Grant[] }
   | { op: 'waiting'; waiting: ModerationParty[] };
 
-/** The moderation plugin's error codes. */
-export const MODERATION_ERRORS = {
+/** The moderation plugin's error codes: fatal ones end (or refuse) the session of the person concerned. */
+export const MODERATION_ERRORS = defineErrors('moderation', {
   MODERATION_NOT_ALLOWED: 'this session may not moderate (it lacks the "moderate" grant)',
   MODERATION_BAD_REQUEST: 'unknown op or missing field; see plugins/moderation/README.md',
   MODERATION_NO_SUCH_PEER: 'no participant (or lobby newcomer) with this id is in the room',
   MODERATION_NOT_ALLOWABLE: 'allow gives back only publish:audio, publish:video or publish:screen, and only to a session that had it when it joined',
-  MODERATION_REMOVED: 'a moderator removed you from the room',
-  MODERATION_BARRED: 'a moderator removed you from this room: you cannot join it again until your access token expires',
+  MODERATION_REMOVED: { message: 'a moderator removed you from the room', fatal: true },
+  MODERATION_BARRED: { message: 'a moderator removed you from this room: you cannot join it again until your access token expires', fatal: true },
   MODERATION_NO_TOKEN: 'this participant joined without an access token (a room password, or the server runs no auth plugin): nothing to revoke; use remove',
-  MODERATION_ROOM_LOCKED: 'the room is locked: a moderator must unlock it before anyone new can join',
+  MODERATION_ROOM_LOCKED: { message: 'the room is locked: a moderator must unlock it before anyone new can join', fatal: true },
   MODERATION_IN_LOBBY: 'you are in the lobby: a moderator will admit you shortly',
-  MODERATION_DENIED: 'a moderator did not admit you to the room',
-  MODERATION_LOBBY_TIMEOUT: 'nobody admitted you from the lobby in time',
-  MODERATION_LOBBY_FULL: 'the lobby of this room is full; try again later',
-  MODERATION_LOBBY_CLOSED: 'the meeting ended while you waited in the lobby',
-} as const;
+  MODERATION_DENIED: { message: 'a moderator did not admit you to the room', fatal: true },
+  MODERATION_LOBBY_TIMEOUT: { message: 'nobody admitted you from the lobby in time', fatal: true },
+  MODERATION_LOBBY_FULL: { message: 'the lobby of this room is full; try again later', fatal: true },
+  MODERATION_LOBBY_CLOSED: { message: 'the meeting ended while you waited in the lobby', fatal: true },
+});
 
-/** A moderation error code. */
-export type ModerationErrorCode = keyof typeof MODERATION_ERRORS;
+/** Longest `reason` kept for remove and revoke, in characters. */
+export const MAX_REASON_LENGTH = 200;
+
+/**
+ * Checks what a client sends: a known op with its fields (`id` a string, `grant` a string, `on` a boolean),
+ * or MODERATION_BAD_REQUEST. A `reason` that is not a string is left out; a long one is cut.
+ */
+export function parseModerationRequest(message: JsonObject): ModerationRequest {
+  const ref = requestRef(message);
+  const bad = (text: string) => MODERATION_ERRORS.MODERATION_BAD_REQUEST({ ref, message: text });
+  const { op, id, grant, reason, on } = message;
+  const target = (): string => {
+    if (typeof id !== 'string') throw bad(`${op} needs "id", a session id (a lobby id for admit and deny)`);
+    return id;
+  };
+  switch (op) {
+    case 'mute':
+    case 'stop-video':
+    case 'stop-screen':
+    case 'admit':
+    case 'deny':
+      return { op, id: target(), ref };
+    case 'allow': {
+      const who = target();
+      if (typeof grant !== 'string') throw bad('allow needs "grant", like "publish:audio"');
+      return { op, id: who, grant, ref };
+    }
+    case 'remove':
+    case 'revoke': {
+      const who = target();
+      return typeof reason === 'string' ? { op, id: who, reason: reason.slice(0, MAX_REASON_LENGTH), ref } : { op, id: who, ref };
+    }
+    case 'lock':
+    case 'unlock':
+      return { op, ref };
+    case 'lobby':
+      if (typeof on !== 'boolean') throw bad('lobby needs "on": true or false');
+      return { op, on, ref };
+    default:
+      throw bad(`unknown op ${JSON.stringify(op)}; see plugins/moderation/README.md`);
+  }
+}
+
+/** The moderation channel. */
+export const MODERATION = jsonChannel<ModerationRequest, ModerationMessage>('moderation', { parse: parseModerationRequest, maxPayload: 4096 });

@@ -23,21 +23,12 @@ import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
 import { encodeJsonFrame } from '../../core/frame.js';
 import type { Grant } from '../../core/grants.js';
-import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import { FrameType } from '../../core/protocol.js';
 import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import type { HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
-import {
-  ALLOWABLE_GRANTS,
-  MODERATION_CHANNEL,
-  MODERATION_ERRORS,
-  TAKES_GRANT,
-  type ModerationAction,
-  type ModerationErrorCode,
-  type ModerationParty,
-} from './protocol.js';
+import { ALLOWABLE_GRANTS, MODERATION, MODERATION_ERRORS, TAKES_GRANT, type ModerationAction, type ModerationParty } from './protocol.js';
 
 /** Options of the moderation plugin. */
 export interface ModerationOptions {
@@ -53,7 +44,7 @@ export interface ModerationOptions {
 
 /**
  * What moderation needs from the auth plugin's object (`plugins/auth/server.ts`, AuthApi); checked at run
- * time, so moderation works without auth.
+ * time, so moderation works without auth. Found by name: the auth plugin offers no service for it yet.
  */
 interface TokenAuthority {
   tokenOf(session: Session): { jti: string; exp: number } | undefined;
@@ -76,7 +67,7 @@ interface Waiting extends ModerationParty {
   settle(refusal: ConfabError | undefined): void;
 }
 
-/** A room's moderation state (kept by room name: a lobby exists before its newcomers are members). */
+/** A room's moderation state (its newcomers wait in its lobby before they are members). */
 interface RoomState {
   locked: boolean;
   lobby: boolean;
@@ -99,10 +90,16 @@ export function moderation(options: ModerationOptions = {}): Plugin {
 
   return definePlugin({
     name: 'moderation',
-    channels: { [MODERATION_CHANNEL]: { kind: 'json', maxPayload: 4096 } },
+    channels: [MODERATION],
+    errors: MODERATION_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(MODERATION_CHANNEL);
-      const rooms = new Map<string, RoomState>();
+      const channel = ctx.channel(MODERATION);
+      // Lock and lobby go with the room: anyone still waiting is refused then.
+      const rooms = ctx.perRoom((): RoomState => ({ locked: false, lobby: false, waiting: new Map() }), {
+        dispose: (state) => {
+          for (const waiting of [...state.waiting.values()]) waiting.settle(MODERATION_ERRORS.MODERATION_LOBBY_CLOSED());
+        },
+      });
       const bars = new Map<string, Bar[]>();
       const authority = (): TokenAuthority | undefined => {
         const candidate = ctx.plugin('auth') as Partial<TokenAuthority> | undefined;
@@ -130,22 +127,13 @@ export function moderation(options: ModerationOptions = {}): Plugin {
       };
       /** The grants each session joined with: `allow` never gives more. */
       const joinedWith = ctx.perSession((session) => new Set(session.grants));
-      const stateOf = (name: string) => {
-        let state = rooms.get(name);
-        if (!state) {
-          state = { locked: false, lobby: false, waiting: new Map() };
-          rooms.set(name, state);
-        }
-        return state;
-      };
-      const waitingList = (state: RoomState | undefined): ModerationParty[] =>
-        [...(state?.waiting.values() ?? [])].map(({ id, name }) => ({ id, name }));
+      const waitingList = (state: RoomState): ModerationParty[] => [...state.waiting.values()].map(({ id, name }) => ({ id, name }));
       const isModerator = (session: Session) => session.grants.has('moderate');
       const announce = (room: Room, action: ModerationAction, by: Session, target?: ModerationParty, grant?: Grant) => {
         channel.broadcast(room, { op: 'event', action, by: by.info, ...(target ? { target } : {}), ...(grant ? { grant } : {}) });
       };
-      const tellModerators = (room: Room | undefined, state: RoomState) => {
-        if (room) channel.broadcast(room, { op: 'waiting', waiting: waitingList(state) }, { filter: isModerator });
+      const tellModerators = (room: Room, state: RoomState) => {
+        channel.broadcast(room, { op: 'waiting', waiting: waitingList(state) }, { filter: isModerator });
       };
 
       ctx.hooks.handshake.tapPromise('moderation', (hello, info) => admission(hello, info));
@@ -154,45 +142,45 @@ export function moderation(options: ModerationOptions = {}): Plugin {
       function admission(hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> {
         const barred = barFor(hello);
         if (barred) {
-          return Promise.resolve(new ConfabError('MODERATION_BARRED',
-            `a moderator removed you from room "${hello.room}": you cannot join it again before ${new Date(barred.untilMs).toISOString()}`, { fatal: true }));
+          const until = new Date(barred.untilMs).toISOString();
+          return Promise.resolve(MODERATION_ERRORS.MODERATION_BARRED({ message: `a moderator removed you from room "${hello.room}": you cannot join it again before ${until}` }));
         }
-        const state = rooms.get(hello.room);
-        if (!state || info.grants.has('moderate')) return Promise.resolve(undefined);
-        if (state.locked) return Promise.resolve(moderationError('MODERATION_ROOM_LOCKED', true));
+        // A room that does not exist yet has neither lock nor lobby.
+        const room = ctx.room(hello.room);
+        if (!room || info.grants.has('moderate')) return Promise.resolve(undefined);
+        const state = rooms.get(room);
+        if (state.locked) return Promise.resolve(MODERATION_ERRORS.MODERATION_ROOM_LOCKED());
         if (!state.lobby) return Promise.resolve(undefined);
-        if (state.waiting.size >= maxLobby) return Promise.resolve(moderationError('MODERATION_LOBBY_FULL', true));
+        if (state.waiting.size >= maxLobby) return Promise.resolve(MODERATION_ERRORS.MODERATION_LOBBY_FULL());
         return new Promise((resolve) => {
-          const notice = encodeJsonFrame(FrameType.ERROR, moderationError('MODERATION_IN_LOBBY', false).toPayload());
+          const notice = encodeJsonFrame(FrameType.ERROR, MODERATION_ERRORS.MODERATION_IN_LOBBY().toPayload());
           const waiting: Waiting = {
             id: `lobby-${randomBytes(6).toString('base64url')}`,
             name: hello.name,
             settle: (refusal) => {
-              clearTimeout(timeout);
-              clearInterval(reminder);
+              cancelTimeout();
+              cancelReminder();
               info.signal.removeEventListener('abort', onAbort);
-              if (state.waiting.delete(waiting.id)) tellModerators(ctx.room(hello.room), state);
+              if (state.waiting.delete(waiting.id)) tellModerators(room, state);
               resolve(refusal);
             },
           };
           const onAbort = () => waiting.settle(undefined);
-          const timeout = setTimeout(() => waiting.settle(moderationError('MODERATION_LOBBY_TIMEOUT', true)), lobbyTimeoutMs);
-          const reminder = setInterval(() => info.connection.write(notice), lobbyNoticeMs);
-          timeout.unref();
-          reminder.unref();
+          // Both die with the room (whose dispose refuses the newcomer) and with the server.
+          const cancelTimeout = ctx.setTimeout(room, lobbyTimeoutMs, () => waiting.settle(MODERATION_ERRORS.MODERATION_LOBBY_TIMEOUT()));
+          const cancelReminder = ctx.setInterval(room, lobbyNoticeMs, () => info.connection.write(notice));
           info.signal.addEventListener('abort', onAbort);
           state.waiting.set(waiting.id, waiting);
           info.connection.write(notice);
-          tellModerators(ctx.room(hello.room), state);
+          tellModerators(room, state);
         });
       }
 
       ctx.hooks.sessionJoined.tap('moderation', (session, room) => {
         joinedWith.get(session);
-        const state = rooms.get(room.name);
-        const message: JsonObject = { op: 'state', locked: state?.locked ?? false, lobby: state?.lobby ?? false, grants: [...session.grants] };
-        if (session.grants.has('moderate')) message.waiting = waitingList(state);
-        channel.send(session, message);
+        const { locked, lobby } = rooms.get(room);
+        const grants = [...session.grants];
+        channel.send(session, isModerator(session) ? { op: 'state', locked, lobby, grants, waiting: waitingList(rooms.get(room)) } : { op: 'state', locked, lobby, grants });
       });
 
       // Whoever changed them (a moderator here, an auth token refresh), the session learns its new grants.
@@ -200,23 +188,14 @@ export function moderation(options: ModerationOptions = {}): Plugin {
         if (session.state !== 'closed') channel.send(session, { op: 'grants', grants: [...session.grants] });
       });
 
-      ctx.hooks.roomDisposed.tap('moderation', (room) => {
-        const state = rooms.get(room.name);
-        if (!state) return;
-        rooms.delete(room.name);
-        for (const waiting of [...state.waiting.values()]) waiting.settle(moderationError('MODERATION_LOBBY_CLOSED', true));
-      });
-
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
-        if (!session.grants.has('moderate')) throw moderationError('MODERATION_NOT_ALLOWED', false);
+      channel.onMessage((session, request) => {
+        const { ref } = request;
+        if (!isModerator(session)) throw MODERATION_ERRORS.MODERATION_NOT_ALLOWED({ ref });
         const room = session.room;
-        const state = stateOf(room.name);
-        const op = message.op;
-        const id = typeof message.id === 'string' ? message.id : undefined;
-        const target = () => {
-          const found = id === undefined ? undefined : room.get(id);
-          if (!found) throw moderationError('MODERATION_NO_SUCH_PEER', false);
+        const state = rooms.get(room);
+        const target = (id: string) => {
+          const found = room.get(id);
+          if (!found) throw MODERATION_ERRORS.MODERATION_NO_SUCH_PEER({ ref });
           return found;
         };
         const changeGrant = (who: Session, grant: Grant, give: boolean, action: ModerationAction) => {
@@ -225,64 +204,57 @@ export function moderation(options: ModerationOptions = {}): Plugin {
           else who.removeGrant(grant);
         };
 
-        switch (op) {
+        switch (request.op) {
           case 'mute':
-            return changeGrant(target(), TAKES_GRANT.mute, false, 'muted');
+            return changeGrant(target(request.id), TAKES_GRANT.mute, false, 'muted');
           case 'stop-video':
-            return changeGrant(target(), TAKES_GRANT['stop-video'], false, 'video-stopped');
+            return changeGrant(target(request.id), TAKES_GRANT['stop-video'], false, 'video-stopped');
           case 'stop-screen':
-            return changeGrant(target(), TAKES_GRANT['stop-screen'], false, 'screen-stopped');
+            return changeGrant(target(request.id), TAKES_GRANT['stop-screen'], false, 'screen-stopped');
           case 'allow': {
-            const who = target();
-            const grant = message.grant as Grant;
-            if (!ALLOWABLE_GRANTS.includes(grant) || !joinedWith.get(who).has(grant)) throw moderationError('MODERATION_NOT_ALLOWABLE', false);
+            const who = target(request.id);
+            const grant = ALLOWABLE_GRANTS.find((allowable) => allowable === request.grant);
+            if (!grant || !joinedWith.get(who).has(grant)) throw MODERATION_ERRORS.MODERATION_NOT_ALLOWABLE({ ref });
             return changeGrant(who, grant, true, 'allowed');
           }
           case 'remove': {
-            const who = target();
-            const reason = typeof message.reason === 'string' ? message.reason.slice(0, 200) : '';
+            const who = target(request.id);
+            const reason = request.reason ? `: ${request.reason}` : '';
             announce(room, 'removed', session, who.info);
             bar(who);
-            who.fail(new ConfabError('MODERATION_REMOVED', `${session.name} removed you from the room${reason ? `: ${reason}` : ''}`, { fatal: true }));
+            who.fail(MODERATION_ERRORS.MODERATION_REMOVED({ message: `${session.name} removed you from the room${reason}` }));
             return;
           }
           case 'revoke': {
-            const who = target();
+            const who = target(request.id);
             const auth = authority();
             const token = auth?.tokenOf(who);
-            if (!auth || !token) throw moderationError('MODERATION_NO_TOKEN', false);
-            const reason = typeof message.reason === 'string' ? message.reason.slice(0, 200) : '';
+            if (!auth || !token) throw MODERATION_ERRORS.MODERATION_NO_TOKEN({ ref });
+            const reason = request.reason ? `: ${request.reason}` : '';
             announce(room, 'revoked', session, who.info);
-            auth.revoke(token.jti, { expiresAt: token.exp, reason: `${session.name} revoked it${reason ? `: ${reason}` : ''}` });
+            auth.revoke(token.jti, { expiresAt: token.exp, reason: `${session.name} revoked it${reason}` });
             return;
           }
           case 'lock':
           case 'unlock':
-            state.locked = op === 'lock';
+            state.locked = request.op === 'lock';
             return announce(room, state.locked ? 'locked' : 'unlocked', session);
           case 'lobby':
-            if (typeof message.on !== 'boolean') throw moderationError('MODERATION_BAD_REQUEST', false);
-            state.lobby = message.on;
+            state.lobby = request.on;
             announce(room, state.lobby ? 'lobby-on' : 'lobby-off', session);
             // Turning the lobby off lets everyone waiting in.
             if (!state.lobby) for (const waiting of [...state.waiting.values()]) waiting.settle(undefined);
             return;
           case 'admit':
           case 'deny': {
-            const waiting = id === undefined ? undefined : state.waiting.get(id);
-            if (!waiting) throw moderationError('MODERATION_NO_SUCH_PEER', false);
-            announce(room, op === 'admit' ? 'admitted' : 'denied', session, { id: waiting.id, name: waiting.name });
-            waiting.settle(op === 'admit' ? undefined : moderationError('MODERATION_DENIED', true));
+            const waiting = state.waiting.get(request.id);
+            if (!waiting) throw MODERATION_ERRORS.MODERATION_NO_SUCH_PEER({ ref });
+            announce(room, request.op === 'admit' ? 'admitted' : 'denied', session, { id: waiting.id, name: waiting.name });
+            waiting.settle(request.op === 'admit' ? undefined : MODERATION_ERRORS.MODERATION_DENIED());
             return;
           }
-          default:
-            throw moderationError('MODERATION_BAD_REQUEST', false);
         }
       });
     },
   });
-}
-
-function moderationError(code: ModerationErrorCode, fatal: boolean): ConfabError {
-  return new ConfabError(code, MODERATION_ERRORS[code], { fatal });
 }

@@ -39,8 +39,11 @@ export interface ParticipantObserver {
 
 /** A joined participant. */
 export class LoadParticipant {
+  /** Its number in the run (its name's suffix). */
   readonly index: number;
+  /** Its client, with every plugin's half. */
   readonly bot: BotClient;
+  /** Its session id. */
   readonly id: string;
   /** Chat messages sent. */
   chatSeq = 0;

@@ -36,6 +36,7 @@ const MIN_INTERVAL_MS = 2000;
  *   if (next !== undefined) stream.setBitrate(next);
  */
 export class BitratePolicy {
+  /** The bounds it keeps the rate within. */
   readonly bounds: BitrateBounds;
   #rate: number;
   #target: number;

@@ -71,6 +71,7 @@ export class Vp8Stream {
   #switchDue: number | undefined;
   #targetBps: number;
   #closed = false;
+  /** What it did so far. */
   readonly stats: Vp8StreamStats = { keyframeRequests: 0, keyframeLatencyMs: [], switches: 0, bitrateChanges: [] };
 
   private constructor(options: Vp8StreamOptions) {

@@ -54,6 +54,7 @@ class Surface {
  *   sink.writeVideo(grid.render());
  */
 export class GridCompositor {
+  /** The picture being drawn (its size is the recording's). */
   readonly canvas: Canvas;
   readonly #ctx: CanvasRenderingContext2D;
   readonly #tiles = new Map<string, { name: string; camera: boolean; surface: Surface }>();

@@ -46,7 +46,9 @@ const MAX_GAP_FRAMES = 3000;
  *   await writer.finish();
  */
 export class TrackWriter {
+  /** What kind of track it writes. */
   readonly format: TrackFormat;
+  /** The file it writes. */
   readonly path: string;
   /** Frames written. */
   frames = 0;

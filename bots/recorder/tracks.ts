@@ -34,6 +34,7 @@ export interface TrackFile {
 
 /** Writes the tracks of one recording. */
 export class TrackRecorder {
+  /** The tracks directory. */
   readonly dir: string;
   readonly #startedAt: number;
   readonly #log: (line: string) => void;

@@ -27,6 +27,7 @@ export interface VideoReceived {
  *   await video.close();
  */
 export class RecorderVideo {
+  /** Frames received so far. */
   readonly received: VideoReceived = { cameraFrames: 0, screenFrames: 0 };
   readonly #bot: BotClient;
   readonly #grid: GridCompositor;

@@ -27,7 +27,7 @@ export interface InjectorOptions {
   codec?: BotVideoCodec;
   /** Audio codec: `opus` (default; PCM where the server takes only PCM) or `pcm`. */
   audioCodec?: AudioCodecName;
-  /** VP8 bitrate bounds, bits per second; it starts at the maximum. Default 150–500 kbit/s (camera). */
+  /** VP8 bitrate bounds, bits per second; it starts at the maximum. Default 150–500 kbit/s for a camera, 300–1500 for a screen. */
   bitrate?: BitrateBounds;
   /** Start the file again at its end. Default false. */
   loop?: boolean;
@@ -59,8 +59,8 @@ export interface InjectionResult {
   video: VideoPublisherStats;
 }
 
-/** Default VP8 bounds of a screen share (text at up to 1920×1080, a few frames a second). */
-const SCREEN_BITRATE: BitrateBounds = { minBps: 200_000, maxBps: 1_200_000 };
+/** Default VP8 bounds of a screen share (text at up to 1920×1080, a few frames a second), as the web client's. */
+const SCREEN_BITRATE: BitrateBounds = { minBps: 300_000, maxBps: 1_500_000 };
 
 /**
  * Joins, publishes until the media ends (or the signal, or the duration), leaves.

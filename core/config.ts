@@ -82,6 +82,7 @@ function serverSchema() {
     maxJsonBytes: { type: 'integer', min: 64, default: 1024 * 1024 },
     maxJsonDepth: { type: 'integer', min: 1, max: 1000, default: 32 },
     logLevel: { type: 'string', values: LOG_LEVELS, default: 'info' },
+    metricsPerRoom: { type: 'boolean', default: false },
   } as const satisfies Record<Exclude<keyof ServerOptions, 'tls'>, OptionSpec>;
 }
 

@@ -3,6 +3,7 @@
  * size-checked, decoded (JSON for json channels) and handed to the channel's `message` hook, and whatever a
  * handler throws goes back to the sender as an ERROR, never out of the server.
  */
+import { requestRef } from './channel-def.js';
 import type { ChannelDefinition } from './channels.js';
 import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame } from './frame.js';
@@ -12,6 +13,7 @@ import type { ChannelKind } from './protocol.js';
 import { FIRST_CHANNEL_ID, FrameType } from './protocol.js';
 import type { ConfabServer } from './server.js';
 import type { Session } from './session.js';
+import { isStoreError, storeWriteError } from './store.js';
 
 /** Names of core frame types, for metrics. */
 const CORE_FRAME_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FrameType).map(([name, type]) => [type, name]));
@@ -95,12 +97,22 @@ export class FrameDispatcher {
     if (message instanceof ConfabError) return this.#channelError(session, channel, message);
     const hook = hooks.message.get(channel.name);
     if (!hook) return;
+    // A sampled media frame carries its arrival time while its handlers relay it (core/metrics.ts).
+    const sampled = channel.kind === 'media' && metrics.sampleRelay();
+    if (sampled) metrics.relayArrival = performance.now();
     try {
       hook.call(session, message);
     } catch (error) {
       if (isConfabError(error)) return this.#channelError(session, channel, error);
+      if (isStoreError(error)) {
+        // A full or failing disk is this one request's problem, and the client may send it again.
+        log.warn('store write failed', { channel: channel.name, error: String(error) });
+        return this.#channelError(session, channel, storeWriteError(error, message instanceof Uint8Array ? undefined : requestRef(message)));
+      }
       log.error('channel handler failed', { channel: channel.name, error: String(error) });
       this.#channelError(session, channel, new ConfabError('INTERNAL_ERROR', `the "${channel.name}" plugin failed on this message`));
+    } finally {
+      if (sampled) metrics.relayArrival = undefined;
     }
   }
 

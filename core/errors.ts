@@ -13,6 +13,8 @@ export interface ErrorSpec {
   readonly message: string;
   /** True when the connection is closed after this error is sent. */
   readonly fatal: boolean;
+  /** True when the same request may succeed later, unchanged (a full disk, a busy store): the client may retry. */
+  readonly retryable?: boolean;
 }
 
 /** The core's error codes. Plugins add their own codes (prefixed with their name) through `ConfabError`. */
@@ -44,6 +46,7 @@ export const ERRORS = {
   STORE_OPEN_FAILED: { message: 'the embedded store could not be opened', fatal: true },
   STORE_MIGRATION_FAILED: { message: 'a schema migration of the embedded store failed', fatal: true },
   STORE_CLOSED: { message: 'the embedded store is closed', fatal: true },
+  STORE_WRITE_FAILED: { message: 'the server could not write to its store (disk full or failing); nothing was stored: retry later', fatal: false, retryable: true },
   INTERNAL_ERROR: { message: 'the server failed on this message; it was not processed', fatal: false },
   UNKNOWN_CHANNEL: { message: 'the server has no channel of this name', fatal: false },
   MEDIA_MALFORMED: { message: 'too many malformed media frames: check the media header (docs/protocol.md)', fatal: true },
@@ -75,6 +78,8 @@ export interface ErrorPayload {
   channel?: string;
   /** The client's reference (e.g. a chat `clientId`) of the request that failed. */
   ref?: string;
+  /** Present (true) when the same request may succeed later: the client may send it again. */
+  retryable?: true;
 }
 
 /**
@@ -89,17 +94,20 @@ export class ConfabError extends Error {
   readonly code: string;
   /** True when the session must be closed after this error. */
   readonly fatal: boolean;
+  /** True when the same request may succeed later (STORE_WRITE_FAILED, FILES_DISK_FULL…): the client may retry. */
+  readonly retryable: boolean;
   /** The plugin channel concerned, if any. */
   channel?: string;
   /** The client's reference of the failed request, if any. */
   ref?: string;
 
-  constructor(code: CoreErrorCode | (string & {}), message?: string, options: { fatal?: boolean; cause?: unknown } = {}) {
+  constructor(code: CoreErrorCode | (string & {}), message?: string, options: { fatal?: boolean; retryable?: boolean; cause?: unknown } = {}) {
     const spec: ErrorSpec | undefined = (ERRORS as Record<string, ErrorSpec>)[code];
     super(message ?? spec?.message ?? code, { cause: options.cause });
     this.name = 'ConfabError';
     this.code = code;
     this.fatal = options.fatal ?? spec?.fatal ?? false;
+    this.retryable = options.retryable ?? spec?.retryable ?? false;
   }
 
   /** The ERROR frame payload for this error. */
@@ -107,6 +115,7 @@ export class ConfabError extends Error {
     const payload: ErrorPayload = { code: this.code, message: this.message, fatal: this.fatal };
     if (this.channel !== undefined) payload.channel = this.channel;
     if (this.ref !== undefined) payload.ref = this.ref;
+    if (this.retryable) payload.retryable = true;
     return payload;
   }
 }

@@ -1,6 +1,11 @@
 /**
  * HTTP on the server's port: plugins answer first (the `http` hook: the web client, files…), then the
- * core's own routes: `/health` (JSON) and `/metrics` (Prometheus text).
+ * core's own routes:
+ *
+ * - `/health/live` (liveness): 200 while the process answers at all;
+ * - `/health/ready` (readiness): 200 when the server can take sessions, else 503 with what is missing;
+ * - `/health`: the server's summary (name, version, sessions…), 200 like liveness, with `ready` in it;
+ * - `/metrics`: Prometheus text format (core/metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfabServer } from './server.js';
@@ -14,29 +19,29 @@ export async function handleHttpRequest(server: ConfabServer, request: IncomingM
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
     return;
   }
-  if (path === '/health') {
-    send(response, 200, 'application/json', JSON.stringify({
-      status: 'ok',
-      name: server.options.name,
-      version: VERSION,
-      uptimeMs: Date.now() - server.startedAt,
-      sessions: server.sessions.size,
-      rooms: server.rooms.size,
-      plugins: server.plugins.map((plugin) => plugin.name),
-    }));
-    return;
+  switch (path) {
+    case '/health/live':
+      return send(response, 200, 'application/json', JSON.stringify({ status: 'ok' }));
+    case '/health/ready': {
+      const readiness = server.readiness;
+      return send(response, readiness.ready ? 200 : 503, 'application/json', JSON.stringify({ status: readiness.ready ? 'ready' : 'not ready', ...readiness }));
+    }
+    case '/health':
+      return send(response, 200, 'application/json', JSON.stringify({
+        status: 'ok',
+        ready: server.readiness.ready,
+        name: server.options.name,
+        version: VERSION,
+        uptimeMs: Date.now() - server.startedAt,
+        sessions: server.sessions.size,
+        rooms: server.rooms.size,
+        plugins: server.plugins.map((plugin) => plugin.name),
+      }));
+    case '/metrics':
+      return send(response, 200, server.metrics.contentType, await server.metrics.render());
+    default:
+      send(response, 404, 'text/plain', `no route for ${path}: this Confab server answers /health, /health/live, /health/ready, /metrics and WebSocket at /ws\n`);
   }
-  if (path === '/metrics') {
-    let queuedBytes = 0;
-    for (const session of server.sessions.values()) queuedBytes += session.queuedBytes;
-    send(response, 200, 'text/plain; version=0.0.4', server.metrics.render({
-      confab_sessions: server.sessions.size,
-      confab_rooms: server.rooms.size,
-      confab_send_queue_bytes: queuedBytes,
-    }));
-    return;
-  }
-  send(response, 404, 'text/plain', `no route for ${path}: this Confab server answers /health, /metrics and WebSocket at /ws\n`);
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

@@ -15,7 +15,7 @@ import { WebSocketServer } from 'ws';
 import { ChannelRegistry } from './channels.js';
 import { FrameDispatcher } from './dispatch.js';
 import { resolveServerOptions, validatePlugins } from './config.js';
-import { ConfabError, isConfabError } from './errors.js';
+import { ConfabError, ERRORS, isConfabError } from './errors.js';
 import { encodeFrame, encodeJsonFrame } from './frame.js';
 import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
@@ -25,7 +25,7 @@ import { ConnectionLimiter } from './limits.js';
 import { PROBE_INTERVAL_MS } from './link-probe.js';
 import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type MediaDropReason } from './metrics.js';
 import { createPluginContext } from './plugin-context.js';
 import { FrameType, PROTOCOL_VERSION, QUIET_CLIENT_KIND, type Welcome } from './protocol.js';
 import { Room } from './room.js';
@@ -69,8 +69,8 @@ export class ConfabServer implements SessionHost {
   readonly plugins: readonly Plugin[];
   /** Every grant a session may hold here: the built-in ones and those the plugins declare; sessions start with all. */
   readonly grants: ReadonlySet<Grant>;
-  /** Counters behind /metrics. */
-  readonly metrics = new Metrics();
+  /** Counters, gauges and histograms behind /metrics. */
+  readonly metrics: Metrics;
   /** The server's logger. */
   readonly log: Logger;
   /** Rooms by name. */
@@ -95,11 +95,18 @@ export class ConfabServer implements SessionHost {
   #closing: Promise<void> | undefined;
   #dispatcher = new FrameDispatcher(this);
   #connectionLimits: ConnectionLimiter;
+  /** True once every plugin's setup ran and the `listen` hook finished. */
+  #started = false;
 
   constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
     this.options = options;
     this.plugins = plugins;
     this.grants = new Set<Grant>([...allGrants(), ...plugins.flatMap((plugin) => plugin.grants ?? [])]);
+    this.metrics = new Metrics({
+      source: { sessions: () => this.#sessions.values(), roomCount: () => this.rooms.size },
+      perRoom: options.metricsPerRoom,
+      errorCodes: [...Object.keys(ERRORS), ...plugins.flatMap((plugin) => plugin.errors?.specs.map((spec) => spec.code) ?? [])],
+    });
     this.log = createLogger({ level: options.logLevel, scope: 'confab' });
     this.#connectionLimits = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.channels = new ChannelRegistry(plugins, options.maxPayload);
@@ -118,6 +125,17 @@ export class ConfabServer implements SessionHost {
   /** The TLS certificate served on the port (its fingerprint, its source), once listening with TLS on. */
   get tls(): ServerTls | undefined {
     return this.#tls;
+  }
+
+  /**
+   * Whether the server can take sessions (`/health/ready`): it is listening, every plugin started (setup
+   * and the `listen` hook), the store is open if a plugin opened it, and it is not closing.
+   */
+  get readiness(): Readiness {
+    const store = this.#store === undefined ? 'unused' : this.#store.db.open ? 'open' : 'closed';
+    const plugins = this.#started ? 'started' : 'starting';
+    const ready = this.#started && store !== 'closed' && !this.#closing;
+    return { ready, plugins, store, closing: this.#closing !== undefined };
   }
 
   /** The embedded store, opened on first use. */
@@ -221,6 +239,7 @@ export class ConfabServer implements SessionHost {
     this.#probes = setInterval(() => this.#probeLinks(), PROBE_INTERVAL_MS);
     this.#address = { host, port: bound.port };
     await this.hooks.listen.promise(this.#address);
+    this.#started = true;
     this.log.info('listening', { host, port: bound.port, plugins: this.plugins.map((p) => p.name) });
     if (this.#tls) {
       const { source, certPath, fingerprint, generated } = this.#tls;
@@ -263,7 +282,8 @@ export class ConfabServer implements SessionHost {
           return this.#refuse(connection, new ConfabError('HELLO_REQUIRED', `the first frame has type 0x${type.toString(16).padStart(2, '0')}; it must be HELLO (0x01)`));
         }
         queued = [];
-        this.#handshake(connection, payload, closed.signal).then((joined) => {
+        const helloAt = performance.now();
+        this.#handshake(connection, payload, closed.signal, helloAt).then((joined) => {
           session = joined;
           const frames = queued ?? [];
           queued = undefined;
@@ -310,9 +330,9 @@ export class ConfabServer implements SessionHost {
     this.#udp?.send(frame, to);
   }
 
-  /** Counts a media frame dropped for a slow receiver. */
-  countDrop(): void {
-    this.metrics.mediaDropped++;
+  /** Counts a media frame not written to a receiver, by why. */
+  countDrop(reason: MediaDropReason): void {
+    this.metrics.add(this.metrics.mediaDrops, reason);
   }
 
   /**
@@ -368,10 +388,10 @@ export class ConfabServer implements SessionHost {
   }
 
   /** HELLO to WELCOME. `signal` is aborted when the connection closes during the async handshake taps. */
-  async #handshake(connection: Connection, payload: Uint8Array, signal: AbortSignal): Promise<Session | undefined> {
+  async #handshake(connection: Connection, payload: Uint8Array, signal: AbortSignal, helloAt: number): Promise<Session | undefined> {
     const hello = parseHello(payload);
     if (hello instanceof ConfabError) return this.#refuse(connection, hello);
-    if (hello.resume !== undefined) return this.#resume(connection, hello);
+    if (hello.resume !== undefined) return this.#resume(connection, hello, helloAt);
     const info = { transport: connection.transport, remoteAddress: connection.remoteAddress, grants: new Set(this.grants), connection, signal };
     const refusal = await this.hooks.handshake.promise(hello, info);
     if (refusal) return this.#refuse(connection, refusal);
@@ -400,13 +420,14 @@ export class ConfabServer implements SessionHost {
     this.#byResumeToken.set(session.resumeToken, session);
     this.#byMediaToken.set(session.mediaToken, session);
     session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, false)));
+    this.metrics.observeJoin('join', helloAt);
     if (session.clientKind !== QUIET_CLIENT_KIND) room.sendCore(FrameType.PEER_JOINED, session.info, session);
     this.log.debug('joined', { session: session.id, name: session.name, room: room.name, transport: connection.transport });
     this.hooks.sessionJoined.call(session, room);
     return session;
   }
 
-  #resume(connection: Connection, hello: ValidHello): Session | undefined {
+  #resume(connection: Connection, hello: ValidHello, helloAt: number): Session | undefined {
     const session = this.#byResumeToken.get(hello.resume!);
     if (!session) return this.#refuse(connection, new ConfabError('RESUME_FAILED', 'no session has this resume token (it expired or was already used)'));
     const received = hello.received ?? 0;
@@ -427,6 +448,7 @@ export class ConfabServer implements SessionHost {
     session.attach(connection);
     previous?.close();
     session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, true)));
+    this.metrics.observeJoin('resume', helloAt);
     for (const frame of replay) session.sendUncounted(frame);
     this.log.debug('resumed', { session: session.id, replayed: replay.length });
     this.hooks.sessionResumed.call(session, session.room);
@@ -489,6 +511,18 @@ export class ConfabServer implements SessionHost {
       connection.close();
     }
   }
+}
+
+/** What `/health/ready` reports (see `ConfabServer.readiness`). */
+export interface Readiness {
+  /** True when the server can take sessions. */
+  ready: boolean;
+  /** `started` once every plugin's setup ran and the `listen` hook finished. */
+  plugins: 'starting' | 'started';
+  /** The embedded store: `open`, `closed`, or `unused` when no plugin opened it. */
+  store: 'open' | 'closed' | 'unused';
+  /** True once `close()` was called. */
+  closing: boolean;
 }
 
 function randomId(bytes: number): string {

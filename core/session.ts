@@ -12,6 +12,7 @@ import { allGrants, type Grant } from './grants.js';
 import { encodeJsonFrame } from './frame.js';
 import type { ServerHooks } from './hooks.js';
 import { LinkProbe } from './link-probe.js';
+import type { MediaDropReason, Metrics } from './metrics.js';
 import { FRAME_HEADER_BYTES, FrameType, type PeerInfo } from './protocol.js';
 import { ResumeBuffer } from './resume-buffer.js';
 import type { Room } from './room.js';
@@ -37,13 +38,17 @@ export interface SessionHost {
   fail(session: Session, error: ConfabError): void;
   /** Ends the session for good: out of its room (PEER_LEFT, `sessionLeft`), forgotten, connection closed. */
   endSession(session: Session, reason: string): void;
-  /** Counts a media frame dropped for a slow receiver. */
-  countDrop(session: Session): void;
+  /** Counts a media frame not written to a receiver, by why. */
+  countDrop(reason: MediaDropReason): void;
+  /** The server's metrics: a session measures the relay delay of sampled media frames as it writes them. */
+  readonly metrics: Metrics;
 }
 
 interface HeldMediaFrame {
   frame: Uint8Array;
   keyframe: boolean;
+  /** When the frame arrived at the server, for a frame whose relay delay is measured. */
+  arrival: number | undefined;
 }
 
 /** Largest frame sent as one UDP datagram; larger media frames take the connection. */
@@ -196,7 +201,10 @@ export class Session {
    * Sends a media frame: the `mediaOut` hook may take it over (impairment); else `deliverMediaFrame`.
    */
   sendMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {
-    if (this.#state !== 'active') return;
+    if (this.#state !== 'active') {
+      if (this.#state === 'detached') this.#host.countDrop('detached');
+      return;
+    }
     const hook = this.#host.hooks.mediaOut;
     if (hook.isUsed() && hook.call(this, frame, { stream, keyframe }) === true) return;
     this.deliverMediaFrame(frame, stream, keyframe);
@@ -208,23 +216,32 @@ export class Session {
    * by another keyframe). A plugin that took a frame in `mediaOut` hands it back here.
    */
   deliverMediaFrame(frame: Uint8Array, stream: string, keyframe: boolean): void {
-    if (this.#state !== 'active') return;
+    if (this.#state !== 'active') {
+      if (this.#state === 'detached') this.#host.countDrop('detached');
+      return;
+    }
+    const arrival = this.#host.metrics.relayArrival;
     if (this.udpAddress && frame.length <= MAX_UDP_FRAME) {
       this.#host.sendUdp(frame, this.udpAddress);
       this.#frameOut(frame);
+      if (arrival !== undefined) this.#host.metrics.observeRelayDelay(arrival);
       return;
     }
     const connection = this.#connection!;
     if (connection.bufferedBytes < this.#host.options.mediaHighWaterBytes && this.#heldMedia.size === 0) {
       this.#write(connection, frame);
+      if (arrival !== undefined) this.#host.metrics.observeRelayDelay(arrival);
       return;
     }
     const held = this.#heldMedia.get(stream);
     if (held) {
-      this.#host.countDrop(this);
-      if (held.keyframe && !keyframe) return;
+      if (held.keyframe && !keyframe) {
+        this.#host.countDrop('behind-keyframe');
+        return;
+      }
+      this.#host.countDrop('replaced');
     }
-    this.#heldMedia.set(stream, { frame, keyframe });
+    this.#heldMedia.set(stream, { frame, keyframe, arrival });
     this.flushHeldMedia();
   }
 
@@ -236,6 +253,7 @@ export class Session {
       if (connection.bufferedBytes >= this.#host.options.mediaHighWaterBytes) return;
       this.#heldMedia.delete(stream);
       this.#write(connection, held.frame);
+      if (held.arrival !== undefined) this.#host.metrics.observeRelayDelay(held.arrival);
     }
   }
 

@@ -112,6 +112,33 @@ function pluginStore(db: Database.Database, plugin: string): PluginStore {
   };
 }
 
+/**
+ * True for an error of the store's database, which the request did not cause: better-sqlite3's SqliteError
+ * (SQLITE_FULL when the disk is full, SQLITE_IOERR_*, SQLITE_BUSY, SQLITE_READONLY…).
+ */
+export function isStoreError(error: unknown): boolean {
+  return error instanceof Database.SqliteError;
+}
+
+/**
+ * The error to answer a request with when writing it to the store failed: STORE_WRITE_FAILED, non-fatal and
+ * retryable, with the request's `ref` and SQLite's reason. Nothing of the request was stored.
+ *
+ * @example
+ *   try {
+ *     history.add(message);
+ *   } catch (error) {
+ *     if (isStoreError(error)) throw storeWriteError(error, request.clientId);
+ *     throw error;
+ *   }
+ */
+export function storeWriteError(error: unknown, ref?: string): ConfabError {
+  const failure = new ConfabError('STORE_WRITE_FAILED',
+    `the server could not store this (${reason(error)}); nothing was stored: send it again later`, { cause: error });
+  if (ref !== undefined) failure.ref = ref;
+  return failure;
+}
+
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -67,6 +67,11 @@ export interface ServerOptions {
   /** Log level. Default `info`. */
   logLevel?: LogLevel;
   /**
+   * Also export per-room gauges in `/metrics` (`confab_room_sessions{room}`, `confab_room_send_queue_bytes{room}`).
+   * Off by default: one series per room grows with the number of rooms. Default false.
+   */
+  metricsPerRoom?: boolean;
+  /**
    * TLS on the one port (HTTPS, WSS, `tls://`), told apart from plain traffic by its first byte 0x16.
    * `{ cert, key }`: PEM file paths. `'self-signed'`: a certificate generated once and kept in
    * `<dataDir>/tls/`. `'off'`: no TLS. Default: `'self-signed'` when `host` is not a loopback address

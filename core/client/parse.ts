@@ -42,7 +42,7 @@ export function parsePeer(payload: Uint8Array): PeerLeft | ConfabError {
 export function errorFromPayload(value: JsonObject): ConfabError {
   const code = typeof value.code === 'string' ? value.code : 'UNKNOWN_ERROR';
   const message = typeof value.message === 'string' ? value.message : undefined;
-  const error = new ConfabError(code, message, { fatal: value.fatal === true });
+  const error = new ConfabError(code, message, { fatal: value.fatal === true, retryable: value.retryable === true });
   if (typeof value.channel === 'string') error.channel = value.channel;
   if (typeof value.ref === 'string') error.ref = value.ref;
   return error;

@@ -34,6 +34,8 @@ export interface AudioMixOptions {
 
 /** Ticks between updates of the mixer's gauges in `/metrics` (1 s). */
 const GAUGE_EVERY_TICKS = 50;
+/** Buckets of the tick lateness histogram, seconds: 0.5 ms to a quarter second. */
+const TICK_LATENESS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25];
 
 /**
  * Creates the audio-mix plugin.
@@ -67,7 +69,12 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         maxFrameBytes: Math.max(PCM_FRAME_BYTES, MAX_OPUS_PACKET_BYTES),
         channel: AUDIO.name,
       });
-      const scheduler = new TickScheduler(FRAME_MS, () => tickAll());
+      const lateness = ctx.metrics.histogram('confab_audio_tick_lateness_seconds',
+        `How late each ${FRAME_MS} ms mixer tick started after its deadline, seconds.`, TICK_LATENESS_BUCKETS);
+      const scheduler = new TickScheduler(FRAME_MS, (lateMs) => {
+        lateness(lateMs / 1000);
+        tickAll();
+      });
       const mixMs = new RollingSamples();
       /** Rooms whose mixer has something to do; the scheduler runs while there is one. */
       const mixing = new Set<Room>();

@@ -64,18 +64,22 @@ export class ChatHistory {
     this.#deleteUpTo = this.#db.prepare('DELETE FROM chat_messages WHERE room = ? AND seq <= ?');
     this.#latest = this.#db.prepare(
       'SELECT seq, id, from_id, from_name, to_id, to_name, text, ts, client_id FROM chat_messages WHERE room = ? ORDER BY seq DESC LIMIT ?');
+    // Memory changes only once both statements succeeded: a write that fails (a full disk) rolls back and
+    // leaves the room's history as it was.
     this.#append = this.#db.transaction((history: RoomHistory, message: ChatMessage, clientId: string | null) => {
       const { lastInsertRowid } = this.#insert.run(message.id, history.room, message.from.id, message.from.name,
         message.to?.id ?? null, message.to?.name ?? null, message.text, message.ts, clientId);
+      const full = history.messages.length + 1 > this.limit;
+      if (full) this.#deleteUpTo.run(history.room, history.seqs[0]);
       history.messages.push(message);
       history.seqs.push(Number(lastInsertRowid));
       history.clientIds.push(clientId);
       if (clientId !== null) history.byClientId.set(clientId, message);
-      if (history.messages.length > this.limit) {
+      if (full) {
         const oldest = history.messages.shift();
         const oldestClientId = history.clientIds.shift();
         if (oldestClientId && history.byClientId.get(oldestClientId) === oldest) history.byClientId.delete(oldestClientId);
-        this.#deleteUpTo.run(history.room, history.seqs.shift());
+        history.seqs.shift();
       }
     });
   }

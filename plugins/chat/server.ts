@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError, defineErrors } from '../../core/errors.js';
+import { isStoreError, storeWriteError } from '../../core/store.js';
 import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
@@ -22,6 +23,8 @@ export interface ChatOptions {
 
 /** clientIds remembered per session for idempotent re-sends. */
 const REMEMBERED_CLIENT_IDS = 256;
+/** Buckets of the send-to-fan-out histogram, seconds: 50 µs to a quarter second. */
+const FANOUT_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /**
  * Creates the chat plugin.
@@ -38,11 +41,15 @@ export function chat(options: ChatOptions = {}): Plugin {
   return definePlugin({
     name: 'chat',
     channels: { [CHAT_CHANNEL]: { kind: 'json', maxPayload: maxTextLength * 4 + 4096 } },
+    // Declared so that /metrics counts every chat code from 0.
+    errors: defineErrors('chat', CHAT_ERRORS),
     setup(ctx) {
       const channel = ctx.channel(CHAT_CHANNEL);
       const history = new ChatHistory(ctx.store, historyLimit);
       const roomHistory = ctx.perRoom((room) => history.load(room.name));
       const sentByClientId = ctx.perSession(() => new Map<string, ChatMessage>());
+      const fanout = ctx.metrics.histogram('confab_chat_fanout_seconds',
+        'A new chat message: from its handling (parse, checks, history write) to its fan-out written to every recipient, seconds.', FANOUT_BUCKETS);
 
       ctx.hooks.sessionJoined.tap('chat', (session, room) => {
         if (historyLimit === 0) return;
@@ -50,6 +57,7 @@ export function chat(options: ChatOptions = {}): Plugin {
       });
 
       channel.onMessage((session, message) => {
+        const started = performance.now();
         const request = parseSend(message as JsonObject);
         const fail = (code: keyof typeof CHAT_ERRORS, text?: string) => {
           const error = new ConfabError(code, text ?? CHAT_ERRORS[code], { fatal: false });
@@ -87,18 +95,29 @@ export function chat(options: ChatOptions = {}): Plugin {
           channel.send(session, { op: 'ack', ...acked });
           return;
         }
-        deliver(session, request, recipient);
+        deliver(session, request, recipient, started);
       });
 
-      /** Stores a new message, sends it to the room (or the recipient) and acknowledges it to the sender. */
-      function deliver(session: Session, request: ChatSend, recipient: Session | undefined): void {
+      /**
+       * Stores a new message, sends it to the room (or the recipient) and acknowledges it to the sender. A
+       * message the store cannot take (a full disk) is refused with STORE_WRITE_FAILED and its clientId, and
+       * sent to nobody: the client may send it again.
+       */
+      function deliver(session: Session, request: ChatSend, recipient: Session | undefined, started: number): void {
         const remembered = sentByClientId.get(session);
         const stored: ChatMessage = { id: randomUUID(), from: session.info, text: request.text, ts: Date.now() };
         if (recipient) stored.to = recipient.info;
-        history.add(roomHistory.get(session.room), stored, request.clientId);
+        try {
+          history.add(roomHistory.get(session.room), stored, request.clientId);
+        } catch (error) {
+          if (!isStoreError(error)) throw error;
+          ctx.log.warn('chat message not stored', { room: session.room.name, error: String(error) });
+          throw storeWriteError(error, request.clientId);
+        }
 
         if (recipient) channel.send(recipient, { op: 'message', ...stored });
         else channel.broadcast(session.room, { op: 'message', ...stored }, { except: session });
+        fanout((performance.now() - started) / 1000);
 
         const acked = request.clientId === undefined ? stored : { ...stored, clientId: request.clientId };
         if (request.clientId !== undefined) {

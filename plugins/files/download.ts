@@ -16,6 +16,10 @@ export class Download {
   readonly file: StoredFile;
   /** The client's reference of the `get`. */
   readonly ref: string;
+  /** The offset sending started at (0, or where a download resumed in a new session stopped). */
+  readonly offset: number;
+  /** When the download started (ms since the epoch), for its throughput. */
+  readonly startedAt = Date.now();
   /** Bytes read and sent. */
   sent: number;
   /** Bytes the receiver confirmed it wrote. */
@@ -35,6 +39,7 @@ export class Download {
     this.session = session;
     this.file = file;
     this.ref = ref;
+    this.offset = offset;
     this.sent = offset;
     this.acked = offset;
     this.#file = open(path, 'r');

@@ -89,6 +89,7 @@ export const FILES_ERRORS = {
   FILES_SIZE_MISMATCH: 'the bytes sent do not match the size announced',
   FILES_HASH_MISMATCH: 'the SHA-256 of the bytes received does not match the one announced',
   FILES_STORAGE_FAILED: 'the server could not write or read the file',
+  FILES_DISK_FULL: "the server's disk cannot take this file now (it keeps a safety margin free); retryable: try again later",
   FILES_TRANSFER_STALLED: 'the transfer made no progress for too long',
   FILES_CANCELLED: 'the transfer was cancelled (by the client, or because its session left)',
 } as const;

@@ -2,17 +2,18 @@
  * The files plugin, server half: share a file with the room or with one participant. Uploads stream in
  * binary chunks into a temporary file, hashed on the way, and enter the store only once size and SHA-256
  * check out; downloads stream out of the store under a window of confirmed bytes. Both continue from the
- * confirmed offset after a resume. Limits: file size, room quota, transfers per session.
+ * confirmed offset after a resume. Limits: file size, room quota, transfers per session, and the disk's free
+ * space: an upload the disk cannot take plus a margin is refused (FILES_DISK_FULL), and once the disk is low a
+ * stalled upload is ended sooner, so a full disk stays this plugin's problem.
  */
-import { SyncHook } from 'tapable';
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError, defineErrors } from '../../core/errors.js';
 import type { JsonObject } from '../../core/json.js';
-import { readOptions } from '../../core/options.js';
-import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import type { Plugin, PluginContext } from '../../core/types.js';
+import { DiskSpace } from './disk-space.js';
 import { Download } from './download.js';
+import { createFilesHooks, type FilesHooks, type TransferProgress } from './hooks.js';
 import { cleanFileName } from './name.js';
 import {
   CHUNK_HEADER_BYTES,
@@ -27,56 +28,21 @@ import {
   type FileInfo,
   type FilesErrorCode,
 } from './protocol.js';
+import { readFilesOptions, type FilesOptions, type FilesSettings } from './options.js';
+import { chunkError, storageError } from './server-errors.js';
 import { FileStore, type StoredFile } from './store.js';
 import { Upload } from './upload.js';
 
-/** Options of the files plugin. */
-export interface FilesOptions {
-  /** Largest file accepted, in bytes. Default 100 MiB. */
-  maxFileBytes?: number;
-  /** Bytes a room's stored files (and uploads in progress) may take. Default 1 GiB. */
-  roomQuotaBytes?: number;
-  /** Uploads and downloads one session may run at once. Default 4. */
-  maxTransfersPerSession?: number;
-  /** Stored files older than this are removed (ms); 0 keeps them until deleted. Default 0. */
-  expireAfterMs?: number;
-  /**
-   * Unconfirmed bytes a transfer may have in flight. Default 8 MiB. Downloads use at most half the server's
-   * `resumeBufferBytes` per session, so a resumed session always gets back every chunk it missed.
-   */
-  windowBytes?: number;
-  /** A transfer of a connected session without progress for this long is cancelled (ms). Default 120 000. */
-  stallTimeoutMs?: number;
-}
-
-/** A transfer's progress, as the `progress` hook reports it. */
-export interface TransferProgress {
-  direction: 'upload' | 'download';
-  transfer: number;
-  session: Session;
-  /** The file's (clean) name. */
-  name: string;
-  /** Bytes confirmed: written to the temporary file (upload) or by the receiver (download). */
-  bytes: number;
-  total: number;
-}
-
-/** The files plugin's own hooks, for other plugins (audit logs, virus scanners, dashboards). */
-export interface FilesHooks {
-  /** A chunk of a transfer was confirmed. Called often: keep taps cheap. */
-  progress: SyncHook<[TransferProgress]>;
-  /** A file was verified and stored, before it is announced. */
-  stored: SyncHook<[FileInfo, Room | undefined]>;
-  /** A stored file was deleted or expired. */
-  removed: SyncHook<[FileInfo, 'deleted' | 'expired']>;
-  /** A transfer ended without completing: refused, cancelled, its session left, or the disk failed. */
-  failed: SyncHook<[TransferProgress, ConfabError]>;
-}
+export type { FilesOptions } from './options.js';
+export type { FilesHooks, TransferProgress } from './hooks.js';
 
 /** The files plugin, with its hooks. */
 export type FilesPlugin = Plugin & { readonly hooks: FilesHooks };
 
 type Transfer = Upload | Download;
+
+/** Buckets of the transfer throughput histogram, bytes per second: 64 KiB/s to 1 GiB/s, by fours. */
+const THROUGHPUT_BUCKETS = [2 ** 16, 2 ** 18, 2 ** 20, 2 ** 22, 2 ** 24, 2 ** 26, 2 ** 28, 2 ** 30];
 
 /** A session's transfers. */
 interface SessionTransfers {
@@ -95,35 +61,22 @@ interface SessionTransfers {
  *   defineConfig({ plugins: [chat(), sharing] });
  */
 export function files(options: FilesOptions = {}): FilesPlugin {
-  const settings = readOptions('files', options, {
-    maxFileBytes: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 100 * 2 ** 20 },
-    roomQuotaBytes: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 2 ** 30 },
-    maxTransfersPerSession: { type: 'integer', min: 1, max: 1000, default: 4 },
-    expireAfterMs: { type: 'integer', min: 0, default: 0 },
-    windowBytes: { type: 'integer', min: 64 * 1024, max: 256 * 2 ** 20, default: 8 * 2 ** 20 },
-    stallTimeoutMs: { type: 'integer', min: 1000, default: 120_000 },
-  });
-  const hooks: FilesHooks = Object.freeze({
-    progress: new SyncHook<[TransferProgress]>(['progress']),
-    stored: new SyncHook<[FileInfo, Room | undefined]>(['file', 'room']),
-    removed: new SyncHook<[FileInfo, 'deleted' | 'expired']>(['file', 'why']),
-    failed: new SyncHook<[TransferProgress, ConfabError]>(['progress', 'error']),
-  });
+  const settings = readFilesOptions(options);
+  const hooks = createFilesHooks();
   const plugin = definePlugin({
     name: 'files',
     channels: {
       [FILES_CHANNEL]: { kind: 'json', maxPayload: 16 * 1024 },
       [FILES_DATA_CHANNEL]: { kind: 'binary', maxPayload: CHUNK_HEADER_BYTES + MAX_CHUNK_BYTES },
     },
+    // Declared so that /metrics counts every files code from 0.
+    errors: defineErrors('files', FILES_ERRORS),
     setup: (ctx) => setupFiles(ctx, settings, hooks),
   });
   return Object.assign(plugin, { hooks });
 }
 
-/** The plugin's settings, every default filled in. */
-type Settings = Required<FilesOptions>;
-
-function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): void {
+function setupFiles(ctx: PluginContext, settings: FilesSettings, hooks: FilesHooks): void {
   const control = ctx.channel(FILES_CHANNEL);
   const data = ctx.channel(FILES_DATA_CHANNEL);
   const store = new FileStore(ctx.store, ctx.dataDir);
@@ -134,6 +87,17 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
   const reserved = new Map<string, number>();
   const downloadWindow = Math.max(CHUNK_HEADER_BYTES, Math.min(settings.windowBytes, Math.floor(ctx.options.resumeBufferBytes / 2)));
   const downloadChunkBytes = chunkBytesFor(downloadWindow);
+  const uploads = function* () {
+    for (const session of busy) for (const transfer of bySession.get(session).active.values()) if (transfer instanceof Upload) yield transfer;
+  };
+  const disk = new DiskSpace(ctx.dataDir, settings.minFreeDiskBytes, () => {
+    let pending = 0;
+    for (const upload of uploads()) pending += upload.size - upload.written;
+    return pending;
+  });
+  const throughput = ctx.metrics.histogram('confab_files_throughput_bytes_per_second',
+    'Throughput of each completed transfer (offer or get to the last byte confirmed), bytes per second, by direction.',
+    THROUGHPUT_BUCKETS, 'direction');
 
   const progressOf = (transfer: Transfer): TransferProgress => ({
     direction: transfer.direction,
@@ -191,7 +155,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
     const message = raw as JsonObject;
     const ref = typeof message.ref === 'string' && message.ref.length <= MAX_REF_LENGTH ? message.ref : undefined;
     const refuse = (code: FilesErrorCode, text?: string) => {
-      const error = new ConfabError(code, text ?? FILES_ERRORS[code], { fatal: false });
+      const error = new ConfabError(code, text ?? FILES_ERRORS[code], { fatal: false, retryable: code === 'FILES_DISK_FULL' });
       if (ref !== undefined) error.ref = ref;
       return error;
     };
@@ -212,6 +176,13 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
         const used = store.roomBytes(room) + (reserved.get(room) ?? 0);
         if (used + message.size > settings.roomQuotaBytes) {
           throw refuse('FILES_QUOTA_EXCEEDED', `the room "${room}" has ${Math.max(0, settings.roomQuotaBytes - used)} bytes left of its ${settings.roomQuotaBytes}-byte quota; this file has ${message.size}`);
+        }
+        const space = disk.check();
+        if (!disk.fits(space, message.size)) {
+          const error = refuse('FILES_DISK_FULL', `the server's disk has ${space.free} bytes free, ${space.pending} of them held for uploads in progress; `
+            + `this file needs ${message.size} and ${space.margin} must stay free: try again later`);
+          ctx.log.warn('upload refused: disk full', { room, size: message.size, free: space.free, pending: space.pending });
+          throw error;
         }
         checkTransferLimit(state, refuse);
         let to;
@@ -307,6 +278,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
     if (download.complete) {
       forget(download);
       download.close();
+      throughput((download.size - download.offset) / Math.max(0.001, (Date.now() - download.startedAt) / 1000), 'download');
       ctx.log.debug('download complete', { file: download.file.id, session: download.session.id });
     }
     pump(download.session);
@@ -367,6 +339,7 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
       return fail(upload, storageError(error));
     }
     forget(upload);
+    throughput(upload.size / Math.max(0.001, (Date.now() - upload.startedAt) / 1000), 'upload');
     const file = publicInfo(stored);
     const room = ctx.room(stored.room);
     hooks.stored.call(file, room);
@@ -378,9 +351,21 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
     }
   }
 
-  /** Deletes a file and tells everyone who could see it (the requester with its ref). */
+  /**
+   * Deletes a file and tells everyone who could see it (the requester with its ref). A store that cannot
+   * take the deletion (a full disk) leaves the file in place; the requester is told STORE_WRITE_FAILED.
+   */
   async function removeFile(file: StoredFile, why: 'deleted' | 'expired', requester?: Session, ref?: string): Promise<void> {
-    await store.remove(file.id);
+    try {
+      await store.remove(file.id);
+    } catch (error) {
+      ctx.log.warn('file not removed', { id: file.id, why, error: String(error) });
+      const failure = storageError(error);
+      failure.channel = FILES_CHANNEL;
+      failure.ref = ref;
+      if (requester && requester.state !== 'closed') requester.sendError(failure);
+      return;
+    }
     hooks.removed.call(publicInfo(file), why);
     const room = ctx.room(file.room);
     if (!room) return;
@@ -413,18 +398,24 @@ function setupFiles(ctx: PluginContext, settings: Settings, hooks: FilesHooks): 
 
   const sweep = setInterval(() => {
     const now = Date.now();
+    // Uploads hold disk space: once the disk is low, a stalled one is ended sooner.
+    const uploadStallMs = !uploads().next().done && disk.isLow()
+      ? Math.min(settings.stallTimeoutMs, settings.lowDiskStallTimeoutMs)
+      : settings.stallTimeoutMs;
     for (const session of [...busy]) {
       if (session.state !== 'active') continue;
       for (const transfer of [...bySession.get(session).active.values()]) {
-        if (now - transfer.lastProgress > settings.stallTimeoutMs) {
-          fail(transfer, new ConfabError('FILES_TRANSFER_STALLED', `no progress for ${settings.stallTimeoutMs} ms; the transfer was cancelled`, { fatal: false }));
+        const limit = transfer instanceof Upload ? uploadStallMs : settings.stallTimeoutMs;
+        if (now - transfer.lastProgress > limit) {
+          const why = limit < settings.stallTimeoutMs ? ' (the server\'s disk is low)' : '';
+          fail(transfer, new ConfabError('FILES_TRANSFER_STALLED', `no progress for ${limit} ms${why}; the transfer was cancelled`, { fatal: false }));
         }
       }
     }
     if (settings.expireAfterMs > 0) {
       for (const file of store.olderThan(now - settings.expireAfterMs)) void removeFile(file, 'expired');
     }
-  }, Math.min(10_000, settings.stallTimeoutMs / 4, settings.expireAfterMs || Infinity));
+  }, Math.min(10_000, settings.stallTimeoutMs / 4, settings.lowDiskStallTimeoutMs / 4, settings.expireAfterMs || Infinity));
   sweep.unref();
 
   ctx.hooks.close.tapPromise('files', async () => {
@@ -460,14 +451,4 @@ function publicInfo(file: StoredFile): FileInfo {
 
 function isSize(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function chunkError(code: FilesErrorCode, text?: string): ConfabError {
-  const error = new ConfabError(code, text ?? FILES_ERRORS[code], { fatal: false });
-  error.channel = FILES_DATA_CHANNEL;
-  return error;
-}
-
-function storageError(error: unknown): ConfabError {
-  return new ConfabError('FILES_STORAGE_FAILED', `the server could not store or read the file: ${(error as Error).message ?? error}`, { fatal: false, cause: error });
 }

@@ -65,14 +65,22 @@ export class FileStore {
     return join(this.contentDir, id);
   }
 
-  /** Moves a verified upload into the store and records it; returns the stored file. */
+  /**
+   * Moves a verified upload into the store and records it; returns the stored file. When the record cannot
+   * be written (a full disk), the content is removed again and the store's error is thrown.
+   */
   async add(tempPath: string, file: Omit<StoredFile, 'id'>): Promise<StoredFile> {
     const stored = { ...file, id: newId() };
     await rename(tempPath, this.contentPath(stored.id));
-    this.#store.db
-      .prepare('INSERT INTO files_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(stored.id, stored.room, stored.name, stored.size, stored.sha256, stored.from.id, stored.from.name,
-        stored.to?.id ?? null, stored.to?.name ?? null, stored.createdAt);
+    try {
+      this.#store.db
+        .prepare('INSERT INTO files_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(stored.id, stored.room, stored.name, stored.size, stored.sha256, stored.from.id, stored.from.name,
+          stored.to?.id ?? null, stored.to?.name ?? null, stored.createdAt);
+    } catch (error) {
+      await rm(this.contentPath(stored.id), { force: true });
+      throw error;
+    }
     return stored;
   }
 

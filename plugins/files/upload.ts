@@ -44,6 +44,8 @@ export class Upload {
   received = 0;
   /** Bytes written to the temporary file: the confirmed offset a resume continues from. */
   written = 0;
+  /** When the upload was accepted (ms since the epoch), for its throughput. */
+  readonly startedAt = Date.now();
   /** Last time a chunk arrived or was written (ms since the epoch), to find stalled transfers. */
   lastProgress = Date.now();
   #hash: Hash = createHash('sha256');

@@ -64,6 +64,7 @@ test('resolveServerOptions(undefined) fills every default', () => {
     maxJsonBytes: 1024 * 1024,
     maxJsonDepth: 32,
     logLevel: 'info',
+    metricsPerRoom: false,
     tls: 'off',
   });
 });

@@ -94,7 +94,7 @@ test('a receiver\'s keyframe request is answered from the cache; SCREEN_NO_SHARE
     watcher.screen.requestKeyframe('decode-error');
     await waitFor(() => watcher.frames.length === 8, 'the replayed keyframe and base-layer frame');
     assert.equal(watcher.frames.slice(6).map((f) => f.seq), [0, 4]);
-    assert.match(lab.server.metrics.render({}), /confab_screen_keyframe_requests_total\{outcome="cached"\} 1/);
+    assert.match((await lab.server.metrics.render()), /confab_screen_keyframe_requests_total\{outcome="cached"\} 1/);
     for (let i = 0; i < 10; i++) watcher.screen.requestKeyframe('gap');
     await waitFor(() => codes.length > 0, 'a refusal');
     assert.ok(codes.every((code) => code === 'SCREEN_KEYFRAME_RATE'));

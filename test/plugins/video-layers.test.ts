@@ -81,7 +81,7 @@ test('a receiver that joins mid-stream gets nothing before a keyframe, and the s
     const got = await videoFrames(late);
     assert.equal(got.map((f) => f.seq), [8, 9, 10, 11]);
     assert.ok(got[0]!.keyframe);
-    assert.match(lab.server.metrics.render({}), /confab_video_frames_skipped_total\{reason="wait-keyframe"\} 4\n/);
+    assert.match((await lab.server.metrics.render()), /confab_video_frames_skipped_total\{reason="wait-keyframe"\} 4\n/);
     for (const raw of [sender, late]) raw.client.destroy();
   });
 });
@@ -121,7 +121,7 @@ test('keyframe requests from many receivers reach the sender at most once per in
     await sender.client.next((f) => f.json?.op === 'keyframe', KEYFRAME_INTERVAL_MS + 500);
     assert.ok(performance.now() - asked >= KEYFRAME_INTERVAL_MS - 5, 'the second one waited for the interval');
     assert.equal(await controls(sender, 'keyframe', KEYFRAME_INTERVAL_MS + 100), [], 'and no third');
-    const metrics = lab.server.metrics.render({});
+    const metrics = (await lab.server.metrics.render());
     assert.match(metrics, /confab_video_keyframe_requests_total\{outcome="forwarded"\} 1/);
     assert.match(metrics, /confab_video_keyframe_requests_total\{outcome="merged"\} 8/);
     for (const raw of [sender, ...receivers]) raw.client.destroy();
@@ -136,7 +136,7 @@ test('a keyframe that arrives within the interval answers the merged requests', 
     ask();
     await sender.client.next((f) => f.json?.op === 'keyframe');
     ask();
-    await waitFor(() => /outcome="merged"\} 1/.test(lab.server.metrics.render({})), 'the second request to be merged');
+    await waitFor(() => lab.server.metrics.counterValues('confab_video_keyframe_requests_total')?.get('merged') === 1, 'the second request to be merged');
     sender.client.send(sender.welcome.channels.video, vp8(0));
     assert.equal(await controls(sender, 'keyframe', KEYFRAME_INTERVAL_MS + 100), []);
     for (const raw of [sender, receiver]) raw.client.destroy();
@@ -162,7 +162,7 @@ test('hostile keyframe requests get coded refusals and are counted; the others a
     }
     assert.ok(codes.length >= 70 && codes.every((code) => code === 'VIDEO_KEYFRAME_RATE'), `${codes.length} refusals`);
     assert.ok((await controls(sender, 'keyframe', KEYFRAME_INTERVAL_MS + 100)).length <= 2, 'the sender is asked at most twice');
-    assert.match(lab.server.metrics.render({}), new RegExp(`confab_errors_total\\{code="VIDEO_KEYFRAME_RATE"\\} ${codes.length}`));
+    assert.match((await lab.server.metrics.render()), new RegExp(`confab_errors_total\\{code="VIDEO_KEYFRAME_RATE"\\} ${codes.length}`));
     // The flood changed nothing for anyone else.
     sender.client.send(sender.welcome.channels.video, vp8(0));
     assert.equal((await videoFrames(bystander)).map((f) => f.seq), [0]);
@@ -217,7 +217,7 @@ test('a receiver whose link backs up gets fewer layers, then climbs back; the ot
     await stream(sender, 0, 90, 65536, () => (maxQueued = Math.max(maxQueued, slowSession.queuedBytes)));
     assert.is(slowSession.state, 'active', 'a slow media receiver is not closed');
     assert.ok(maxQueued <= highWater + 65536 + 16 * 1024, `the slow receiver queued ${maxQueued} bytes`);
-    assert.match(lab.server.metrics.render({}), /confab_video_layer_changes_total\{direction="down"\} [1-9]/);
+    assert.match((await lab.server.metrics.render()), /confab_video_layer_changes_total\{direction="down"\} [1-9]/);
     assert.equal((await videoFrames(fast)).length, 90, 'the fast receiver got every frame');
     assert.equal(await controls(sender, 'bitrate'), [], 'no limit for the sender while one receiver takes everything');
 
@@ -227,7 +227,7 @@ test('a receiver whose link backs up gets fewer layers, then climbs back; the ot
     await stream(sender, 90, 240, 2048);
     const later = (await videoFrames(slow)).filter((f) => f.seq >= 210);
     assert.equal(later.map((f) => f.seq), Array.from({ length: 30 }, (_, k) => 210 + k), 'every frame, every layer');
-    assert.match(lab.server.metrics.render({}), /confab_video_layer_changes_total\{direction="up"\} [1-9]/);
+    assert.match((await lab.server.metrics.render()), /confab_video_layer_changes_total\{direction="up"\} [1-9]/);
     for (const raw of [sender, fast, slow]) raw.client.destroy();
   }, { mediaHighWaterBytes: highWater });
 });

@@ -99,11 +99,17 @@ function onPath(name) {
   return undefined;
 }
 
-/** Programs the tests run (Chromium where CHROMIUM_PATH says, else Debian's), and the Debian package of each. */
+/** Programs the tests run (Chromium where CHROMIUM_PATH says, else Debian's), and the Debian package of each. Keep in step with APT_PACKAGES in .ci/run. */
 const TEST_PROGRAMS = [
   { name: 'chromium', found: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), pkg: 'chromium' },
   { name: 'ffmpeg', found: () => Boolean(process.env.FFMPEG_PATH ?? onPath('ffmpeg')), pkg: 'ffmpeg' },
   { name: 'tmux', found: () => Boolean(onPath('tmux')), pkg: 'tmux' },
+  // Debian's python3 (not a pyenv one on PATH) is where the Debian package installs the parser.
+  {
+    name: 'the Prometheus parser for Python',
+    found: () => spawnSync(fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', 'import prometheus_client']).status === 0,
+    pkg: 'python3-prometheus-client',
+  },
 ];
 /** Installed with chromium so pages render text. */
 const TEST_EXTRA_PACKAGES = ['fonts-dejavu-core'];

@@ -15,7 +15,7 @@ export default defineConfig({
   //   import { polls } from './plugins/examples/polls/server.js';            polls()
   //   import { handRaise } from './plugins/examples/hand-raise/server.js';   handRaise()
   //   import { whiteboard } from './plugins/examples/whiteboard/server.js';  whiteboard()
-  //   import { inspector } from './plugins/inspector/server.js';             inspector({ file: 'trace.jsonl' }), listed first
+  //   import { inspector } from './plugins/inspector/server.js';             inspector({ pcap: true }), listed first; then confab trace --follow
   //   import { impairment } from './plugins/impairment/server.js';           impairment({ seed: 1 })
   plugins: builtinPlugins({ chat: { historyLimit: 100 } }),
 });

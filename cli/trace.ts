@@ -1,23 +1,29 @@
 /**
- * `confab trace FILE`: shows a trace written by the inspector plugin as a table, optionally following the
- * file as the server appends to it (like `tail -f`), filtered by session and channel.
+ * `confab trace [FILE]`: shows a trace written by the inspector plugin as a table, optionally following the
+ * file as the server appends to it (like `tail -f`), filtered by session and channel. Without FILE it reads
+ * the inspector's default trace in the server's data directory.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfabError } from '../core/errors.js';
-import { formatTraceRow, parseTraceLine, traceHeader, type TraceRecord } from '../plugins/inspector/trace.js';
+import { formatTraceRow, isOnChannel, parseTraceLine, traceHeader, type TraceRecord } from '../plugins/inspector/trace.js';
 
-export const usage = `Usage: confab trace FILE [options]
+export const usage = `Usage: confab trace [FILE] [options]
 
 Shows a trace file written by the inspector plugin (plugins/inspector) as a table: time, direction
-(→ client to server, ← server to client), session, room, channel, op and payload bytes.
+(→ client to server, ← server to client), session, room, channel, op (an ERROR's code), payload bytes and
+the start of a JSON payload. Without FILE: <data-dir>/plugins/inspector/trace.jsonl, where the inspector
+writes by default.
 
 Options:
   -f, --follow             keep reading as the server appends (Ctrl-C to stop)
   -s, --session <id|name>  only frames of sessions whose id starts with, or whose name is, this (repeatable)
-  -c, --channel <name>     only frames on this channel or core frame type, e.g. chat or PEER_JOINED (repeatable)
+  -c, --channel <name>     only frames on this channel or core frame type, e.g. chat or PEER_JOINED, and the
+                           ERRORs that concern the channel (repeatable)
       --dir <in|out>       only frames from clients (in) or to clients (out)
       --json               print the matching records as JSON Lines instead of a table
+      --data-dir <dir>     the server's data directory, for the default FILE (default ./.confab)
   -h, --help               show this help
 `;
 
@@ -42,6 +48,7 @@ export async function run(args: string[]): Promise<number> {
       channel: { type: 'string', short: 'c', multiple: true },
       dir: { type: 'string' },
       json: { type: 'boolean' },
+      'data-dir': { type: 'string', default: '.confab' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -50,16 +57,16 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  if (positionals.length !== 1) {
-    process.stderr.write(`confab trace: give one trace file; run confab trace --help\n`);
+  if (positionals.length > 1) {
+    process.stderr.write(`confab trace: give at most one trace file; run confab trace --help\n`);
     return 2;
   }
   if (values.dir !== undefined && values.dir !== 'in' && values.dir !== 'out') {
     process.stderr.write(`confab trace: --dir must be in or out, got ${JSON.stringify(values.dir)}\n`);
     return 2;
   }
-  const file = positionals[0]!;
-  if (!existsSync(file)) throw new ConfabError('TRACE_NOT_FOUND', `no trace file at ${file}; start the server with the inspector plugin`);
+  const file = positionals[0] ?? join(values['data-dir'], 'plugins', 'inspector', 'trace.jsonl');
+  if (!existsSync(file)) throw new ConfabError('TRACE_NOT_FOUND', `no trace file at ${file}; start the server with the inspector plugin (or give the file)`);
   const filter: Filter = { sessions: values.session ?? [], channels: values.channel ?? [], dir: values.dir };
   const print = values.json ? (r: TraceRecord) => `${JSON.stringify(r)}\n` : (r: TraceRecord) => `${formatTraceRow(r)}\n`;
   if (!values.json) process.stdout.write(`${traceHeader()}\n`);
@@ -94,7 +101,7 @@ function reportSkipped(reader: TraceReader): number {
 /** True when the record passes every filter given. */
 function matches(record: TraceRecord, filter: Filter): boolean {
   if (filter.dir && record.dir !== filter.dir) return false;
-  if (filter.channels.length > 0 && !filter.channels.includes(record.channel)) return false;
+  if (filter.channels.length > 0 && !filter.channels.some((channel) => isOnChannel(record, channel))) return false;
   if (filter.sessions.length > 0 && !filter.sessions.some((s) => record.name === s || record.session.startsWith(s))) return false;
   return true;
 }

@@ -23,18 +23,30 @@ export const PCAP_MAGIC = 0xa1b2c3d4;
 /** Bytes kept of one packet by default. */
 export const DEFAULT_SNAPLEN = 262_144;
 
-/** One packet as `readPcap` returns it. */
+/** One packet as `readPcap` returns it: one frame, as the trace file's record of it says (same `t`, order). */
 export interface PcapPacket {
   /** Capture time, ms since the epoch (microsecond precision). */
   t: number;
+  /** `in`: client → server; `out`: server → client. */
   dir: 'in' | 'out';
+  /** The session id. */
   session: string;
-  /** Frame type id. */
+  /** Frame type id (a core frame, or a channel's id from WELCOME). */
   type: number;
-  /** The frame's payload, as far as it was captured. */
+  /** The frame's payload, as far as it was captured: shorter than the frame's when `snaplen` cut it. */
   payload: Uint8Array;
-  /** The whole packet's original length (capture header included). */
+  /** The whole packet's original length (capture header, frame header and whole payload). */
   originalLength: number;
+}
+
+/** A pcap file as `readPcap` returns it. */
+export interface PcapCapture {
+  /** Bytes kept of each packet (the inspector's `snaplen` option). */
+  snaplen: number;
+  /** The link type: LINKTYPE_USER0 (147) for the inspector's files. */
+  linktype: number;
+  /** Every packet, in the order written (the order the server handled the frames). */
+  packets: PcapPacket[];
 }
 
 /** The 24-byte pcap file header. */
@@ -72,8 +84,16 @@ export function pcapRecord(t: number, dir: 'in' | 'out', session: string, type: 
   return record;
 }
 
-/** Parses a pcap file written by the inspector; throws on a file that is not one. */
-export function readPcap(bytes: Uint8Array): { snaplen: number; linktype: number; packets: PcapPacket[] } {
+/**
+ * Parses a pcap file written by the inspector into its snaplen, link type and packets; throws an Error on a
+ * file that is not one (another magic or version, a truncated or inconsistent record). The payloads are
+ * views into `bytes`.
+ *
+ * @example
+ *   const { packets } = readPcap(readFileSync('.confab/plugins/inspector/trace.pcap'));
+ *   const errors = packets.filter((p) => p.type === FrameType.ERROR).map((p) => JSON.parse(Buffer.from(p.payload).toString()).code);
+ */
+export function readPcap(bytes: Uint8Array): PcapCapture {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (data.length < 24 || data.readUInt32LE(0) !== PCAP_MAGIC) throw new Error('not a little-endian microsecond pcap file');
   if (data.readUInt16LE(4) !== 2 || data.readUInt16LE(6) !== 4) throw new Error('not pcap version 2.4');

@@ -1,7 +1,8 @@
 /**
  * The protocol inspector: records every frame between the server and its sessions (time, session,
- * direction, channel, op for json channels, size) to a JSON Lines trace file that `confab trace` shows live,
- * and optionally every frame's bytes to a pcap file that Wireshark opens.
+ * direction, channel, op and an excerpt of JSON payloads, the code of ERRORs, size) to a JSON Lines trace
+ * file that `confab trace` shows live, and optionally every frame's bytes to a pcap file that Wireshark opens.
+ * Both go to the plugin's data directory unless told otherwise.
  *
  * It taps the core's `frameIn` and `frameOut` hooks, which cost nothing while no inspector is installed.
  * Channel names come from the WELCOME frames the server sends, exactly as a client learns them.
@@ -9,9 +10,11 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { definePlugin } from '../../core/config.js';
-import { readOptions } from '../../core/options.js';
+import { ConfabError } from '../../core/errors.js';
+import { describeValue, readOptions } from '../../core/options.js';
 import { FrameType } from '../../core/protocol.js';
 import type { Plugin, Session } from '../../core/index.js';
+import { summarisePayload } from './describe.js';
 import { DEFAULT_SNAPLEN, pcapFileHeader, pcapRecord } from './pcap.js';
 import type { TraceRecord } from './trace.js';
 
@@ -19,8 +22,11 @@ import type { TraceRecord } from './trace.js';
 export interface InspectorOptions {
   /** The trace file (JSON Lines). Default `<dataDir>/plugins/inspector/trace.jsonl`. Replaced at start-up. */
   file?: string;
-  /** Also write a pcap file here (LINKTYPE_USER0, see pcap.ts). Default: no pcap. */
-  pcap?: string;
+  /**
+   * Also write a pcap file (LINKTYPE_USER0, see pcap.ts): `true` for `<dataDir>/plugins/inspector/trace.pcap`,
+   * or its path. Default false: no pcap. Replaced at start-up.
+   */
+  pcap?: string | boolean;
   /** Bytes kept of each packet in the pcap. Default 262 144. */
   snaplen?: number;
   /** Record PING and PONG frames too. Default false: heartbeats would fill the trace. */
@@ -31,21 +37,22 @@ export interface InspectorOptions {
 
 /** Core frame type id → name, for the `channel` column. */
 const CORE_NAMES = new Map<number, string>(Object.entries(FrameType).map(([name, type]) => [type, name]));
-/** Largest json payload parsed for its `op`. */
-const MAX_OP_PARSE_BYTES = 64 * 1024;
 const decoder = new TextDecoder();
 
 /**
  * Creates the inspector plugin.
  *
  * @example
- *   defineConfig({ plugins: [inspector({ file: 'trace.jsonl', pcap: 'trace.pcap' }), ...builtinPlugins()] });
- *   // then, in another terminal: confab trace trace.jsonl --follow
+ *   defineConfig({ plugins: [inspector({ pcap: true }), ...builtinPlugins()] });
+ *   // then, in another terminal: confab trace --follow   (reads .confab/plugins/inspector/trace.jsonl)
  */
 export function inspector(options: InspectorOptions = {}): Plugin {
-  const settings = readOptions('inspector', options, {
+  const { pcap: pcapOption = false, ...rest } = options;
+  if (typeof pcapOption !== 'boolean' && (typeof pcapOption !== 'string' || pcapOption === '')) {
+    throw new ConfabError('CONFIG_INVALID', `plugin "inspector": option pcap must be true, false or a file path, got ${describeValue(pcapOption)}`);
+  }
+  const settings = readOptions('inspector', rest, {
     file: { type: 'string', nonEmpty: true },
-    pcap: { type: 'string', nonEmpty: true },
     snaplen: { type: 'integer', min: 64, max: 2 ** 31 - 1, default: DEFAULT_SNAPLEN },
     heartbeats: { type: 'boolean', default: false },
     maxBufferedBytes: { type: 'integer', min: 64 * 1024, default: 16 * 1024 * 1024 },
@@ -60,16 +67,17 @@ export function inspector(options: InspectorOptions = {}): Plugin {
       };
       const tracePath = resolve(settings.file ?? join(ctx.dataDir, 'trace.jsonl'));
       const trace = open(tracePath);
+      const pcapPath = pcapOption === false ? undefined : resolve(pcapOption === true ? join(ctx.dataDir, 'trace.pcap') : pcapOption);
       let pcap: WriteStream | undefined;
-      if (settings.pcap !== undefined) {
-        pcap = open(resolve(settings.pcap));
+      if (pcapPath !== undefined) {
+        pcap = open(pcapPath);
         pcap.write(pcapFileHeader(settings.snaplen));
       }
       const channelNames = new Map<number, string>();
       const jsonChannels = new Set<number>();
       let closed = false;
       let dropped = 0;
-      ctx.log.info('tracing frames', { file: tracePath, pcap: settings.pcap });
+      ctx.log.info('tracing frames', { file: tracePath, pcap: pcapPath });
 
       const record = (session: Session, dir: 'in' | 'out', type: number, payload: Uint8Array) => {
         if (closed) return;
@@ -88,11 +96,8 @@ export function inspector(options: InspectorOptions = {}): Plugin {
           type,
           channel: CORE_NAMES.get(type) ?? channelNames.get(type) ?? `0x${type.toString(16)}`,
           size: payload.length,
+          ...summarisePayload(type, payload, jsonChannels.has(type)),
         };
-        if (jsonChannels.has(type) && payload.length <= MAX_OP_PARSE_BYTES) {
-          const op = readOp(payload);
-          if (op !== undefined) entry.op = op;
-        }
         trace.write(`${JSON.stringify(entry)}\n`);
         pcap?.write(pcapRecord(t, dir, session.id, type, payload, settings.snaplen));
       };
@@ -117,15 +122,5 @@ function learnChannels(payload: Uint8Array, names: Map<number, string>, json: Se
   for (const [name, id] of Object.entries(welcome.channels)) {
     names.set(id, name);
     if (welcome.channelKinds[name] === 'json') json.add(id);
-  }
-}
-
-/** The string `op` of a JSON object payload, if it has one. */
-function readOp(payload: Uint8Array): string | undefined {
-  try {
-    const value = JSON.parse(decoder.decode(payload)) as { op?: unknown };
-    return typeof value?.op === 'string' ? value.op.slice(0, 64) : undefined;
-  } catch {
-    return undefined;
   }
 }

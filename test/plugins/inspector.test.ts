@@ -10,6 +10,8 @@ import { FrameType } from '../../core/protocol.js';
 import { startTestServer, waitFor } from '../../core/testing.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
+import { handRaiseClient } from '../../plugins/examples/hand-raise/client.js';
+import { handRaise } from '../../plugins/examples/hand-raise/server.js';
 import { LINKTYPE_USER0, readPcap } from '../../plugins/inspector/pcap.js';
 import { inspector } from '../../plugins/inspector/server.js';
 import { parseTraceLine, type TraceRecord } from '../../plugins/inspector/trace.js';
@@ -24,14 +26,20 @@ test.before.each(() => {
 });
 test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs a chat between alice and bob on a server with the inspector; returns the trace records. */
+/**
+ * Runs a chat between alice and bob on a server with the inspector, and alice raises her hand twice (the
+ * second time refused with HANDS_ALREADY_RAISED); returns the trace records.
+ */
 async function recordChat(): Promise<TraceRecord[]> {
-  const lab = await startTestServer({ plugins: [inspector({ file: join(dir, 't.jsonl'), pcap: join(dir, 't.pcap') }), chat()] });
+  const lab = await startTestServer({ plugins: [inspector({ file: join(dir, 't.jsonl'), pcap: join(dir, 't.pcap') }), chat(), handRaise()] });
   try {
-    const alice = await lab.connect('alice', { plugins: { chat: chatClient() } });
+    const alice = await lab.connect('alice', { plugins: { chat: chatClient(), hands: handRaiseClient() } });
     const bob = await lab.connect('bob', { plugins: { chat: chatClient() }, transport: 'ws' });
     await alice.chat.send('hello bob');
     await bob.waitForMessage('chat', { op: 'message' });
+    alice.hands.raise();
+    alice.hands.raise();
+    await alice.waitForError('HANDS_ALREADY_RAISED');
   } finally {
     await lab.close();
   }
@@ -66,6 +74,19 @@ test('inspector records every frame both ways with session, channel, op and size
   assert.not.ok(records.some((r) => r.channel === 'PING' || r.channel === 'PONG'), 'heartbeats are left out by default');
   const times = records.map((r) => r.t);
   assert.equal(times, [...times].sort((a, b) => a - b), 'records are in time order');
+});
+
+test('inspector records an excerpt of JSON payloads, and an ERROR\'s code and the channel it concerns', async () => {
+  const records = await recordChat();
+  const send = records.find((r) => r.dir === 'in' && r.channel === 'chat' && r.op === 'send')!;
+  assert.match(send.excerpt!, /^\{"op":"send",.*"text":"hello bob"/);
+  const queue = records.find((r) => r.channel === 'hands' && r.op === 'queue' && r.excerpt!.includes('alice'))!;
+  assert.ok(queue, 'the queue with alice in it');
+  assert.ok(records.find((r) => r.channel === 'WELCOME')!.excerpt!.length <= 120, 'excerpts are short');
+  const error = records.find((r) => r.channel === 'ERROR')!;
+  assert.equal([error.dir, error.name, error.code, error.errorChannel], ['out', 'alice', 'HANDS_ALREADY_RAISED', 'hands']);
+  assert.match(error.excerpt!, /"code":"HANDS_ALREADY_RAISED"/);
+  assert.is(records.filter((r) => r.code !== undefined).length, 1, 'only ERROR frames have a code');
 });
 
 test('inspector pcap: LINKTYPE_USER0 header and one record per traced frame, frames intact', async () => {
@@ -112,12 +133,20 @@ test('confab trace prints a table filtered by session and channel; skips lines t
   appendFileSync(file, 'garbage line\n{"t":"soon"}\n');
   const { stdout, stderr } = await run(process.execPath, [CLI, 'trace', file, '--session', 'alice', '--channel', 'chat']);
   const rows = stdout.trim().split('\n');
-  assert.match(rows[0]!, /^time\s+dir\s+session\s+room\s+channel\s+op\s+bytes$/);
+  assert.match(rows[0]!, /^time\s+dir\s+session\s+room\s+channel\s+op\s+bytes\s+excerpt$/);
   assert.is(rows.length, 4, `header, alice's history, send and ack:\n${stdout}`);
   assert.match(rows[1]!, /←\s+alice .*chat\s+history/);
-  assert.match(rows[2]!, /^\d\d:\d\d:\d\d\.\d{3}\s+→\s+alice \(.{6}\)\s+default\s+chat\s+send\s+\d+$/);
+  assert.match(rows[2]!, /^\d\d:\d\d:\d\d\.\d{3}\s+→\s+alice \(.{6}\)\s+default\s+chat\s+send\s+\d+ \{"op":"send",/);
   assert.match(rows[3]!, /←\s+alice .*chat\s+ack/);
   assert.match(stderr, /skipped 2 lines/);
+
+  const hands = (await run(process.execPath, [CLI, 'trace', file, '--channel', 'hands'])).stdout.trim().split('\n').slice(1);
+  const error = hands.filter((row) => row.includes('ERROR'));
+  assert.is(error.length, 1, `the ERROR about hands is shown with the hands frames:\n${hands.join('\n')}`);
+  assert.match(error[0]!, /←\s+alice .*ERROR hands\s+HANDS_ALREADY_RAISED\s+\d+ \{"code":"HANDS_ALREADY_RAISED"/);
+  assert.ok(hands.some((row) => /→\s+alice .*hands\s+raise\s+\d+ \{"op":"raise"/.test(row)), 'the raise, with its excerpt');
+  const chatOnly = (await run(process.execPath, [CLI, 'trace', file, '--channel', 'chat'])).stdout;
+  assert.not.match(chatOnly, /ERROR/, 'an ERROR about another channel is not shown');
 
   const json = await run(process.execPath, [CLI, 'trace', file, '--dir', 'out', '--channel', 'WELCOME', '--json']);
   assert.equal(json.stdout.trim().split('\n').map((line) => JSON.parse(line).name), ['alice', 'bob']);
@@ -150,6 +179,30 @@ test('confab trace --follow shows records as they are appended, across a partial
     const code = await new Promise((done) => child.once('exit', done));
     assert.is(code, 0);
   }
+});
+
+test('by default the trace and the pcap go to the data directory, where confab trace finds them', async () => {
+  const dataDir = join(dir, 'data');
+  assert.throws(() => inspector({ pcap: '' }), /option pcap must be true, false or a file path/);
+  const lab = await startTestServer({ plugins: [inspector({ pcap: true }), chat()], server: { dataDir } });
+  try {
+    const alice = await lab.connect('alice', { plugins: { chat: chatClient() } });
+    await alice.chat.send('hi');
+  } finally {
+    await lab.close({ keepData: true });
+  }
+  const pcap = readPcap(readFileSync(join(dataDir, 'plugins/inspector/trace.pcap')));
+  const { stdout } = await run(process.execPath, [CLI, 'trace', '--data-dir', dataDir, '--json']);
+  const records = stdout.trim().split('\n').map((line) => JSON.parse(line) as TraceRecord);
+  assert.ok(records.some((r) => r.op === 'send' && r.name === 'alice'));
+  assert.is(pcap.packets.length, records.length, 'one packet per record');
+  const missing = await run(process.execPath, [CLI, 'trace'], { cwd: dir }).catch((error) => error);
+  assert.match(missing.stderr, /TRACE_NOT_FOUND.*\.confab\/plugins\/inspector\/trace\.jsonl/);
+});
+
+test('trace.jsonl and trace.pcap are git-ignored, wherever a config puts them in the repository', async () => {
+  const { stdout } = await run('git', ['check-ignore', '--no-index', 'trace.jsonl', 'trace.pcap', 'labs/trace.pcap'], { cwd: ROOT });
+  assert.equal(stdout.trim().split('\n'), ['trace.jsonl', 'trace.pcap', 'labs/trace.pcap']);
 });
 
 test.run();

@@ -127,7 +127,7 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
       };
 
       channel.onMessage((session, request) => {
-        // parseSchedulerRequest refuses a request without a ref; its type has none because the client SDK adds it.
+        // parseSchedulerRequest refuses a request without a ref; the type has it optional because the client SDK adds it.
         const { ref } = request;
         const remembered = replies.get(session);
         const earlier = ref === undefined ? undefined : remembered.get(ref);

@@ -95,7 +95,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const secret = loadOrCreateSecret(secretFile);
   process.stderr.write(`${created ? 'created the secret' : 'signed with the secret'} in ${dataDir}\n`);
-  const token = signToken(secret, { room: values.room.trim(), name: values.name?.trim(), grants, ttlSeconds });
+  const token = await signToken(secret, { room: values.room.trim(), name: values.name?.trim(), grants, ttlSeconds });
   const until = new Date(Date.now() + ttlSeconds * 1000).toISOString();
   const jti = readTokenClaims(token)!.jti;
   process.stderr.write(`token for room "${values.room.trim()}"${values.name ? ` as "${values.name.trim()}"` : ''}, grants ${grants.join(', ')}, valid until ${until}\n`);
@@ -109,7 +109,7 @@ export async function run(args: string[]): Promise<number> {
  * once sure that the store is there, that a token was signed with this data directory's secret, and that
  * a bare id is one `confab token` mints.
  */
-function revoke(args: string[], dataDir: string, reason: string): number {
+async function revoke(args: string[], dataDir: string, reason: string): Promise<number> {
   const [given, ...extra] = args;
   if (given === undefined || given.trim() === '' || extra.length > 0) {
     process.stderr.write('confab token revoke: give one token id (jti, printed when the token was made) or the token itself\n');
@@ -136,7 +136,7 @@ function revoke(args: string[], dataDir: string, reason: string): number {
   }
   const secretFile = secretPath(dataDir);
   if (claims && existsSync(secretFile)) {
-    const verdict = verifyToken(given.trim(), loadOrCreateSecret(secretFile), { maxTtlSeconds: Number.MAX_SAFE_INTEGER, now: claims.iat * 1000 });
+    const verdict = await verifyToken(given.trim(), loadOrCreateSecret(secretFile), { maxTtlSeconds: Number.MAX_SAFE_INTEGER, now: claims.iat * 1000 });
     if (verdict instanceof ConfabError && /signature/.test(verdict.message)) {
       throw cliError('CLI_NOT_A_TOKEN_ID', `this token was not signed with the secret in ${dataDir}: it is another server's (or --data-dir is wrong). Nothing was revoked`);
     }

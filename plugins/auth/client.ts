@@ -6,8 +6,10 @@
  * and a refusal rejects `connect()` with the server's AUTH_* code. This file adds what a user interface
  * wants before joining: what a token says (room, name, grants, expiry), read without checking it (only
  * the server, which holds the secret, can check it); and, once joined, `authClient()` to swap in a fresh
- * token before the old one expires (the server closes a session whose token expired). Browser-safe.
+ * token before the old one expires (the server closes a session whose token expired). Browser-safe (jose's
+ * decodeJwt reads the token).
  */
+import { decodeJwt } from 'jose';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { ConfabError } from '../../core/errors.js';
@@ -98,18 +100,14 @@ export function authClient(): ClientPlugin<AuthClientApi> {
  *   if (claims && claims.exp * 1000 < Date.now()) console.log('this invitation has expired');
  */
 export function readTokenClaims(token: string): TokenClaims | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
+  let claims: Record<string, unknown>;
   try {
-    const base64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
-    const json = new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
-    const claims: unknown = JSON.parse(json);
-    if (typeof claims !== 'object' || claims === null) return undefined;
-    const { room, name, grants, iat, exp, jti } = claims as Record<string, unknown>;
-    if (typeof room !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-    if (!Array.isArray(grants) || !grants.every(isGrant)) return undefined;
-    return { room, ...(typeof name === 'string' ? { name } : {}), grants, iat, exp, jti: typeof jti === 'string' ? jti : '' };
+    claims = decodeJwt(token);
   } catch {
     return undefined;
   }
+  const { room, name, grants, iat, exp, jti } = claims;
+  if (typeof room !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
+  if (!Array.isArray(grants) || !grants.every(isGrant)) return undefined;
+  return { room, ...(typeof name === 'string' ? { name } : {}), grants, iat, exp, jti: typeof jti === 'string' ? jti : '' };
 }

@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError, isConfabError } from '../../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../../core/grants.js';
 import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
@@ -153,9 +153,9 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         return error;
       };
 
-      const check = (hello: ValidHello, info: HandshakeInfo): ConfabError | undefined => {
+      const check = async (hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> => {
         if (hello.token !== undefined) {
-          const claims = verifyToken(hello.token, secret, { maxTtlSeconds });
+          const claims = await verifyToken(hello.token, secret, { maxTtlSeconds });
           if (claims instanceof ConfabError) return refused(info, claims);
           if (claims.room !== hello.room) {
             return refused(info, authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${hello.room}"`));
@@ -181,7 +181,7 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
           : `room "${hello.room}" needs an access token (HELLO "token"); make one with: confab token --room ${hello.room} --name <name>`);
       };
 
-      ctx.hooks.handshake.tapPromise('auth', async (hello, info) => check(hello, info));
+      ctx.hooks.handshake.tapPromise('auth', (hello, info) => check(hello, info));
 
       ctx.hooks.sessionJoined.tap('auth', (session) => {
         const credential = session.connection && accepted.get(session.connection);
@@ -251,19 +251,27 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
       channel.onMessage((session, raw) => {
         const message = raw as JsonObject;
         const ref = typeof message.ref === 'string' && message.ref.length <= 64 ? message.ref : undefined;
-        const refuse = (error: ConfabError) => {
-          const refusal = new ConfabError(error.code, error.message, { fatal: false });
-          if (ref !== undefined) refusal.ref = ref;
-          return refusal;
-        };
-        if (message.op !== 'refresh' || typeof message.token !== 'string') throw refuse(authError('AUTH_BAD_REQUEST'));
+        if (message.op !== 'refresh' || typeof message.token !== 'string') throw refusal(authError('AUTH_BAD_REQUEST'), ref);
+        // Checking the token's signature is asynchronous (WebCrypto): its refusal is sent here, not thrown.
+        void refresh(session, message.token, ref).catch((error: unknown) => {
+          if (!isConfabError(error)) ctx.log.error('refresh failed', { error: String(error) });
+          const refused = refusal(isConfabError(error) ? error : new ConfabError('INTERNAL_ERROR', 'the "auth" plugin failed on this refresh'), ref);
+          refused.channel = AUTH_CHANNEL;
+          ctx.metrics.add(ctx.metrics.errors, refused.code);
+          if (session.state !== 'closed') session.sendError(refused);
+        });
+      });
+
+      /** A session's `refresh`: checks the new token, then takes its expiry and grants. Rejects with the refusal. */
+      async function refresh(session: Session, token: string, ref: string | undefined): Promise<void> {
+        const claims = await verifyToken(token, secret, { maxTtlSeconds });
+        if (session.state === 'closed') return;
         const credential = credentials.get(session);
-        const claims = verifyToken(message.token, secret, { maxTtlSeconds });
-        if (claims instanceof ConfabError) throw refuse(claims);
-        if (claims.room !== session.room.name) throw refuse(authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${session.room.name}"`));
-        if (claims.name !== undefined && claims.name !== credential.name) throw refuse(authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}", not "${credential.name}"`));
-        if (!claims.grants.includes('join')) throw refuse(authError('AUTH_NO_JOIN'));
-        if (revocations.isRevoked(claims.jti)) throw refuse(authError('AUTH_TOKEN_REVOKED'));
+        if (claims instanceof ConfabError) throw claims;
+        if (claims.room !== session.room.name) throw authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${session.room.name}"`);
+        if (claims.name !== undefined && claims.name !== credential.name) throw authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}", not "${credential.name}"`);
+        if (!claims.grants.includes('join')) throw authError('AUTH_NO_JOIN');
+        if (revocations.isRevoked(claims.jti)) throw authError('AUTH_TOKEN_REVOKED');
         // The new token's grants, except those the old credential gave but the session lost since (a moderator muted it).
         const grants = claims.grants.filter((grant) => session.grants.has(grant) || !credential.grants.includes(grant));
         credential.token = { jti: claims.jti, exp: claims.exp };
@@ -271,7 +279,7 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         credential.warned = false;
         session.setGrants(grants);
         channel.send(session, { op: 'refreshed', jti: claims.jti, exp: claims.exp, grants: [...session.grants], ...(ref !== undefined ? { ref } : {}) });
-      });
+      }
 
       api = {
         tokenOf: (session) => credentials.get(session).token,
@@ -313,4 +321,11 @@ function checkGrants(grants: unknown): void {
 /** Passwords are compared as hashes, so the comparison takes the same time whatever their lengths. */
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** A refusal of one request: the error, non-fatal, with the request's ref. */
+function refusal(error: ConfabError, ref: string | undefined): ConfabError {
+  const refused = new ConfabError(error.code, error.message, { fatal: false });
+  if (ref !== undefined) refused.ref = ref;
+  return refused;
 }

@@ -1,10 +1,17 @@
 /**
- * Signing and checking access tokens (HS256 only; see protocol.ts for the format), and the server's secret
- * file. Used by the auth plugin's server half and by `confab token`.
+ * Signing and checking access tokens with jose (HS256 only; see protocol.ts for the format), and the server's
+ * secret file. Used by the auth plugin's server half and by `confab token`.
+ *
+ * jose checks the compact form, the algorithm (HS256 and nothing else, so never `none`), the signature, the
+ * `crit` header, the types of the registered claims, that `exp`, `iat` and `jti` are there, and that `exp` has
+ * not passed. Confab's own policy follows: `iat` not in the future beyond the clock skew, a lifetime
+ * (exp − iat) within the server's maximum, a room, known grants, a jti revocation can store; revocation itself
+ * is the caller's (plugins/auth/revocations.ts).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ConfabError } from '../../core/errors.js';
 import { isGrant, type Grant } from '../../core/grants.js';
 import { AUTH_ERRORS, TOKEN_ALGORITHM, type AuthErrorCode, type TokenClaims } from './protocol.js';
@@ -13,8 +20,8 @@ import { AUTH_ERRORS, TOKEN_ALGORITHM, type AuthErrorCode, type TokenClaims } fr
 const SECRET_BYTES = 32;
 /** Shortest secret accepted (bytes). */
 export const MIN_SECRET_BYTES = 32;
-const HEADER = base64url(Buffer.from(JSON.stringify({ alg: TOKEN_ALGORITHM, typ: 'JWT' })));
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Longest jti accepted (the revocation list keeps it). */
+const MAX_JTI_LENGTH = 64;
 
 /** What `signToken` needs. */
 export interface SignOptions {
@@ -28,23 +35,19 @@ export interface SignOptions {
 }
 
 /**
- * Signs an access token with the server's secret.
+ * Signs an access token with the server's secret (HS256, with iat, exp and a random jti).
  *
  * @example
- *   const token = signToken(secret, { room: 'lab1', name: 'alice', grants: ['join', 'chat'], ttlSeconds: 3600 });
+ *   const token = await signToken(secret, { room: 'lab1', name: 'alice', grants: ['join', 'chat'], ttlSeconds: 3600 });
  */
-export function signToken(secret: Uint8Array, options: SignOptions): string {
+export async function signToken(secret: Uint8Array, options: SignOptions): Promise<string> {
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
-  const claims: TokenClaims = {
-    room: options.room,
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    grants: [...options.grants],
-    iat,
-    exp: iat + options.ttlSeconds,
-    jti: randomBytes(9).toString('base64url'),
-  };
-  const body = `${HEADER}.${base64url(Buffer.from(JSON.stringify(claims)))}`;
-  return `${body}.${base64url(hmac(secret, body))}`;
+  return new SignJWT({ room: options.room, ...(options.name !== undefined ? { name: options.name } : {}), grants: [...options.grants] })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + options.ttlSeconds)
+    .setJti(randomBytes(9).toString('base64url'))
+    .sign(secret);
 }
 
 /** What `verifyToken` checks besides the signature. */
@@ -58,41 +61,72 @@ export interface VerifyOptions {
 }
 
 /**
- * Checks a token: shape, algorithm (HS256 only), signature (in constant time), then the claims (exp required
- * and in the future, iat not in the future, lifetime within maxTtlSeconds, room, grants, jti). Returns the claims,
- * or a ConfabError (AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED). Never throws. The room and name are checked by
- * the caller, which knows the HELLO.
+ * Checks a token: jose's checks (shape, HS256 only, signature, crit, exp, iat and jti present, exp in the
+ * future), then the policy (iat not in the future, lifetime within maxTtlSeconds, room, grants, jti). Resolves
+ * with the claims, or with a ConfabError (AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED); never rejects. The room
+ * and name are checked by the caller, which knows the HELLO.
+ *
+ * @example
+ *   const claims = await verifyToken(hello.token, secret, { maxTtlSeconds: 86_400 });
+ *   if (claims instanceof ConfabError) return claims;
  */
-export function verifyToken(token: string, secret: Uint8Array, options: VerifyOptions): TokenClaims | ConfabError {
-  const invalid = (why: string) => authError('AUTH_TOKEN_INVALID', `the access token is not valid: ${why}`);
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => part.length > 0 && BASE64URL.test(part))) {
-    return invalid('it must be three base64url parts separated by dots');
+export async function verifyToken(token: string, secret: Uint8Array, options: VerifyOptions): Promise<TokenClaims | ConfabError> {
+  const now = options.now ?? Date.now();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, secret, {
+      algorithms: [TOKEN_ALGORITHM],
+      requiredClaims: ['exp', 'iat', 'jti'],
+      currentDate: new Date(now),
+    }));
+  } catch (error) {
+    return refusal(error, token, now);
   }
-  const [headerPart, claimsPart, signaturePart] = parts as [string, string, string];
-  const header = parseJsonPart(headerPart);
-  if (!header) return invalid('its header is not a JSON object');
-  if (header.alg !== TOKEN_ALGORITHM) return invalid(`its algorithm is ${JSON.stringify(header.alg)}; only ${TOKEN_ALGORITHM} is accepted`);
-  if (header.crit !== undefined) return invalid('its header has "crit" extensions, which are not supported');
-  const expected = hmac(secret, `${headerPart}.${claimsPart}`);
-  const given = Buffer.from(signaturePart, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('its signature does not match this server\'s secret');
-
-  const claims = parseJsonPart(claimsPart);
-  if (!claims) return invalid('its claims are not a JSON object');
-  const { room, name, grants, iat, exp, jti } = claims;
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) return invalid('it has no "exp" (expiry); every token must expire');
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) return invalid('it has no "iat" (issued at)');
+  // jose checked that exp and iat are numbers and that jti is there (requiredClaims).
+  const { room, name, grants, iat, exp, jti } = payload as Record<'room' | 'name' | 'grants' | 'jti', unknown> & { iat: number; exp: number };
   if (typeof room !== 'string' || room === '') return invalid('it names no room');
   if (name !== undefined && typeof name !== 'string') return invalid('its "name" is not a string');
   if (!Array.isArray(grants) || !grants.every(isGrant)) return invalid('its "grants" must be a list of known grants (core/grants.ts)');
-  if (typeof jti !== 'string' || jti === '' || jti.length > 64) return invalid('it has no "jti" (token id), which revocation needs');
-  const nowSeconds = (options.now ?? Date.now()) / 1000;
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) return invalid('it has no "jti" (token id), which revocation needs');
   const skew = options.clockSkewSeconds ?? 30;
-  if (iat > nowSeconds + skew) return invalid('it was issued in the future (check the clocks)');
+  if (iat > now / 1000 + skew) return invalid('it was issued in the future (check the clocks)');
   if (exp - iat > options.maxTtlSeconds) return invalid(`its lifetime is ${exp - iat} s; this server accepts at most ${options.maxTtlSeconds} s`);
-  if (exp <= nowSeconds) return authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(nowSeconds - exp)} s ago; ask for a new one`);
   return { room, ...(name !== undefined ? { name } : {}), grants: grants as Grant[], iat, exp, jti };
+}
+
+/** What a token jose refused gets: AUTH_TOKEN_EXPIRED for an expired one, else AUTH_TOKEN_INVALID saying why. */
+function refusal(error: unknown, token: string, now: number): ConfabError {
+  if (error instanceof errors.JWTExpired) {
+    const exp = typeof error.payload.exp === 'number' ? error.payload.exp : now / 1000;
+    return authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(now / 1000 - exp)} s ago; ask for a new one`);
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) return invalid(CLAIM_PROBLEMS[error.claim] ?? `its "${error.claim}" claim is not valid (${error.message})`);
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalid(`its algorithm is ${JSON.stringify(headerAlgorithm(token))}; only ${TOKEN_ALGORITHM} is accepted`);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('its signature does not match this server\'s secret');
+  if (error instanceof errors.JOSENotSupported) return invalid(`it uses what this server does not support (${error.message})`);
+  if (error instanceof errors.JOSEError) return invalid(`it is not a compact JWT: ${error.message}`);
+  return invalid(`it could not be checked (${String(error)})`);
+}
+
+/** Why a token without (or with a wrong) registered claim is refused, by claim. */
+const CLAIM_PROBLEMS: Record<string, string> = {
+  exp: 'it has no valid "exp" (expiry); every token must expire',
+  iat: 'it has no valid "iat" (issued at)',
+  jti: 'it has no "jti" (token id), which revocation needs',
+  nbf: 'it is not valid yet ("nbf")',
+};
+
+/** The `alg` a token's header names, if it can be read. */
+function headerAlgorithm(token: string): unknown {
+  try {
+    return decodeProtectedHeader(token).alg;
+  } catch {
+    return undefined;
+  }
+}
+
+function invalid(why: string): ConfabError {
+  return authError('AUTH_TOKEN_INVALID', `the access token is not valid: ${why}`);
 }
 
 /**
@@ -129,21 +163,4 @@ export function loadOrCreateSecret(path: string): Buffer {
 /** An auth ConfabError, fatal unless told otherwise, with the code's default message unless one is given. */
 export function authError(code: AuthErrorCode, message?: string, fatal = true): ConfabError {
   return new ConfabError(code, message ?? AUTH_ERRORS[code], { fatal });
-}
-
-function parseJsonPart(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function hmac(secret: Uint8Array, data: string): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
-}
-
-function base64url(bytes: Buffer): string {
-  return bytes.toString('base64url');
 }

@@ -44,7 +44,7 @@ test.before(async () => {
   const plugins = [auth(), ...builtinPlugins().filter((plugin) => plugin.name !== 'discovery')];
   ts = await startServer(plugins, { jsonMessagesPerSecond: 100_000, binaryMessagesPerSecond: 100_000, mediaMessagesPerSecond: 100_000, maxDroppedMessages: 1_000_000 });
   const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
-  token = signToken(secret, { room: 'fuzz', grants: ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat', 'files', 'moderate'], ttlSeconds: 3600 });
+  token = await signToken(secret, { room: 'fuzz', grants: ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat', 'files', 'moderate'], ttlSeconds: 3600 });
   bystander = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'bystander', room: 'fuzz', token, reconnect: false });
   bystanderChat = bystander.use(chatClient());
   await bystander.connect();

@@ -64,7 +64,7 @@ async function join(port: number, hello: Record<string, unknown>) {
 
 /** A member that is already in, whose chat must keep working whatever the others do. */
 async function bystander(ts: TestServer) {
-  const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'bob', room: ROOM, token: signToken(secretOf(ts), { room: ROOM, grants: ['join', 'chat'], ttlSeconds: 600 }), reconnect: false });
+  const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'bob', room: ROOM, token: await signToken(secretOf(ts), { room: ROOM, grants: ['join', 'chat'], ttlSeconds: 600 }), reconnect: false });
   cleanups.push(() => client.close());
   const chatApi = client.use(chatClient());
   await client.connect();
@@ -82,7 +82,7 @@ test('auth() generates a secret of 32 bytes in <dataDir>/plugins/auth/secret wit
   assert.is(statSync(path).mode & 0o777, 0o600);
   const secret = secretOf(ts);
   assert.is(secret.length, 32);
-  const token = signToken(secret, { room: ROOM, grants: ['join'], ttlSeconds: 60 });
+  const token = await signToken(secret, { room: ROOM, grants: ['join'], ttlSeconds: 60 });
   await ts.stop({ keepData: true });
   const again = await start({}, ts.dataDir);
   assert.ok(secretOf(again).equals(secret), 'the same secret after a restart');
@@ -116,7 +116,7 @@ test('a HELLO without token gets AUTH_REQUIRED (fatal) and is closed', async () 
 test('a valid token joins with exactly its grants; chat without the chat grant gets CHAT_NOT_ALLOWED', async () => {
   const ts = await start();
   const { chat: bob } = await bystander(ts);
-  const token = signToken(secretOf(ts), { room: ROOM, name: 'alice', grants: ['join', 'subscribe'], ttlSeconds: 600 });
+  const token = await signToken(secretOf(ts), { room: ROOM, name: 'alice', grants: ['join', 'subscribe'], ttlSeconds: 600 });
   const { client, welcome } = await join(ts.port, { name: 'alice', token });
   assert.equal([...ts.server.sessions.get(welcome.session)!.grants].sort(), ['join', 'subscribe']);
   client.sendJson(welcome.channels.chat!, { op: 'send', text: 'hi', clientId: 'c1' });
@@ -129,7 +129,7 @@ test('a valid token joins with exactly its grants; chat without the chat grant g
 
 test('an expired token gets AUTH_TOKEN_EXPIRED', async () => {
   const ts = await start();
-  const token = signToken(secretOf(ts), { room: ROOM, grants: ['join'], ttlSeconds: 60, now: Date.now() - 120_000 });
+  const token = await signToken(secretOf(ts), { room: ROOM, grants: ['join'], ttlSeconds: 60, now: Date.now() - 120_000 });
   assert.is((await refused(ts.port, { token })).code, 'AUTH_TOKEN_EXPIRED');
 });
 
@@ -168,9 +168,9 @@ test('a token without exp or jti, with alg none, with another algorithm, with a 
 test('a token for another room gets AUTH_WRONG_ROOM, for another name AUTH_WRONG_NAME, without join AUTH_NO_JOIN', async () => {
   const ts = await start();
   const secret = secretOf(ts);
-  assert.is((await refused(ts.port, { token: signToken(secret, { room: 'other', grants: ['join'], ttlSeconds: 60 }) })).code, 'AUTH_WRONG_ROOM');
-  assert.is((await refused(ts.port, { token: signToken(secret, { room: ROOM, name: 'alice', grants: ['join'], ttlSeconds: 60 }) })).code, 'AUTH_WRONG_NAME');
-  assert.is((await refused(ts.port, { token: signToken(secret, { room: ROOM, grants: ['chat'], ttlSeconds: 60 }) })).code, 'AUTH_NO_JOIN');
+  assert.is((await refused(ts.port, { token: await signToken(secret, { room: 'other', grants: ['join'], ttlSeconds: 60 }) })).code, 'AUTH_WRONG_ROOM');
+  assert.is((await refused(ts.port, { token: await signToken(secret, { room: ROOM, name: 'alice', grants: ['join'], ttlSeconds: 60 }) })).code, 'AUTH_WRONG_NAME');
+  assert.is((await refused(ts.port, { token: await signToken(secret, { room: ROOM, grants: ['chat'], ttlSeconds: 60 }) })).code, 'AUTH_NO_JOIN');
 });
 
 test('a room password admits without moderate; a wrong one gets AUTH_WRONG_PASSWORD; repeated failures get AUTH_TOO_MANY_ATTEMPTS', async () => {
@@ -185,7 +185,7 @@ test('a room password admits without moderate; a wrong one gets AUTH_WRONG_PASSW
 
 test('ConfabClient({ token }) joins; connect() without one rejects with AUTH_REQUIRED', async () => {
   const ts = await start();
-  const token = signToken(secretOf(ts), { room: ROOM, name: 'alice', grants: ['join', 'chat'], ttlSeconds: 60 });
+  const token = await signToken(secretOf(ts), { room: ROOM, name: 'alice', grants: ['join', 'chat'], ttlSeconds: 60 });
   const alice = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'alice', room: ROOM, token });
   cleanups.push(() => alice.close());
   await alice.connect();

@@ -57,14 +57,14 @@ async function start(options: Parameters<typeof moderation>[0] = {}): Promise<Te
 }
 
 /** A token for `name` (or for anyone, when `name` is undefined); `expiresInMs` makes a short-lived one. */
-function token(ts: TestServer, name: string | undefined, grants: Grant[], expiresInMs?: number): string {
+async function token(ts: TestServer, name: string | undefined, grants: Grant[], expiresInMs?: number): Promise<string> {
   const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
   const now = expiresInMs === undefined ? Date.now() : Date.now() - 600_000 + expiresInMs;
   return signToken(secret, { room: ROOM, name, grants, ttlSeconds: 600, now });
 }
 
 async function member(ts: TestServer, name: string, grants: Grant[] = MEMBER, extra: { handshakeTimeoutMs?: number; token?: string } = {}) {
-  const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name, room: ROOM, token: token(ts, name, grants), reconnect: false, ...extra });
+  const client = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name, room: ROOM, token: await token(ts, name, grants), reconnect: false, ...extra });
   cleanups.push(() => client.close());
   const mod = client.use(moderationClient());
   const heard: string[] = [];
@@ -197,16 +197,16 @@ test('remove bars the name and the token from the room until the token expires, 
   const ts = await start();
   const mo = await member(ts, 'mo', MODERATOR);
   await mo.client.connect();
-  const troll = await member(ts, 'troll', MEMBER, { token: token(ts, 'troll', MEMBER, 2000) });
+  const troll = await member(ts, 'troll', MEMBER, { token: await token(ts, 'troll', MEMBER, 2000) });
   await troll.client.connect();
-  const shared = token(ts, undefined, MEMBER);
+  const shared = await token(ts, undefined, MEMBER);
   const guest = await member(ts, 'guest', MEMBER, { token: shared });
   await guest.client.connect();
 
   mo.mod.remove(troll.client.self!.id, 'spam');
   assert.is((await troll.closed as { code: string }).code, 'MODERATION_REMOVED');
-  await refusedWith(ts, 'troll', 'MODERATION_BARRED', token(ts, 'troll', MEMBER, 2000));
-  await refusedWith(ts, 'TROLL', 'MODERATION_BARRED', token(ts, 'TROLL', MEMBER));
+  await refusedWith(ts, 'troll', 'MODERATION_BARRED', await token(ts, 'troll', MEMBER, 2000));
+  await refusedWith(ts, 'TROLL', 'MODERATION_BARRED', await token(ts, 'TROLL', MEMBER));
 
   mo.mod.remove(guest.client.self!.id);
   await guest.closed;
@@ -228,7 +228,7 @@ test('revoke closes every session holding the participant\'s token with AUTH_TOK
   const bob = await member(ts, 'bob');
   await mo.client.connect();
   await bob.client.connect();
-  const shared = token(ts, undefined, MEMBER);
+  const shared = await token(ts, undefined, MEMBER);
   const one = await member(ts, 'one', MEMBER, { token: shared });
   const two = await member(ts, 'two', MEMBER, { token: shared });
   await one.client.connect();
@@ -259,7 +259,7 @@ test('a token refresh (auth) keeps a moderator\'s mute, gives the grants the new
   await alice.client.connect();
   mo.mod.mute(alice.client.self!.id);
   await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'the mute');
-  const refreshed = await refresher.refresh(token(ts, 'alice', MODERATOR));
+  const refreshed = await refresher.refresh(await token(ts, 'alice', MODERATOR));
   assert.ok(refreshed.grants.includes('moderate'), 'the new grant');
   assert.not.ok(refreshed.grants.includes('publish:audio'), 'still muted');
   await waitFor(() => alice.mod.grants.includes('moderate'), 3000, 'alice to be told her new grants');
@@ -330,7 +330,7 @@ test('deny refuses a lobby newcomer with MODERATION_DENIED; one that hangs up le
   assert.is(error.code, 'MODERATION_DENIED');
 
   const raw = await RawClient.tcp(ts.port);
-  raw.sendJson(FrameType.HELLO, { v: 1, name: 'quitter', room: ROOM, token: token(ts, 'quitter', MEMBER) });
+  raw.sendJson(FrameType.HELLO, { v: 1, name: 'quitter', room: ROOM, token: await token(ts, 'quitter', MEMBER) });
   await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the quitter in the lobby');
   raw.destroy();
   await waitFor(() => mo.mod.waiting.length === 0, 3000, 'the quitter to leave the lobby');

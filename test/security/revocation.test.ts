@@ -36,7 +36,7 @@ async function start(options: AuthOptions = {}, dataDir?: string): Promise<TestS
 }
 
 /** A token signed with the server's secret; `expiresInMs` makes a short-lived one (exp is in whole seconds). */
-function token(ts: TestServer, name: string | undefined, options: { grants?: Grant[]; expiresInMs?: number; room?: string } = {}): string {
+async function token(ts: TestServer, name: string | undefined, options: { grants?: Grant[]; expiresInMs?: number; room?: string } = {}): Promise<string> {
   const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
   const ttlSeconds = 600;
   const now = options.expiresInMs === undefined ? Date.now() : Date.now() - ttlSeconds * 1000 + options.expiresInMs;
@@ -85,7 +85,7 @@ test('confab token prints the jti; confab token revoke JTI (another process) clo
   const printed = /jti (\S+)/.exec(minted.stderr)?.[1];
   assert.is(printed, jtiOf(aliceToken), 'the jti is printed on stderr');
   const alice = await member(ts, 'alice', aliceToken);
-  const bob = await member(ts, 'bob', token(ts, 'bob'));
+  const bob = await member(ts, 'bob', await token(ts, 'bob'));
 
   const revoked = await run(process.execPath, ['cli/confab.mjs', 'token', 'revoke', printed!, '--reason', 'laptop stolen', '--data-dir', ts.dataDir]);
   assert.match(revoked.stderr, /revoked/);
@@ -97,13 +97,13 @@ test('confab token prints the jti; confab token revoke JTI (another process) clo
   const again = await refused(ts.port, { name: 'alice', token: aliceToken });
   assert.equal([again.code, again.fatal], ['AUTH_TOKEN_REVOKED', true]);
   assert.is((await bob.chat.send('still here')).text, 'still here');
-  const fresh = await member(ts, 'alice', token(ts, 'alice'));
+  const fresh = await member(ts, 'alice', await token(ts, 'alice'));
   assert.is(fresh.client.state, 'open', 'a new token for the same person works');
 });
 
 test('confab token revoke TOKEN takes the jti from the token; the revocation survives a restart; nonsense is refused with exit code 2', async () => {
   const ts = await start();
-  const carolToken = token(ts, 'carol');
+  const carolToken = await token(ts, 'carol');
   await run(process.execPath, ['cli/confab.mjs', 'token', 'revoke', carolToken, '--data-dir', ts.dataDir]);
   assert.is((await refused(ts.port, { name: 'carol', token: carolToken })).code, 'AUTH_TOKEN_REVOKED');
   await ts.stop({ keepData: true });
@@ -117,10 +117,10 @@ test('confab token revoke TOKEN takes the jti from the token; the revocation sur
 
 test('a revoked token closes every session that holds it, detached ones too, so none can resume', async () => {
   const ts = await start();
-  const shared = token(ts, undefined);
+  const shared = await token(ts, undefined);
   const one = await member(ts, 'one', shared);
   const two = await member(ts, 'two', shared);
-  const bob = await member(ts, 'bob', token(ts, 'bob'));
+  const bob = await member(ts, 'bob', await token(ts, 'bob'));
   const twoId = two.client.self!.id;
   (ts.server.plugins.find((plugin) => plugin.name === 'auth') as ReturnType<typeof auth>).revoke(jtiOf(shared), { reason: 'leaked' });
   await closedWith(one.closed, 'AUTH_TOKEN_REVOKED');
@@ -129,7 +129,7 @@ test('a revoked token closes every session that holds it, detached ones too, so 
   assert.is(bob.client.state, 'open');
   assert.is((await bob.chat.send('fine')).text, 'fine');
 
-  const daveToken = token(ts, 'dave');
+  const daveToken = await token(ts, 'dave');
   const detached = await RawClient.join('tcp', ts.port, { name: 'dave', room: ROOM, token: daveToken });
   cleanups.push(() => detached.client.destroy());
   detached.client.destroy();
@@ -142,8 +142,8 @@ test('a revoked token closes every session that holds it, detached ones too, so 
 
 test('a session whose token expires is warned (AUTH_TOKEN_EXPIRING), then closed with fatal AUTH_TOKEN_EXPIRED and not resumed; others keep working', async () => {
   const ts = await start({ expiryWarningSeconds: 60 });
-  const alice = await member(ts, 'alice', token(ts, 'alice', { expiresInMs: 1500 }));
-  const bob = await member(ts, 'bob', token(ts, 'bob'));
+  const alice = await member(ts, 'alice', await token(ts, 'alice', { expiresInMs: 1500 }));
+  const bob = await member(ts, 'bob', await token(ts, 'bob'));
   const warned = new Promise<ConfabError>((resolve) => alice.auth.on('expiring', resolve));
   assert.is((await warned).code, 'AUTH_TOKEN_EXPIRING');
   assert.is(bob.errors.length, 0, 'bob is not warned');
@@ -155,24 +155,24 @@ test('a session whose token expires is warned (AUTH_TOKEN_EXPIRING), then closed
 
 test('auth.refresh(token) keeps the session past the old expiry and sets the new grants; bad refreshes are refused without harm', async () => {
   const ts = await start();
-  const alice = await member(ts, 'alice', token(ts, 'alice', { expiresInMs: 1500 }));
+  const alice = await member(ts, 'alice', await token(ts, 'alice', { expiresInMs: 1500 }));
   const id = alice.client.self!.id;
 
   for (const [bad, code] of [
-    [token(ts, 'alice', { room: 'elsewhere' }), 'AUTH_WRONG_ROOM'],
-    [token(ts, 'mallory'), 'AUTH_WRONG_NAME'],
-    [token(ts, 'alice', { grants: ['chat'] }), 'AUTH_NO_JOIN'],
+    [await token(ts, 'alice', { room: 'elsewhere' }), 'AUTH_WRONG_ROOM'],
+    [await token(ts, 'mallory'), 'AUTH_WRONG_NAME'],
+    [await token(ts, 'alice', { grants: ['chat'] }), 'AUTH_NO_JOIN'],
     ['not.a.token', 'AUTH_TOKEN_INVALID'],
-    [token(ts, 'alice', { expiresInMs: -5000 }), 'AUTH_TOKEN_EXPIRED'],
+    [await token(ts, 'alice', { expiresInMs: -5000 }), 'AUTH_TOKEN_EXPIRED'],
   ] as const) {
     const refusal = await alice.auth.refresh(bad).then(() => undefined, (error: ConfabError) => error);
     assert.equal([refusal?.code, refusal?.fatal], [code, false], code);
   }
-  const revokedToken = token(ts, 'alice');
+  const revokedToken = await token(ts, 'alice');
   (ts.server.plugins.find((plugin) => plugin.name === 'auth') as ReturnType<typeof auth>).revoke(jtiOf(revokedToken));
   assert.is((await alice.auth.refresh(revokedToken).then(() => undefined, (error: ConfabError) => error))?.code, 'AUTH_TOKEN_REVOKED');
 
-  const fresh = token(ts, 'alice', { grants: ['join', 'subscribe'] });
+  const fresh = await token(ts, 'alice', { grants: ['join', 'subscribe'] });
   const refreshed = await alice.auth.refresh(fresh);
   assert.is(refreshed.jti, jtiOf(fresh));
   assert.equal(refreshed.grants.sort(), ['join', 'subscribe']);
@@ -182,7 +182,7 @@ test('auth.refresh(token) keeps the session past the old expiry and sets the new
   const refusal = await alice.chat.send('hi').then(() => undefined, (error: ConfabError) => error);
   assert.is(refusal?.code, 'CHAT_NOT_ALLOWED', 'the new token lacks chat');
 
-  const raw = await RawClient.join('tcp', ts.port, { name: 'raw', room: ROOM, token: token(ts, 'raw') });
+  const raw = await RawClient.join('tcp', ts.port, { name: 'raw', room: ROOM, token: await token(ts, 'raw') });
   cleanups.push(() => raw.client.destroy());
   for (const message of [{ op: 'refresh' }, { op: 'refresh', token: 42 }, { op: 'renew', token: 'x' }, { token: 'x' }]) {
     raw.client.sendJson(raw.welcome.channels.auth!, message);

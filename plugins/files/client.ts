@@ -30,10 +30,10 @@ import {
   type FileInfo,
   type FilesServerMessage,
 } from './protocol.js';
-import { createSha256, type Hasher } from './sha256.js';
+import { createSha256, type Hasher } from './hasher.js';
 
 export type { FileInfo } from './protocol.js';
-export type { Hasher } from './sha256.js';
+export type { Hasher } from './hasher.js';
 
 /** Something to upload: a name, a size and random-access reads. */
 export interface FileSource {
@@ -71,8 +71,8 @@ export interface FilesIo {
   openSource?(source: unknown): Promise<FileSource>;
   /** Opens a sink given as something other than a FileSink or WritableStream (a path in Node). */
   openSink?(destination: unknown, file: FileInfo): Promise<FileSink>;
-  /** A SHA-256 hasher. Default: the plain TypeScript one (sha256.ts). */
-  createHasher?(): Hasher;
+  /** A SHA-256 hasher. Default: hash-wasm's (hasher.ts). */
+  createHasher?(): Hasher | Promise<Hasher>;
 }
 
 /** Progress of an upload. */
@@ -252,7 +252,7 @@ interface TransferContext {
   request(message: Record<string, unknown>): { ref: string; answer: Promise<FilesServerMessage> };
   later(ref: string): Promise<FilesServerMessage>;
   running: Map<number, Running>;
-  createHasher(): Hasher;
+  createHasher(): Hasher | Promise<Hasher>;
   isClosed(): ConfabError | undefined;
 }
 
@@ -307,6 +307,7 @@ async function runUpload(
   const source = await open();
   let transfer: number | undefined;
   try {
+    const hasher = await context.createHasher();
     const offer: Record<string, unknown> = { op: 'offer', name: options.name ?? source.name, size: source.size };
     if (options.to !== undefined) offer.to = options.to;
     const { ref, answer } = context.request(offer);
@@ -316,7 +317,6 @@ async function runUpload(
     const stored = context.later(ref);
     stored.catch(() => undefined);
 
-    const hasher = context.createHasher();
     let hashed = 0;
     let acked = 0;
     let next = 0;
@@ -401,8 +401,8 @@ async function runDownload(
   if (!found) throw new ConfabError('FILES_NO_SUCH_FILE', `no file "${id}" is visible to you in this room`, { fatal: false });
   const clean = cleanFileName(found.name);
   const file = { ...found, name: clean.ok ? clean.name : `file-${found.id}` };
+  const hasher = await context.createHasher();
   const sink = await open(file);
-  const hasher = context.createHasher();
   let transfer: number | undefined;
   let failed = true;
   try {

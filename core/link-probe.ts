@@ -41,6 +41,8 @@ export class LinkProbe {
   #lastProbeBytes = 0;
   #lastAnswered: { at: number; bytes: number } | undefined;
   #lastDelayMs = 0;
+  /** The smallest round trip of the window, kept up to date on each answer (read per media frame). */
+  #minRttMs = 0;
   #deliveryBps: number | undefined;
 
   /**
@@ -72,7 +74,8 @@ export class LinkProbe {
     const rtt = now - probe.sentAt;
     this.#rtts.push({ at: now, rtt });
     while (this.#rtts.length > 0 && now - this.#rtts[0]!.at > MIN_RTT_WINDOW_MS) this.#rtts.shift();
-    this.#lastDelayMs = rtt - this.#minRtt();
+    this.#minRttMs = Math.min(...this.#rtts.map((sample) => sample.rtt));
+    this.#lastDelayMs = rtt - this.#minRttMs;
     const last = this.#lastAnswered;
     if (last && now > last.at && probe.bytes > last.bytes) this.#deliveryBps = ((probe.bytes - last.bytes) * 8 * 1000) / (now - last.at);
     this.#lastAnswered = { at: now, bytes: probe.bytes };
@@ -86,18 +89,12 @@ export class LinkProbe {
   queueDelayMs(now: number): number {
     // A client that never answered a probe may not answer PINGs at all: only an answering one can stall.
     const oldest = this.#lastAnswered ? this.#outstanding[0] : undefined;
-    const waiting = oldest ? now - oldest.sentAt - this.#minRtt() : 0;
+    const waiting = oldest ? now - oldest.sentAt - this.#minRttMs : 0;
     return Math.max(0, this.#lastDelayMs, waiting);
   }
 
   /** What the link delivered between the last two answered probes, bits/s; undefined before two answers. */
   get deliveryBps(): number | undefined {
     return this.#deliveryBps;
-  }
-
-  #minRtt(): number {
-    let min = Infinity;
-    for (const sample of this.#rtts) if (sample.rtt < min) min = sample.rtt;
-    return min === Infinity ? 0 : min;
   }
 }

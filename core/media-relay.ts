@@ -83,14 +83,15 @@ export class LayeredRelay {
 
   /**
    * The broadcast filter for a frame of a layered codec: true when `receiver` gets it. `allowedLayer` is
-   * the highest layer the receiver asked for of this sender; its link may allow fewer.
+   * the highest layer the receiver asked for of this sender; its link may allow fewer. `now` is
+   * performance.now(), taken once per frame by the caller.
    */
-  forwards(receiver: Session, sender: Session, frame: MediaFrame, allowedLayer: number): boolean {
+  forwards(receiver: Session, sender: Session, frame: MediaFrame, allowedLayer: number, now: number): boolean {
     const own = this.#of(receiver);
-    const now = performance.now();
     const change = own.link.update(receiver.queuedBytes, receiver.link.queueDelayMs(now), this.#options.highWaterBytes, now);
     if (change !== 0) this.#layerChanges(change < 0 ? 'down' : 'up');
-    const stream = this.stream(receiver, sender.id);
+    let stream = own.streams.get(sender.id);
+    if (!stream) own.streams.set(sender.id, (stream = new ForwardedStream()));
     const blocked = receiver.mediaBlocked;
     const decision = stream.decide(frame, Math.min(allowedLayer, own.link.cap), blocked);
     if (decision === 'send') {

@@ -114,6 +114,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
           return;
         }
         relay.published(session, frame);
+        const now = performance.now();
         const relayed = withSender(frame, session.id);
         const media = { stream: `screen:${session.id}`, keyframe: frame.keyframe };
         const cached = share.cache.add(encodeFrame(frames.id, relayed), frame);
@@ -127,7 +128,7 @@ export function screen(options: ScreenOptions = {}): Plugin {
           if (!subscribed(receiver)) return false;
           // A receiver waiting for a keyframe gets the cached share instead, this frame included if cached.
           if (relay.stream(receiver, session.id).waitingForKeyframe && replay(receiver, share) && cached === 'cached') return false;
-          return relay.forwards(receiver, session, frame, MAX_TEMPORAL_LAYER);
+          return relay.forwards(receiver, session, frame, MAX_TEMPORAL_LAYER, now);
         };
         frames.broadcast(session.room, relayed, { except: session, filter: forwards, media });
         relay.afterBroadcast(session);

@@ -86,11 +86,15 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         sendBitrate: (publisher, bps) => send(publisher, { op: 'bitrate', bps }),
       });
 
-      /** Whether `receiver` may and wants to receive `sender`'s video at all. */
-      const subscribed = (receiver: Session, sender: string): boolean => {
-        if (!receiver.grants.has('subscribe')) return false;
-        const senders = state.get(receiver).subscription?.senders;
-        return !senders || senders.has(sender);
+      /**
+       * What `receiver` asked for, when it may and wants `sender`'s video: its subscription, or null when it
+       * takes everything; undefined when it gets none of it.
+       */
+      const wants = (receiver: Session, sender: string): Subscription | null | undefined => {
+        if (!receiver.grants.has('subscribe')) return undefined;
+        const subscription = state.get(receiver).subscription;
+        if (!subscription) return null;
+        return subscription.senders && !subscription.senders.has(sender) ? undefined : subscription;
       };
 
       video.onMessage((sender, payload) => {
@@ -105,15 +109,17 @@ export function videoRelay(options: VideoRelayOptions = {}): Plugin {
         if (frame.codec === MediaCodec.JPEG) {
           // Every JPEG is a keyframe: the core's policy for slow receivers (newest wins) and maxFps pacing do.
           const paced = (receiver: Session) => {
-            const subscription = state.get(receiver).subscription;
-            return subscribed(receiver, sender.id) && (!subscription || paceAllows(subscription, sender.id, now));
+            const subscription = wants(receiver, sender.id);
+            return subscription === null || (subscription !== undefined && paceAllows(subscription, sender.id, now));
           };
           video.broadcast(sender.room, relayed, { except: sender, filter: paced, media });
           return;
         }
         const senderFps = own.fps.perSecond;
-        const forwards = (receiver: Session) => subscribed(receiver, sender.id)
-          && relay.forwards(receiver, sender, frame, targetLayer(state.get(receiver).subscription, sender.id, senderFps));
+        const forwards = (receiver: Session) => {
+          const subscription = wants(receiver, sender.id);
+          return subscription !== undefined && relay.forwards(receiver, sender, frame, targetLayer(subscription ?? undefined, sender.id, senderFps), now);
+        };
         video.broadcast(sender.room, relayed, { except: sender, filter: forwards, media });
         relay.afterBroadcast(sender);
       });

@@ -1,7 +1,8 @@
 /**
  * The audio-mix plugin, client half: publish microphone frames (Opus or PCM), receive the room's mix minus
- * your own voice, mute yourself, and follow who is muted and how loud each speaker is. Used by the web client,
- * the terminal client and the bots (recorder, injector, load).
+ * your own voice (and, when asked, each other speaker's own frames: `receiveTracks`), mute yourself, and follow
+ * who is muted and how loud each speaker is. Used by the web client, the terminal client and the bots
+ * (recorder, injector, load).
  *
  * Bundles for the browser: nothing here imports a Node module. With `codec: 'opus'` and no `opus` given, the
  * codec is loaded lazily with `loadOpus()` (in Node: `@evan/opus`, else `opusscript`); where none loads (a
@@ -65,6 +66,13 @@ export type AudioEvents = {
   mix: [MixFrame];
   /** A frame of the mix as it arrived (before decoding): for recorders that keep Opus, or WebCodecs. */
   frame: [MediaFrame];
+  /**
+   * After `receiveTracks(true)`: one frame of another speaker's own audio as that speaker sent it (Opus or
+   * PCM, not decoded here); `sender` is the speaker's id, `seq` and `captureMs` the speaker's.
+   */
+  track: [MediaFrame];
+  /** The server confirmed whether the speakers' own frames (`track`) come. */
+  tracks: [boolean];
   /** Speakers whose level changed, in dBFS (−100 is silence); at most 5 times a second. */
   levels: [Record<string, number>];
   /** A participant (maybe this one) muted or unmuted. */
@@ -108,6 +116,11 @@ export interface AudioApi extends Pick<Emitter<AudioEvents>, 'on' | 'off' | 'onc
   listen(codec?: AudioCodecName): void;
   /** Stops the mix. */
   unlisten(): void;
+  /**
+   * Asks for (true) or stops (false) each other speaker's own frames, besides the mix, as `track` events;
+   * asked again on a new session. Needs the `subscribe` grant (else an AUDIO_NOT_ALLOWED error).
+   */
+  receiveTracks(on: boolean): void;
 }
 
 /** Creates the audio client half. */
@@ -126,6 +139,8 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
       /** Decodes this client's own encoded frames for a server without Opus (its own state, apart from the mix's). */
       let ownDecoder: OpusDecoder | undefined;
       let listening = options.listen ?? true;
+      /** Whether the speakers' own frames are wanted (`receiveTracks`). */
+      let tracks = false;
       /** The mix codec asked for explicitly (option or `listen(codec)`); else it follows `codec` and the decoder. */
       let requested = options.receive;
       let muted = false;
@@ -166,9 +181,12 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         if (!ctx.client.channels.has(AUDIO_CONTROL.name)) return;
         sendListen();
         if (muted) control.send({ op: 'mute', muted: true });
+        if (tracks) control.send({ op: 'tracks', on: true });
       }));
       ctx.on('resumed', () => void ready.then(() => {
-        if (ctx.client.channels.has(AUDIO_CONTROL.name)) sendListen();
+        if (!ctx.client.channels.has(AUDIO_CONTROL.name)) return;
+        sendListen();
+        if (tracks) control.send({ op: 'tracks', on: true });
       }));
       ctx.on('peerLeft', (peer) => {
         levels.delete(peer.id);
@@ -179,6 +197,10 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         const decoded = decodeMediaFrame(bytes);
         if (!decoded.ok) return;
         const frame = decoded.frame;
+        if (frame.sender !== '') {
+          events.emit('track', frame);
+          return;
+        }
         events.emit('frame', frame);
         if (events.listenerCount('mix') === 0) return;
         const pcm = decodeAudio(frame.codec, frame.data, decoder);
@@ -205,6 +227,8 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
           }
         } else if (message.op === 'listening') {
           events.emit('listening', message.codec);
+        } else if (message.op === 'tracks') {
+          events.emit('tracks', message.on);
         } else if (message.op === 'codecs') {
           offered = message.codecs.filter((name) => name === 'opus' || name === 'pcm');
           // A listen sent before the announcement is re-sent in a codec the server has (it answered PCM anyway).
@@ -254,6 +278,10 @@ export function audioClient(options: AudioClientOptions = {}): ClientPlugin<Audi
         unlisten() {
           listening = false;
           if (ctx.client.state === 'open') control.send({ op: 'unlisten' });
+        },
+        receiveTracks(on) {
+          tracks = on;
+          if (ctx.client.state === 'open' && ctx.client.channels.has(AUDIO_CONTROL.name)) control.send({ op: 'tracks', on });
         },
       };
     },

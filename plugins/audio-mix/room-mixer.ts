@@ -117,17 +117,21 @@ export class RoomMixer {
     return this.#listeners.get(id)?.codec;
   }
 
-  /** Takes a checked frame from a speaker, arrived at `arrivalMs` (performance.now()). */
-  receive(id: string, frame: MediaFrame, arrivalMs: number): void {
+  /**
+   * Takes a checked frame from a speaker, arrived at `arrivalMs` (performance.now()); true when it went into
+   * the speaker's jitter buffer, false when it was dropped (and counted): muted, malformed, late, a duplicate.
+   */
+  receive(id: string, frame: MediaFrame, arrivalMs: number): boolean {
     const speaker = this.#speaker(id);
-    if (speaker.muted) return this.#count('audio-muted');
-    if (frame.codec === MediaCodec.PCM_S16LE && frame.data.length !== PCM_FRAME_BYTES) return this.#count('audio-bad-length');
-    if (frame.codec === MediaCodec.OPUS && !this.#options.opus) return this.#count('audio-no-opus');
+    if (speaker.muted) return this.#drop('audio-muted');
+    if (frame.codec === MediaCodec.PCM_S16LE && frame.data.length !== PCM_FRAME_BYTES) return this.#drop('audio-bad-length');
+    if (frame.codec === MediaCodec.OPUS && !this.#options.opus) return this.#drop('audio-no-opus');
     // A copy (the frame is a view into a network buffer), from Node's pool: no new ArrayBuffer per frame.
     const queued = { codec: frame.codec, data: Buffer.from(frame.data), captureMs: frame.captureMs };
     const result = speaker.jitter.push(frame.seq, queued, arrivalMs);
-    if (result === 'late') this.#count('audio-late');
-    else if (result === 'duplicate') this.#count('audio-duplicate');
+    if (result === 'late') return this.#drop('audio-late');
+    if (result === 'duplicate') return this.#drop('audio-duplicate');
+    return true;
   }
 
   /** Sets a speaker's own mute; a muted speaker's frames are dropped and its buffer emptied. */
@@ -290,5 +294,11 @@ export class RoomMixer {
 
   #count(reason: AudioDropReason): void {
     this.#options.count?.(reason);
+  }
+
+  /** Counts a dropped incoming frame; false, for `receive` to return. */
+  #drop(reason: AudioDropReason): false {
+    this.#count(reason);
+    return false;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The audio-mix plugin, server half: every 20 ms it mixes each room's speakers (jitter buffer, decode once,
- * conceal gaps) and sends every listener the mix minus its own voice (Opus or PCM, as it asked), reports
- * speaker levels and mute state to the room, and exposes the mixer's tick lateness in `/metrics`.
+ * conceal gaps) and sends every listener the mix minus its own voice (Opus or PCM, as it asked), relays each
+ * speaker's own frames to the sessions that asked for them (track-relay.ts), reports speaker levels and mute
+ * state to the room, and exposes the mixer's tick lateness in `/metrics`.
  */
 import { definePlugin } from '../../core/config.js';
 import { encodeFrame } from '../../core/frame.js';
@@ -21,6 +22,7 @@ import {
 } from './protocol.js';
 import { RoomMixer } from './room-mixer.js';
 import { RollingSamples, TickScheduler } from './tick-scheduler.js';
+import { TrackListeners } from './track-relay.js';
 
 /** Options of the audio-mix plugin. */
 export interface AudioMixOptions {
@@ -91,6 +93,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         reportLevels: (levels) => control.broadcast(room, { op: 'levels', levels }),
         count: (reason) => ctx.metrics.add(ctx.metrics.mediaRefused, reason),
       }));
+      const tracks = ctx.perRoom(() => new TrackListeners());
 
       function deliver(room: Room, id: string, payload: Uint8Array): void {
         const session = room.get(id);
@@ -134,7 +137,11 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
       media.onMessage((session, payload) => {
         const frame = inbox(session, payload);
         if (!frame) return;
-        mixers.get(session.room).receive(session.id, frame, performance.now());
+        // Only a frame the mixer took goes to the track listeners: never a muted speaker's, a late one or a duplicate.
+        if (mixers.get(session.room).receive(session.id, frame, performance.now())) {
+          const forwarded = tracks.get(session.room).forward(session, frame, media.id);
+          if (forwarded > 0) ctx.metrics.add(ctx.metrics.framesOut, AUDIO.name, forwarded);
+        }
         activate(session.room);
       });
 
@@ -148,6 +155,10 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         } else if (request.op === 'unlisten') {
           mixer.unlisten(session.id);
           control.send(session, { op: 'listening', codec: null });
+        } else if (request.op === 'tracks') {
+          if (request.on && !session.grants.has('subscribe')) throw AUDIO_ERRORS.AUDIO_NOT_ALLOWED();
+          tracks.get(session.room).set(session, request.on);
+          control.send(session, { op: 'tracks', on: request.on });
         } else {
           mixer.setMuted(session.id, request.muted);
           control.broadcast(session.room, { op: 'muted', peer: session.id, muted: request.muted });
@@ -166,7 +177,10 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         mixers.get(session.room).setMuted(session.id, true);
         control.broadcast(session.room, { op: 'muted', peer: session.id, muted: true });
       });
-      ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => mixers.get(room).remove(session.id));
+      ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => {
+        mixers.get(room).remove(session.id);
+        tracks.get(room).set(session, false);
+      });
       ctx.hooks.roomDisposed.tap('audio-mix', (room: Room) => mixing.delete(room));
       ctx.hooks.close.tapPromise('audio-mix', async () => scheduler.stop());
     },

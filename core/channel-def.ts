@@ -67,6 +67,17 @@ export function jsonChannel<Request extends object, Message extends object>(
 }
 
 /**
+ * The same channel with a payload limit set from a plugin's options (a whiteboard that takes more points
+ * takes larger messages); the client half keeps using the definition from protocol.ts.
+ *
+ * @example
+ *   channels: [withLimits(WHITEBOARD, { maxPayload: maxPoints * 32 + 1024 })],
+ */
+export function withLimits<Request, Message>(definition: ChannelDef<Request, Message>, limits: { maxPayload: number }): ChannelDef<Request, Message> {
+  return { ...definition, maxPayload: limits.maxPayload };
+}
+
+/**
  * A binary channel: bytes both ways (file chunks), reliable and in order.
  *
  * @example

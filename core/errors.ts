@@ -135,8 +135,10 @@ export type ErrorTableEntry = string | { message: string; fatal?: boolean };
 export interface ErrorDetails {
   /** The client's reference of the request that failed, echoed in the ERROR frame. */
   ref?: string;
-  /** A message more precise than the table's default (name the value that was wrong). */
+  /** A message that replaces the table's default (name the value that was wrong). */
   message?: string;
+  /** Words appended to the table's default message: `FILES_TOO_LARGE({ detail: 'this one is 2 GB' })`. */
+  detail?: string;
   /** The error that caused this one (kept for logs, never sent). */
   cause?: unknown;
 }
@@ -178,7 +180,8 @@ export function defineErrors<const Table extends Record<string, ErrorTableEntry>
     const spec = typeof entry === 'string' ? { code, plugin, message: entry, fatal: false } : { code, plugin, message: entry.message, fatal: entry.fatal ?? false };
     specs.push(spec);
     factories[code] = (details: ErrorDetails = {}) => {
-      const error = new ConfabError(code, details.message ?? spec.message, { fatal: spec.fatal, cause: details.cause });
+      const message = details.message ?? (details.detail === undefined ? spec.message : `${spec.message}: ${details.detail}`);
+      const error = new ConfabError(code, message, { fatal: spec.fatal, cause: details.cause });
       if (details.ref !== undefined) error.ref = details.ref;
       return error;
     };

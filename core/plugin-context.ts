@@ -126,6 +126,7 @@ class OwnedResources {
         values.set(owner, value);
         return value;
       },
+      peek: (owner: O) => values.get(owner),
     };
   }
 

@@ -169,7 +169,10 @@ export interface StateOptions<Owner, T> {
 
 /** Typed state a plugin keeps per room or per session, created on first use and gone with its owner. */
 export interface StateSlot<Owner extends object, T> {
+  /** The owner's state, created on first use. */
   get(owner: Owner): T;
+  /** The owner's state if it has any, without creating it (for checks that only read). */
+  peek(owner: Owner): T | undefined;
 }
 
 /** A plugin's view of the embedded store (SQLite). */

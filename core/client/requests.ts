@@ -8,6 +8,9 @@
 import { ConfabError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 
+/** A request as a client half writes it: without `ref`, which `request()` adds (on each member of a union). */
+export type WithoutRef<Request> = Request extends unknown ? Omit<Request, 'ref'> : never;
+
 /** Options of one request. */
 export interface RequestOptions {
   /** Reject with REQUEST_TIMEOUT after this long without an answer. Default 30 000 ms; 0 waits forever. */

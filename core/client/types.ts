@@ -7,7 +7,7 @@ import type { ConfabError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import type { ChannelKind, PeerInfo, Welcome } from '../protocol.js';
 import type { ConfabClient } from './client.js';
-import type { RequestOptions } from './requests.js';
+import type { RequestOptions, WithoutRef } from './requests.js';
 
 /** Options of a `ConfabClient`. Only `url` and `name` are required. */
 export interface ClientOptions {
@@ -197,7 +197,7 @@ export interface ClientChannel<Message, Request> {
    * with the server's ERROR for it, with REQUEST_TIMEOUT, or when the client closes. Sent again (same
    * `ref`) after a resume or a rejoin while it waits. (core/client/requests.ts)
    */
-  request(request: Request, options?: RequestOptions): Promise<Message>;
+  request(request: WithoutRef<Request>, options?: RequestOptions): Promise<Message>;
 }
 
 /**

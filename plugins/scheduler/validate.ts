@@ -48,12 +48,12 @@ export function checkMeeting(input: MeetingInput, now: number, startMustBeAfter:
 
   const { durationMinutes } = input;
   if (!Number.isInteger(durationMinutes) || durationMinutes < LIMITS.minDurationMinutes || durationMinutes > LIMITS.maxDurationMinutes) {
-    throw SCHEDULER_BAD_DURATION({ message: `${SCHEDULER_BAD_DURATION().message}, got ${JSON.stringify(durationMinutes)}` });
+    throw SCHEDULER_BAD_DURATION({ detail: `got ${JSON.stringify(durationMinutes)}` });
   }
 
   const start = input.start.trim();
   const startMs = parseIsoDateTime(start);
-  if (startMs === undefined) throw SCHEDULER_BAD_START({ message: `${SCHEDULER_BAD_START().message}; got ${JSON.stringify(start.slice(0, 40))}` });
+  if (startMs === undefined) throw SCHEDULER_BAD_START({ detail: `got ${JSON.stringify(start.slice(0, 40))}` });
   if (startMustBeAfter !== undefined && startMs < startMustBeAfter) {
     throw SCHEDULER_START_IN_PAST({ message: `start ${start} is in the past (server time is ${new Date(now).toISOString()})` });
   }

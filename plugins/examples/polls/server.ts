@@ -69,7 +69,7 @@ export function polls(options: PollsOptions = {}): Plugin {
         const state = roomPolls.get(session.room);
         const find = (id: string): PollRecord => {
           const record = state.polls.get(id);
-          if (!record) throw POLLS_ERRORS.POLLS_NO_SUCH_POLL({ ref, message: `no poll with id ${JSON.stringify(id)} in this room` });
+          if (!record) throw POLLS_ERRORS.POLLS_NO_SUCH_POLL({ message: `no poll with id ${JSON.stringify(id)} in this room` });
           return record;
         };
 
@@ -78,13 +78,13 @@ export function polls(options: PollsOptions = {}): Plugin {
             const { question, options: choices } = request;
             const isText = (value: string) => value.trim().length > 0 && value.length <= limits.maxTextLength;
             if (!isText(question) || !choices.every(isText)) {
-              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `a poll needs a question and options: non-empty strings of at most ${limits.maxTextLength} characters` });
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ message: `a poll needs a question and options: non-empty strings of at most ${limits.maxTextLength} characters` });
             }
             if (choices.length < 2 || choices.length > limits.maxOptions) {
-              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `a poll has 2 to ${limits.maxOptions} options; this one has ${choices.length}` });
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ message: `a poll has 2 to ${limits.maxOptions} options; this one has ${choices.length}` });
             }
             const open = [...state.polls.values()].filter((r) => r.poll.open).length;
-            if (open >= limits.maxOpenPolls) throw POLLS_ERRORS.POLLS_TOO_MANY({ ref, message: `this room has ${open} open polls; the limit is ${limits.maxOpenPolls}` });
+            if (open >= limits.maxOpenPolls) throw POLLS_ERRORS.POLLS_TOO_MANY({ message: `this room has ${open} open polls; the limit is ${limits.maxOpenPolls}` });
             const poll: Poll = {
               id: `p${state.nextId++}`,
               question,
@@ -103,10 +103,10 @@ export function polls(options: PollsOptions = {}): Plugin {
             const record = find(request.poll);
             const { choice } = request;
             if (choice < 0 || choice >= record.poll.options.length) {
-              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ ref, message: `choice must be an option index from 0 to ${record.poll.options.length - 1}` });
+              throw POLLS_ERRORS.POLLS_BAD_REQUEST({ message: `choice must be an option index from 0 to ${record.poll.options.length - 1}` });
             }
-            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED({ ref });
-            if (record.voters.has(session.id)) throw POLLS_ERRORS.POLLS_ALREADY_VOTED({ ref });
+            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED();
+            if (record.voters.has(session.id)) throw POLLS_ERRORS.POLLS_ALREADY_VOTED();
             record.voters.set(session.id, choice);
             record.poll.counts[choice]!++;
             record.poll.total++;
@@ -114,8 +114,8 @@ export function polls(options: PollsOptions = {}): Plugin {
           }
           case 'close': {
             const record = find(request.poll);
-            if (record.poll.createdBy.id !== session.id && !session.grants.has('moderate')) throw POLLS_ERRORS.POLLS_NOT_ALLOWED({ ref });
-            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED({ ref });
+            if (record.poll.createdBy.id !== session.id && !session.grants.has('moderate')) throw POLLS_ERRORS.POLLS_NOT_ALLOWED();
+            if (!record.poll.open) throw POLLS_ERRORS.POLLS_CLOSED();
             record.poll.open = false;
             return announce(session.room, record.poll, session, ref);
           }

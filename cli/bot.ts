@@ -27,9 +27,9 @@ Common options:
 
 run:     confab bot run my-bot.ts --room lab [-- --key=value …]   (after --: the script's bot.args)
 record:  --out <file.mkv|file.webm> (required)  --force (replace an existing file)  --tracks <dir> (also write
-         each participant's video, and the audio mix, to its own file without re-encoding)  --wait (wait
-         for someone to join an empty room)  --max-duration <time>  --keep-going (do not stop when the
-         room empties)  --size 640x480  --fps 15
+         each participant's camera and microphone into one file, and the audio mix into another, without
+         re-encoding)  --wait (wait for someone to join an empty room)  --max-duration <time>  --keep-going
+         (do not stop when the room empties)  --size 640x480  --fps 15
 inject:  --file <media> | --test-pattern [--tone <Hz>]  --as camera|screen  --loop  --duration <time>
          --codec vp8|jpeg (default vp8)  --bitrate <rate> (VP8 ceiling, default 500k; screen 1500k)
          --min-bitrate <rate> (VP8 floor under feedback, default 150k; screen 300k)  --audio-codec opus|pcm

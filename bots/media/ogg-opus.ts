@@ -2,7 +2,8 @@
  * Writes Opus packets as an Ogg Opus stream (RFC 7845), so ffmpeg can copy them into a WebM without
  * re-encoding (`-f ogg -i pipe:0 -c copy mix.webm`): the identification header, the comment header, then one
  * packet per page with its granule position (the 48 kHz sample count at its end). A packet placed later than
- * the one before (frames lost) leaves a gap in the granule positions, which players treat as silence.
+ * the one before leaves a gap in the granule positions; not every decoder turns that into silence (ffmpeg's
+ * closes it up), so a writer that must keep time fills gaps with OPUS_SILENT_FRAME packets.
  */
 
 /** Samples per second of every Opus stream's granule positions. */
@@ -11,6 +12,12 @@ const GRANULE_RATE = 48_000;
 const PRE_SKIP = 312;
 const BOS = 0x02;
 const EOS = 0x04;
+
+/**
+ * A 20 ms Opus packet that decodes to silence: TOC 0xF8 (CELT-only, fullband, 20 ms, mono, one frame) and a
+ * CELT frame whose silence flag is set. What WebRTC stacks send in place of speech; any decoder takes it.
+ */
+export const OPUS_SILENT_FRAME: Uint8Array = Uint8Array.of(0xf8, 0xff, 0xfe);
 
 /**
  * Builds the pages of one mono Opus stream.

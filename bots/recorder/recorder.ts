@@ -2,8 +2,8 @@
  * The recorder bot: joins a room as a listener and writes one file with the room's audio mix and a video
  * of the meeting (a grid of the participants' cameras, VP8 or JPEG, or the screen share while one is on),
  * plus the chat transcript beside it (`<out>.chat.jsonl`) and the files shared during the recording (in
- * `<out>.files/`). With `tracksDir` it also writes each participant's own tracks without re-encoding
- * (tracks.ts).
+ * `<out>.files/`). With `tracksDir` it also asks the audio-mix plugin for each speaker's own frames and writes
+ * each participant's camera and microphone into a file of its own without re-encoding (tracks.ts).
  *
  * A wall-clock timeline feeds ffmpeg at a constant rate (silence when no mix arrived, the last grid frame
  * again when nothing changed), so the file lasts as long as the recording. It stops on its signal
@@ -37,7 +37,7 @@ export interface RecorderOptions {
   out: string;
   /** Replace `out` if it exists. Default false: an existing file is an error. */
   overwrite?: boolean;
-  /** Also write each participant's own tracks (and the mix) into this directory. */
+  /** Also write each participant's own camera and microphone (one file each), and the mix, into this directory. */
   tracksDir?: string;
   /** Display name; default `recorder`. */
   name?: string;
@@ -104,6 +104,7 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
 
   const bot = createBotClient({ url, name: options.name ?? 'recorder', room: options.room, audio: { listen: true } });
   const { client } = bot;
+  if (options.tracksDir !== undefined) bot.audio.receiveTracks(true);
   await client.connect();
   let sink: MediaSink;
   try {
@@ -155,7 +156,13 @@ export async function record(options: RecorderOptions): Promise<RecordingResult>
       droppedMixFrames++;
     }
   });
-  if (tracks) bot.audio.on('frame', (frame) => tracks.mix(frame));
+  if (tracks) {
+    bot.audio.on('frame', (frame) => tracks.mix(frame));
+    bot.audio.on('track', (frame) => {
+      const peer = client.peers.get(frame.sender);
+      if (peer) tracks.participant(peer, frame);
+    });
+  }
   bot.files.on('file', (file) => {
     mkdirSync(filesDir, { recursive: true });
     // The files plugin gives a clean name; the download goes into the directory under that name.

@@ -1,129 +1,128 @@
 /**
- * One track file of the track recording: an ffmpeg that copies the frames it is given into a container
- * without re-encoding (`-c copy`). The frames come in a stream ffmpeg can read with their timestamps:
- * IVF for video (VP8 into WebM; JPEG, which WebM cannot hold, into Matroska), Ogg for Opus (into WebM),
- * raw s16le for a PCM mix (into Matroska). ffmpeg starts the file's clock at its first frame.
+ * One file of the track recording: a participant's camera and microphone together (or a screen share, or the
+ * room's mix). Each stream is spooled while the recording runs (track-spool.ts) and the spools are muxed into
+ * the file when the writer finishes, once it is known which streams there are: `ffmpeg -c copy`, never
+ * re-encoding, one input per stream, the later stream shifted by `-itsoffset` so that both keep the sender's
+ * timing. The streams are lined up by the capture times in their media headers, which come from the
+ * sender's one clock, so network delay and the relay do not move one against the other.
+ *
+ * WebM when every stream is VP8 or Opus, else Matroska (JPEG video, PCM audio). The spools are removed once
+ * the file is written; when ffmpeg fails they stay (ffmpeg reads them: IVF, Ogg, raw s16le), and the error
+ * says where.
  */
-import { MediaCodec, type MediaFrame } from '../../core/media.js';
-import { vp8KeyframeSize } from '../../core/vp8.js';
-import { startFfmpeg, type FfmpegProcess } from '../media/ffmpeg-process.js';
-import { ivfFileHeader, ivfFrame } from '../media/ivf.js';
-import { jpegSize } from '../media/jpeg-splitter.js';
-import { OggOpusWriter } from '../media/ogg-opus.js';
-import { FRAME_BYTES, FRAME_SAMPLES } from '../media/pcm.js';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ConfabError } from '../../core/errors.js';
+import type { MediaCodec, MediaFrame } from '../../core/media.js';
+import { startFfmpeg } from '../media/ffmpeg-process.js';
+import { TrackSpool, spoolFormatOf, type AudioTiming, type SpoolFormat } from './track-spool.js';
 
-/** The kinds of track a writer makes, and their file extension. */
-export const TRACK_FORMATS = {
-  vp8: { extension: '.webm', codec: 'vp8' },
-  jpeg: { extension: '.mkv', codec: 'mjpeg' },
-  opus: { extension: '.webm', codec: 'opus' },
-  pcm: { extension: '.mkv', codec: 'pcm_s16le' },
-} as const;
+/** The file extensions a track file may get. */
+export const TRACK_EXTENSIONS = ['.webm', '.mkv'] as const;
 
-/** A track kind. */
-export type TrackFormat = keyof typeof TRACK_FORMATS;
-
-/** The track format of a media frame's codec, or undefined when it cannot be copied into a track. */
-export function trackFormatOf(codec: MediaCodec): TrackFormat | undefined {
-  switch (codec) {
-    case MediaCodec.VP8: return 'vp8';
-    case MediaCodec.JPEG: return 'jpeg';
-    case MediaCodec.OPUS: return 'opus';
-    case MediaCodec.PCM_S16LE: return 'pcm';
-    default: return undefined;
-  }
+/** One stream of a track file, as `tracks.json` lists it. */
+export interface TrackStream {
+  /** `video` or `audio`. */
+  type: SpoolFormat['type'];
+  /** Its codec, as ffprobe names it. */
+  codec: SpoolFormat['codec'];
+  /** Where it starts in the file, ms (from the sender's capture times; 0 for the stream that starts first). */
+  offsetMs: number;
+  /** Frames copied. */
+  frames: number;
 }
 
-/** Most silent PCM frames written for a gap (a minute); a longer gap is left short. */
-const MAX_GAP_FRAMES = 3000;
+/** A finished track file. */
+export interface WrittenTrack {
+  /** The file's name (in the writer's directory). */
+  file: string;
+  /** Its streams, video first. */
+  streams: TrackStream[];
+  /** When the frame at the file's time 0 arrived (ms since the epoch, the recorder's clock). */
+  firstArrivalMs: number;
+}
 
 /**
- * Copies one stream into one file.
+ * Spools up to one video and one audio stream, and muxes them into `<base>.webm` or `<base>.mkv`.
  *
  * @example
- *   const writer = new TrackWriter('vp8', 'alice.webm');
+ *   const writer = new TrackWriter('tracks/alice-1a2b3c4d', 'capture');
  *   video.on('frame', (frame) => writer.write(frame));
- *   await writer.finish();
+ *   audio.on('track', (frame) => writer.write(frame));
+ *   const written = await writer.finish();   // { file: 'alice-1a2b3c4d.webm', streams: [vp8, opus], … }
  */
 export class TrackWriter {
-  /** What kind of track it writes. */
-  readonly format: TrackFormat;
-  /** The file it writes. */
-  readonly path: string;
-  /** Frames written. */
-  frames = 0;
-  #process: Promise<FfmpegProcess> | undefined;
-  #first: { captureMs: number; seq: number } | undefined;
-  #lastPts = -1;
-  #nextSeq = 0;
-  readonly #ogg = new OggOpusWriter();
+  /** The file's path without its extension; the spools are `<base>.video.part` and `<base>.audio.part`. */
+  readonly base: string;
+  readonly #timing: AudioTiming;
+  readonly #spools: { video?: TrackSpool; audio?: TrackSpool } = {};
 
-  constructor(format: TrackFormat, path: string) {
-    this.format = format;
-    this.path = path;
+  /** `timing` places the audio frames (track-spool.ts): `capture` for a speaker, `seq` for the mix. */
+  constructor(base: string, timing: AudioTiming) {
+    this.base = base;
+    this.#timing = timing;
   }
 
-  /** Adds a frame (the first of a VP8 track must be a keyframe; the client halves see to that). */
-  write(frame: MediaFrame): void {
-    if (!this.#process) this.#process = this.#start(frame);
-    const bytes = this.#encapsulate(frame);
-    if (bytes.length === 0) return;
-    this.frames++;
-    void this.#process.then((process) => process.stdin.write(bytes), () => {});
+  /** The spool files this writer may create, for choosing an unused base. */
+  static spoolPaths(base: string): string[] {
+    return [`${base}.video.part`, `${base}.audio.part`];
   }
 
-  /** Ends the input and waits for the file; rejects with BOT_FFMPEG_FAILED. A writer never written to is a no-op. */
-  async finish(): Promise<void> {
-    if (!this.#process) return;
-    const process = await this.#process;
-    if (this.format === 'opus') process.stdin.write(this.#ogg.end());
-    await process.finish();
+  /** The codec of the writer's stream of that type, if it has one. */
+  codec(type: SpoolFormat['type']): MediaCodec | undefined {
+    return this.#spools[type]?.codec;
   }
 
-  async #start(first: MediaFrame): Promise<FfmpegProcess> {
-    this.#first = { captureMs: first.captureMs, seq: first.seq };
-    this.#nextSeq = first.seq;
-    const input = {
-      vp8: ['-f', 'ivf'],
-      jpeg: ['-f', 'ivf'],
-      opus: ['-f', 'ogg'],
-      pcm: ['-f', 's16le', '-ar', '48000', '-ac', '1'],
-    }[this.format];
-    const muxer = TRACK_FORMATS[this.format].extension === '.webm' ? 'webm' : 'matroska';
-    const process = await startFfmpeg({
-      label: `the track ${this.path}`,
-      args: [...input, '-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:0', '-c', 'copy', '-f', muxer, '-y', this.path],
+  /** Adds a frame to its stream (a codec no track holds, or another codec than the stream's, is ignored); false when not written. */
+  write(frame: MediaFrame): boolean {
+    const format = spoolFormatOf(frame.codec);
+    if (!format) return false;
+    const spool = (this.#spools[format.type] ??= new TrackSpool(frame.codec, `${this.base}.${format.type}.part`, this.#timing));
+    return spool.write(frame);
+  }
+
+  /**
+   * Closes the spools and muxes them into the file; resolves with it, or undefined when no frame was written.
+   *
+   * @throws ConfabError BOT_FFMPEG_FAILED (the spools are kept), BOT_OUTPUT_INVALID (a spool could not be written).
+   */
+  async finish(): Promise<WrittenTrack | undefined> {
+    const all = [this.#spools.video, this.#spools.audio].filter((spool): spool is TrackSpool => spool !== undefined);
+    await Promise.all(all.map((spool) => spool.close()));
+    const empty = all.filter((spool) => spool.startCaptureMs === undefined);
+    await Promise.all(empty.map((spool) => rm(spool.path, { force: true })));
+    const spools = all.filter((spool) => spool.startCaptureMs !== undefined);
+    if (spools.length === 0) return undefined;
+
+    const zero = Math.min(...spools.map((spool) => spool.startCaptureMs!));
+    const streams = spools.map((spool): TrackStream => ({
+      type: spool.format.type,
+      codec: spool.format.codec,
+      offsetMs: Math.round(spool.startCaptureMs! - zero),
+      frames: spool.frames,
+    }));
+    const webm = spools.every((spool) => spool.format.webm);
+    const path = `${this.base}${webm ? '.webm' : '.mkv'}`;
+    if (existsSync(path)) throw new ConfabError('BOT_OUTPUT_INVALID', `${path} appeared during the recording; the track stays in ${spools.map((spool) => spool.path).join(' and ')}`);
+    const inputs = spools.flatMap((spool, i) => [
+      ...(streams[i]!.offsetMs > 0 ? ['-itsoffset', (streams[i]!.offsetMs / 1000).toFixed(3)] : []),
+      ...spool.format.input,
+      '-i', spool.path,
+    ]);
+    const maps = spools.flatMap((_, i) => ['-map', `${i}:0`]);
+    const ffmpeg = await startFfmpeg({
+      label: `the track ${path}`,
+      args: ['-nostdin', ...inputs, ...maps, '-c', 'copy', '-f', webm ? 'webm' : 'matroska', path],
     });
-    process.stdin.write(this.#fileHeader(first));
-    return process;
-  }
-
-  #fileHeader(first: MediaFrame): Buffer {
-    if (this.format === 'opus') return this.#ogg.headers();
-    if (this.format === 'pcm') return Buffer.alloc(0);
-    const size = (this.format === 'vp8' ? vp8KeyframeSize(first.data) : jpegSize(first.data)) ?? { width: 0, height: 0 };
-    return ivfFileHeader({ fourcc: this.format === 'vp8' ? 'VP80' : 'MJPG', ...size, timebaseDen: 1000, timebaseNum: 1 });
-  }
-
-  /** The bytes that carry one frame, with its time since the first frame. */
-  #encapsulate(frame: MediaFrame): Buffer {
-    const first = this.#first!;
-    if (this.format === 'opus') {
-      // Mix frames are 20 ms ticks: the sequence number places them, a gap stays a gap.
-      return this.#ogg.packet(frame.data, ((frame.seq - first.seq + 1) >>> 0) * FRAME_SAMPLES);
+    try {
+      await ffmpeg.finish();
+    } catch (error) {
+      const kept = spools.map((spool) => spool.path).join(' and ');
+      throw new ConfabError('BOT_FFMPEG_FAILED', `${(error as Error).message}; the streams stay in ${kept}`, { cause: error });
     }
-    if (this.format === 'pcm') return this.#pcm(frame);
-    // Video keeps the sender's spacing of capture times, in ms, never going back.
-    const pts = Math.max(this.#lastPts + 1, Math.round(frame.captureMs - first.captureMs));
-    this.#lastPts = pts;
-    return ivfFrame(pts, frame.data);
-  }
-
-  /** A PCM mix frame, after silence for the frames lost before it. */
-  #pcm(frame: MediaFrame): Buffer {
-    if (frame.data.length !== FRAME_BYTES) return Buffer.alloc(0);
-    const missing = Math.min(MAX_GAP_FRAMES, (frame.seq - this.#nextSeq) >>> 0);
-    this.#nextSeq = (frame.seq + 1) >>> 0;
-    return Buffer.concat([Buffer.alloc(missing < MAX_GAP_FRAMES ? missing * FRAME_BYTES : 0), frame.data]);
+    await Promise.all(spools.map((spool) => rm(spool.path, { force: true })));
+    const first = spools.find((spool) => spool.startCaptureMs === zero)!;
+    return { file: basename(path), streams, firstArrivalMs: first.firstArrivalMs! };
   }
 }

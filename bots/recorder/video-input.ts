@@ -75,7 +75,7 @@ export class RecorderVideo {
   #camera(frame: MediaFrame): void {
     this.received.cameraFrames++;
     const peer = this.#bot.client.peers.get(frame.sender);
-    if (peer) this.#tracks?.camera(peer, frame);
+    if (peer) this.#tracks?.participant(peer, frame);
     if (frame.codec === MediaCodec.JPEG) this.#grid.cameraFrame(frame.sender, frame.data);
     else if (frame.codec === MediaCodec.VP8) this.#decoder(frame.sender).decode(frame);
     else this.#grid.cameraUndecodable(frame.sender, CODEC_NAMES[frame.codec] ?? `codec ${frame.codec}`);

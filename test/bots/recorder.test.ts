@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findFfmpeg, findFfprobe } from '../../bots/ffmpeg.js';
 import { inject } from '../../bots/injector.js';
-import { FRAME_SAMPLES, SAMPLE_RATE, toneShare } from '../../bots/media/pcm.js';
+import { FRAME_SAMPLES, SAMPLE_RATE, SineTone, toneShare } from '../../bots/media/pcm.js';
 import { JpegSplitter, jpegSize } from '../../bots/media/jpeg-splitter.js';
 import { startSource } from '../../bots/media/source.js';
 import { GridCompositor } from '../../bots/recorder/grid.js';
@@ -14,6 +14,7 @@ import { record, type RecordingResult } from '../../bots/recorder/recorder.js';
 import { fitWithin } from '../../bots/recorder/vp8-decoder.js';
 import { isConfabError } from '../../core/errors.js';
 import { ConfabClient } from '../../core/client/node.js';
+import { audioClient } from '../../plugins/audio-mix/client.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
@@ -22,6 +23,7 @@ import { files } from '../../plugins/files/server.js';
 import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { paced } from '../plugins/audio-signal.js';
 
 const ffmpegPath = (await findFfmpeg()).path;
 const ffprobePath = (await findFfprobe()).path;
@@ -143,38 +145,106 @@ test('the injector\'s VP8 and Opus go into the recorder\'s file: ffprobe finds V
   assert.is(readFileSync(result.files[0]!, 'utf8'), '1. recording\n2. questions\n');
 });
 
-test('record() with tracksDir writes one file per participant without re-encoding (VP8 in WebM, JPEG in Matroska) and the mix in WebM, listed in tracks.json', async () => {
+interface Manifest {
+  startedAt: number;
+  tracks: Array<{ file: string; kind: string; participant?: { name: string }; startMs: number; streams: Array<{ type: string; codec: string; offsetMs: number; frames: number }> }>;
+}
+
+/** How many 20 ms windows of the file's audio hold `frequency` as most of their power. */
+function toneFrames(file: string, frequency: number): number {
+  const samples = decodeAudio(file);
+  let frames = 0;
+  for (let offset = 0; offset + FRAME_SAMPLES <= samples.length; offset += FRAME_SAMPLES) {
+    if (toneShare(samples.subarray(offset, offset + FRAME_SAMPLES), frequency) > 0.5) frames++;
+  }
+  return frames;
+}
+
+/** Reads tracks.json, checks it lists exactly the files in the directory, and returns its tracks by participant name (`mix` for the mix). */
+function readTracks(tracksDir: string, result: RecordingResult): Map<string, Manifest['tracks'][number]> {
+  const manifest = JSON.parse(readFileSync(join(tracksDir, 'tracks.json'), 'utf8')) as Manifest;
+  assert.equal(manifest.tracks, result.tracks);
+  assert.equal(readdirSync(tracksDir).sort(), [...manifest.tracks.map((t) => t.file), 'tracks.json'].sort(), 'the track files and tracks.json, no spools left');
+  return new Map(manifest.tracks.map((t) => [t.participant?.name ?? t.kind, t]));
+}
+
+test('record() with tracksDir writes one WebM per participant holding its VP8 video and Opus audio, both copied, each with that participant\'s tone; the mix apart; listed in tracks.json', async () => {
   const url = `tcp://127.0.0.1:${server.port}`;
   const alice = new ConfabClient({ url, name: 'alice', room: 'tracks' });
   await alice.connect();
   const tracksDir = join(dir, 'tracks');
   const recording = record({ server: url, room: 'tracks', out: join(dir, 'meeting.webm'), tracksDir, width: 320, height: 240 });
   await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
-  const [vp8, jpeg] = await Promise.all([
-    inject({ server: url, room: 'tracks', name: 'vera', input: { testPattern: {} }, durationS: 2, width: 320, height: 240 }),
-    inject({ server: url, room: 'tracks', name: 'jules', codec: 'jpeg', audio: false, input: { testPattern: {} }, durationS: 2, width: 160, height: 120 }),
+  const injections = await Promise.all([
+    inject({ server: url, room: 'tracks', name: 'ann', input: { testPattern: { frequency: 440 } }, durationS: 3, width: 320, height: 240 }),
+    inject({ server: url, room: 'tracks', name: 'ben', input: { testPattern: { frequency: 880 } }, durationS: 3, width: 176, height: 144 }),
   ]);
   await alice.close();
   const result = await recording;
 
-  assert.ok(vp8.sent.videoFrames >= 20 && jpeg.sent.videoFrames >= 20, `sent ${vp8.sent.videoFrames} VP8 and ${jpeg.sent.videoFrames} JPEG frames`);
-  const manifest = JSON.parse(readFileSync(join(tracksDir, 'tracks.json'), 'utf8')) as { tracks: Array<{ file: string; kind: string; participant?: { name: string }; codec: string; frames: number }> };
-  assert.equal(manifest.tracks, result.tracks);
-  const byName = new Map(manifest.tracks.map((t) => [t.participant?.name ?? t.kind, t]));
-  assert.equal([...byName.keys()].sort(), ['jules', 'mix', 'vera'], 'one file per participant who sent video, and the mix');
-  assert.equal(readdirSync(tracksDir).sort(), [...manifest.tracks.map((t) => t.file), 'tracks.json'].sort());
-  const expected: Record<string, [string, string, string]> = { vera: ['vp8', 'video', '.webm'], jules: ['mjpeg', 'video', '.mkv'], mix: ['opus', 'audio', '.webm'] };
-  for (const [name, [codec, type, extension]] of Object.entries(expected)) {
+  const byName = readTracks(tracksDir, result);
+  assert.equal([...byName.keys()].sort(), ['ann', 'ben', 'mix'], 'one file per participant who sent media, and the mix');
+  const expected = { ann: { width: 320, tone: 440, other: 880 }, ben: { width: 176, tone: 880, other: 440 } };
+  for (const [i, [name, { width, tone, other }]] of Object.entries(expected).entries()) {
+    const injected = injections[i]!;
     const track = byName.get(name)!;
-    assert.ok(track.file.endsWith(extension), track.file);
-    const info = probe(join(tracksDir, track.file));
-    assert.equal(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`), [`${type}:${codec}`], `${track.file} holds one ${codec} stream`);
-    assert.ok(Number(info.format.duration) >= 1.5, `${track.file} lasts ${info.format.duration} s`);
+    const path = join(tracksDir, track.file);
+    assert.ok(track.file.endsWith('.webm'), track.file);
+    assert.is(track.kind, 'participant');
+    const info = probe(path);
+    assert.equal(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`), ['video:vp8', 'audio:opus'], `${track.file} holds VP8 and Opus`);
+    assert.is(info.streams[0]!.width, width, 'the sender\'s picture size: copied, not re-encoded');
+    const duration = Number(info.format.duration);
+    assert.ok(duration >= 2.5 && duration <= 4.5, `${track.file} lasts ${duration} s for 3 s injected`);
+    const [video, audio] = track.streams;
+    assert.ok(video!.frames >= injected.sent.videoFrames * 0.9, `${video!.frames} of ${injected.sent.videoFrames} video frames copied`);
+    assert.ok(audio!.frames >= injected.sent.audioFrames * 0.9, `${audio!.frames} of ${injected.sent.audioFrames} audio frames copied`);
+    // The file's audio is this participant's own voice, not the mix: its tone, and nothing of the other's.
+    const own = toneFrames(path, tone);
+    assert.ok(own >= 120, `${name}'s ${tone} Hz tone is in ${own} of about 150 frames of ${track.file}`);
+    assert.ok(toneFrames(path, other) <= 2, `${track.file} holds none of the other participant's ${other} Hz`);
   }
-  // Copied, not re-encoded: the VP8 track keeps the sender's frames and its picture size.
-  assert.is(probe(join(tracksDir, byName.get('vera')!.file)).streams[0]!.width, 320);
-  assert.is(probe(join(tracksDir, byName.get('jules')!.file)).streams[0]!.width, 160);
-  assert.ok(byName.get('vera')!.frames >= vp8.sent.videoFrames * 0.9, `${byName.get('vera')!.frames} of ${vp8.sent.videoFrames} frames copied`);
+  const mix = probe(join(tracksDir, byName.get('mix')!.file));
+  assert.equal(mix.streams.map((s) => `${s.codec_type}:${s.codec_name}`), ['audio:opus']);
+});
+
+test('record() with tracksDir puts JPEG video and PCM audio into Matroska, copied, and an audio-only participant into an audio-only WebM', async () => {
+  const url = `tcp://127.0.0.1:${server.port}`;
+  const otto = new ConfabClient({ url, name: 'otto', room: 'tracks' });
+  const ottoAudio = otto.use(audioClient({ codec: 'opus', listen: false }));
+  await otto.connect();
+  await ottoAudio.ready;
+  const tracksDir = join(dir, 'tracks');
+  const recording = record({ server: url, room: 'tracks', out: join(dir, 'meeting.mkv'), tracksDir, width: 320, height: 240 });
+  await waitFor(() => otto.peers.size === 1, 5000, 'the recorder to join');
+  const tone = new SineTone(1000);
+  const [jpeg] = await Promise.all([
+    inject({ server: url, room: 'tracks', name: 'jules', codec: 'jpeg', audioCodec: 'pcm', input: { testPattern: { frequency: 660 } }, durationS: 2, width: 160, height: 120 }),
+    paced(100, () => ottoAudio.publish(tone.next())),
+  ]);
+  await otto.close();
+  const result = await recording;
+
+  const byName = readTracks(tracksDir, result);
+  assert.equal([...byName.keys()].sort(), ['jules', 'mix', 'otto']);
+  const jules = byName.get('jules')!;
+  assert.ok(jules.file.endsWith('.mkv'), jules.file);
+  const julesInfo = probe(join(tracksDir, jules.file));
+  assert.equal(julesInfo.streams.map((s) => `${s.codec_type}:${s.codec_name}`), ['video:mjpeg', 'audio:pcm_s16le']);
+  assert.is(julesInfo.streams[0]!.width, 160);
+  const julesS = Number(julesInfo.format.duration);
+  assert.ok(julesS >= 1.5 && julesS <= 3.5, `${jules.file} lasts ${julesS} s for 2 s injected`);
+  assert.ok(jules.streams[1]!.frames >= jpeg.sent.audioFrames * 0.9, `${jules.streams[1]!.frames} of ${jpeg.sent.audioFrames} PCM frames copied`);
+  assert.ok(toneFrames(join(tracksDir, jules.file), 660) >= 80, 'jules\'s 660 Hz tone');
+
+  const ottoTrack = byName.get('otto')!;
+  assert.ok(ottoTrack.file.endsWith('.webm'), ottoTrack.file);
+  const ottoInfo = probe(join(tracksDir, ottoTrack.file));
+  assert.equal(ottoInfo.streams.map((s) => `${s.codec_type}:${s.codec_name}`), ['audio:opus'], 'audio only');
+  const ottoS = Number(ottoInfo.format.duration);
+  assert.ok(ottoS >= 1.5 && ottoS <= 3, `${ottoTrack.file} lasts ${ottoS} s for 2 s sent`);
+  assert.ok(toneFrames(join(tracksDir, ottoTrack.file), 1000) >= 80, 'otto\'s 1 kHz tone');
+  assert.ok(toneFrames(join(tracksDir, ottoTrack.file), 660) <= 2, 'and nothing of jules');
 });
 
 test('record() shows a VP8 screen share full-frame: the injector presents, the recorder decodes its frames', async () => {

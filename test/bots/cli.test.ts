@@ -54,13 +54,15 @@ function probeStreams(file: string): string[] {
   return probe.stdout.trim().split('\n').sort();
 }
 
-test('confab bot record finishes cleanly on SIGTERM to its process group, as on SIGINT; confab bot inject publishes VP8 and Opus', async () => {
+test('confab bot record finishes cleanly on SIGTERM to its process group, as on SIGINT, with --tracks too; confab bot inject publishes VP8 and Opus', async () => {
   const server_ = `127.0.0.1:${server.port}`;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const watcher = new ConfabClient({ url: `tcp://${server_}`, name: 'watcher', room: 'lab' });
     await watcher.connect();
     const out = join(dir, `meeting-${signal}.mkv`);
-    const recorder = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', out, '--keep-going', '--size', '320x240']);
+    const tracksDir = join(dir, `tracks-${signal}`);
+    const tracks = signal === 'SIGTERM' ? ['--tracks', tracksDir] : [];
+    const recorder = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', out, ...tracks, '--keep-going', '--size', '320x240']);
     await waitFor(() => watcher.peers.size === 1, 20_000, 'the recorder to join');
     const injector = confab(['bot', 'inject', '--server', server_, '--room', 'lab', '--test-pattern', '--duration', '1500ms', '--size', '320x240']);
     assert.is(await injector.exited, 0, injector.output());
@@ -73,6 +75,15 @@ test('confab bot record finishes cleanly on SIGTERM to its process group, as on 
     assert.not.match(recorder.output(), /BOT_FFMPEG_FAILED|frame=|Error/);
     assert.equal(probeStreams(out), ['opus', 'vp8']);
     assert.ok(existsSync(join(dir, `meeting-${signal}.chat.jsonl`)));
+    if (signal !== 'SIGTERM') continue;
+    // --tracks: the injector's camera and microphone in one WebM, the mix in another, and no spool left.
+    const files = readdirSync(tracksDir).sort();
+    assert.is(files.length, 3, files.join(' '));
+    const [injectorFile, mixFile] = [files.find((file) => file.startsWith('injector-'))!, files.find((file) => file === 'mix.webm')!];
+    assert.equal(files, [injectorFile, mixFile, 'tracks.json'].sort());
+    assert.match(recorder.output(), new RegExp(`tracks in ${tracksDir}: .*${injectorFile}`));
+    assert.equal(probeStreams(join(tracksDir, injectorFile)), ['opus', 'vp8']);
+    assert.equal(probeStreams(join(tracksDir, mixFile)), ['opus']);
   }
 });
 

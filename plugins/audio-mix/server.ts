@@ -139,7 +139,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
         if (!frame) return;
         // Only a frame the mixer took goes to the track listeners: never a muted speaker's, a late one or a duplicate.
         if (mixers.get(session.room).receive(session.id, frame, performance.now())) {
-          const forwarded = tracks.get(session.room).forward(session, frame, media.id);
+          const forwarded = tracks.peek(session.room)?.forward(session, frame, media.id) ?? 0;
           if (forwarded > 0) ctx.metrics.add(ctx.metrics.framesOut, AUDIO.name, forwarded);
         }
         activate(session.room);
@@ -179,7 +179,7 @@ export function audioMix(options: AudioMixOptions = {}): Plugin {
       });
       ctx.hooks.sessionLeft.tap('audio-mix', (session: Session, room: Room) => {
         mixers.get(room).remove(session.id);
-        tracks.get(room).set(session, false);
+        tracks.peek(room)?.set(session, false);
       });
       ctx.hooks.roomDisposed.tap('audio-mix', (room: Room) => mixing.delete(room));
       ctx.hooks.close.tapPromise('audio-mix', async () => scheduler.stop());

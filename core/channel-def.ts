@@ -29,6 +29,12 @@ export interface ChannelDef<Request, Message> {
   readonly maxPayload?: number;
   /** Checks a client's message on a json channel; bytes on binary and media channels are taken as they are. */
   readonly parse: ((message: JsonObject) => Request) | undefined;
+  /**
+   * The field of a request that names it (`ref` unless the channel's protocol says otherwise, as chat's
+   * `clientId`): the server's answer carries it back, and an ERROR refusing the request carries its value as
+   * `ref`. The client SDK's `channel.request()` fills it in.
+   */
+  readonly refField?: string;
   /** Carries the two types for the compiler only; always undefined. */
   readonly types?: { request: Request; message: Message };
 }
@@ -45,11 +51,11 @@ export type MessageOf<Def> = Def extends ChannelDef<unknown, infer Message> ? Me
 export const MAX_REF_LENGTH = 64;
 
 /**
- * The `ref` of a client's json message, for its parse function to keep: a non-empty string of at most
- * MAX_REF_LENGTH characters, else undefined.
+ * The `ref` of a client's json message (or the field that names requests on its channel), for its parse
+ * function to keep: a non-empty string of at most MAX_REF_LENGTH characters, else undefined.
  */
-export function requestRef(message: JsonObject): string | undefined {
-  const ref = message.ref;
+export function requestRef(message: JsonObject, field = 'ref'): string | undefined {
+  const ref = message[field];
   return typeof ref === 'string' && ref.length > 0 && ref.length <= MAX_REF_LENGTH ? ref : undefined;
 }
 
@@ -61,9 +67,9 @@ export function requestRef(message: JsonObject): string | undefined {
  */
 export function jsonChannel<Request extends object, Message extends object>(
   name: string,
-  options: { parse: ParseRequest<Request>; maxPayload?: number },
+  options: { parse: ParseRequest<Request>; maxPayload?: number; refField?: string },
 ): ChannelDef<Request, Message> {
-  return { name, kind: 'json', parse: options.parse, maxPayload: options.maxPayload };
+  return { name, kind: 'json', parse: options.parse, maxPayload: options.maxPayload, refField: options.refField };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ChannelDefinition {
   plugin: string;
   /** Checks a client's json message (from the plugin's channel definition); none for bytes. */
   parse: ((message: JsonObject) => unknown) | undefined;
+  /** The field that names a request (its value is an ERROR's `ref`). */
+  refField: string;
 }
 
 /** A plugin's channels as definitions, whichever form it declared them in. */
@@ -40,8 +42,8 @@ export class ChannelRegistry {
   constructor(plugins: Plugin[], serverMaxPayload: number) {
     let id = FIRST_CHANNEL_ID;
     for (const plugin of plugins) {
-      for (const { name, kind, maxPayload, parse } of channelDefs(plugin.channels)) {
-        const definition = { name, kind, id: id++, maxPayload: Math.min(maxPayload ?? serverMaxPayload, serverMaxPayload), plugin: plugin.name, parse };
+      for (const { name, kind, maxPayload, parse, refField } of channelDefs(plugin.channels)) {
+        const definition = { name, kind, id: id++, maxPayload: Math.min(maxPayload ?? serverMaxPayload, serverMaxPayload), plugin: plugin.name, parse, refField: refField ?? 'ref' };
         this.byName.set(name, definition);
         this.byId.set(definition.id, definition);
       }
@@ -108,7 +110,7 @@ export function createChannel(definition: ChannelDefinition, hooks: ServerHooks,
           handler(session, parse ? (parse(message as JsonObject) as ChannelMessage) : message);
         } catch (error) {
           // A refusal names the request it refuses: the client's `ref`, when the message had one.
-          if (isConfabError(error) && error.ref === undefined && !(message instanceof Uint8Array)) error.ref = requestRef(message);
+          if (isConfabError(error) && error.ref === undefined && !(message instanceof Uint8Array)) error.ref = requestRef(message, definition.refField);
           throw error;
         }
       });

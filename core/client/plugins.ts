@@ -43,6 +43,7 @@ export class ClientPlugins {
       host.onMessage(channel, handler);
     };
     const resend = () => record.requests.resend(send);
+    host.on('reconnecting', () => record.requests.pause());
     host.on('resumed', resend);
     host.on('rejoined', resend);
     host.on('close', ({ error, reason }) => {
@@ -86,13 +87,14 @@ function typedChannel<Request, Message>(
   onMessage: (channel: string, handler: (message: ClientMessage) => void) => void,
 ): ClientChannel<Message, Request> {
   const name = definition.name;
+  const refField = definition.refField ?? 'ref';
   const handlers: Array<(message: Message) => void> = [];
   let routing = false;
   const route = () => {
     if (routing) return;
     routing = true;
     onMessage(name, (message) => {
-      if (!(message instanceof Uint8Array) && record.requests.takeReply(name, message)) return;
+      if (!(message instanceof Uint8Array) && record.requests.takeReply(name, message, refField)) return;
       // The server's messages on this channel are of the type its definition names.
       for (const handler of handlers) handler(message as Message);
     });
@@ -106,7 +108,7 @@ function typedChannel<Request, Message>(
     request(request, options) {
       record.channels.add(name);
       route();
-      return record.requests.request(name, request as object, (message: JsonObject) => send(name, message), options) as Promise<Message>;
+      return record.requests.request(name, request as object, (message: JsonObject) => send(name, message), options, refField) as Promise<Message>;
     },
   };
 }

@@ -3,7 +3,8 @@
  * server (`channel.request(...)`): the request gets a `ref`, the server's answer on the same channel carries
  * it back, and an ERROR with that `ref` rejects it. A request still waiting when the connection comes back
  * (resumed or rejoined) is sent again with the same `ref`, so a server that keeps refs answers it once; it
- * is rejected when the client closes, or after `timeoutMs`.
+ * is rejected when the client closes, or after `timeoutMs` of being connected without an answer (the clock
+ * stops while the client is reconnecting: a line typed while the server restarts still goes out).
  */
 import { ConfabError } from '../errors.js';
 import type { JsonObject } from '../json.js';
@@ -25,27 +26,28 @@ interface Pending {
   message: JsonObject;
   resolve(reply: JsonObject): void;
   reject(error: ConfabError): void;
+  timeoutMs: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** The requests one client half is waiting on, by ref. */
 export class PendingRequests {
   readonly #pending = new Map<string, Pending>();
-  readonly #prefix = Math.random().toString(36).slice(2, 8);
+  // Refs may name a request beyond one session (a chat line re-sent after a server restart): no collisions.
+  readonly #prefix = randomPrefix();
   #counter = 0;
 
   /**
-   * Sends `message` with a new `ref` through `send`, and resolves with the answer `take` is given for it.
-   * A `send` that throws rejects at once.
+   * Sends `message` with a new ref in `refField` through `send`, and resolves with the answer `takeReply` is
+   * given for it. A `send` that throws rejects at once.
    */
-  request(channel: string, message: object, send: (message: JsonObject) => void, options: RequestOptions = {}): Promise<JsonObject> {
+  request(channel: string, message: object, send: (message: JsonObject) => void, options: RequestOptions = {}, refField = 'ref'): Promise<JsonObject> {
     const ref = `${this.#prefix}-${++this.#counter}`;
-    const withRef = { ...message, ref } as JsonObject;
+    const withRef = { ...message, [refField]: ref } as JsonObject;
     return new Promise<JsonObject>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-      const timer = timeoutMs > 0 ? setTimeout(() => this.#fail(ref, new ConfabError('REQUEST_TIMEOUT',
-        `the server did not answer ${describe(withRef)} on "${channel}" within ${timeoutMs} ms`)), timeoutMs) : undefined;
-      this.#pending.set(ref, { channel, message: withRef, resolve, reject, timer });
+      const pending: Pending = { channel, message: withRef, resolve, reject, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, timer: undefined };
+      this.#pending.set(ref, pending);
+      this.#startClock(ref, pending);
       try {
         send(withRef);
       } catch (error) {
@@ -54,11 +56,12 @@ export class PendingRequests {
     });
   }
 
-  /** Takes a server message that answers a pending request (same channel and `ref`); false when none does. */
-  takeReply(channel: string, message: JsonObject): boolean {
-    const pending = typeof message.ref === 'string' ? this.#pending.get(message.ref) : undefined;
+  /** Takes a server message that answers a pending request (same channel and ref); false when none does. */
+  takeReply(channel: string, message: JsonObject, refField = 'ref'): boolean {
+    const ref = message[refField];
+    const pending = typeof ref === 'string' ? this.#pending.get(ref) : undefined;
     if (!pending || pending.channel !== channel) return false;
-    this.#settle(message.ref as string).resolve(message);
+    this.#settle(ref as string).resolve(message);
     return true;
   }
 
@@ -69,9 +72,24 @@ export class PendingRequests {
     return true;
   }
 
-  /** Sends every waiting request again, with its `ref` (after a resume or a rejoin). */
+  /** Sends every waiting request again, with its `ref` (after a resume or a rejoin); their clocks start again. */
   resend(send: (channel: string, message: JsonObject) => void): void {
-    for (const pending of this.#pending.values()) send(pending.channel, pending.message);
+    for (const [ref, pending] of this.#pending) {
+      this.#startClock(ref, pending);
+      send(pending.channel, pending.message);
+    }
+  }
+
+  /** Stops every waiting request's clock (the connection is lost; `resend` starts them again). */
+  pause(): void {
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+  }
+
+  #startClock(ref: string, pending: Pending): void {
+    clearTimeout(pending.timer);
+    if (pending.timeoutMs <= 0) return;
+    pending.timer = setTimeout(() => this.#fail(ref, new ConfabError('REQUEST_TIMEOUT',
+      `the server did not answer ${describe(pending.message)} on "${pending.channel}" within ${pending.timeoutMs} ms`)), pending.timeoutMs);
   }
 
   /** Rejects every waiting request (the client closed). */
@@ -89,6 +107,12 @@ export class PendingRequests {
   #fail(ref: string, error: ConfabError): void {
     if (this.#pending.has(ref)) this.#settle(ref).reject(error);
   }
+}
+
+/** 12 random base-36 characters (about 62 bits), from the platform's CSPRNG (Node and browsers). */
+function randomPrefix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (byte) => (byte % 36).toString(36)).join('');
 }
 
 function describe(message: JsonObject): string {

@@ -5,13 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
-import { ConfabError, defineErrors } from '../../core/errors.js';
+import { withLimits } from '../../core/channel-def.js';
 import { isStoreError, storeWriteError } from '../../core/store.js';
-import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
 import { ChatHistory, sentEarlier, visibleTo } from './history.js';
-import { CHAT_CHANNEL, CHAT_ERRORS, MAX_CLIENT_ID_LENGTH, type ChatMessage, type ChatSend } from './protocol.js';
+import { CHAT, CHAT_ERRORS, type ChatMessage, type ChatSend } from './protocol.js';
 
 /** Options of the chat plugin. */
 export interface ChatOptions {
@@ -40,11 +39,10 @@ export function chat(options: ChatOptions = {}): Plugin {
 
   return definePlugin({
     name: 'chat',
-    channels: { [CHAT_CHANNEL]: { kind: 'json', maxPayload: maxTextLength * 4 + 4096 } },
-    // Declared so that /metrics counts every chat code from 0.
-    errors: defineErrors('chat', CHAT_ERRORS),
+    channels: [withLimits(CHAT, { maxPayload: maxTextLength * 4 + 4096 })],
+    errors: CHAT_ERRORS,
     setup(ctx) {
-      const channel = ctx.channel(CHAT_CHANNEL);
+      const channel = ctx.channel(CHAT);
       const history = new ChatHistory(ctx.store, historyLimit);
       const roomHistory = ctx.perRoom((room) => history.load(room.name));
       const sentByClientId = ctx.perSession(() => new Map<string, ChatMessage>());
@@ -56,34 +54,26 @@ export function chat(options: ChatOptions = {}): Plugin {
         channel.send(session, { op: 'history', messages: visibleTo(roomHistory.get(room), session.id) });
       });
 
-      channel.onMessage((session, message) => {
+      channel.onMessage((session, request) => {
         const started = performance.now();
-        const request = parseSend(message as JsonObject);
-        const fail = (code: keyof typeof CHAT_ERRORS, text?: string) => {
-          const error = new ConfabError(code, text ?? CHAT_ERRORS[code], { fatal: false });
-          const ref = (message as JsonObject).clientId;
-          if (typeof ref === 'string') error.ref = ref;
-          return error;
-        };
-        if (!request) throw fail('CHAT_BAD_REQUEST');
-        if (!session.grants.has('chat')) throw fail('CHAT_NOT_ALLOWED');
+        if (!session.grants.has('chat')) throw CHAT_ERRORS.CHAT_NOT_ALLOWED();
 
         const remembered = sentByClientId.get(session);
         const earlier = request.clientId === undefined ? undefined : remembered.get(request.clientId);
         if (earlier) {
-          if (earlier.text !== request.text || earlier.to?.id !== request.to) throw fail('CHAT_CLIENT_ID_REUSED');
+          if (earlier.text !== request.text || earlier.to?.id !== request.to) throw CHAT_ERRORS.CHAT_CLIENT_ID_REUSED();
           channel.send(session, { op: 'ack', ...earlier });
           return;
         }
 
-        if (request.text.trim().length === 0) throw fail('CHAT_TEXT_EMPTY');
+        if (request.text.trim().length === 0) throw CHAT_ERRORS.CHAT_TEXT_EMPTY();
         if (isLongerThan(request.text, maxTextLength)) {
-          throw fail('CHAT_TEXT_TOO_LONG', `the text has more than ${maxTextLength} characters; shorten it or split it`);
+          throw CHAT_ERRORS.CHAT_TEXT_TOO_LONG({ message: `the text has more than ${maxTextLength} characters; shorten it or split it` });
         }
         let recipient: Session | undefined;
         if (request.to !== undefined) {
           recipient = session.room.get(request.to);
-          if (!recipient || recipient === session) throw fail('CHAT_NO_SUCH_PEER', `no other participant with id "${request.to}" is in this room`);
+          if (!recipient || recipient === session) throw CHAT_ERRORS.CHAT_NO_SUCH_PEER({ message: `no other participant with id "${request.to}" is in this room` });
         }
         // A client that joined again after a restart re-sends what was never acknowledged: it may be stored.
         const stored = request.clientId === undefined
@@ -128,15 +118,6 @@ export function chat(options: ChatOptions = {}): Plugin {
       }
     },
   });
-}
-
-/** Checks the shape of a `send` request; undefined when it is not one. */
-function parseSend(message: JsonObject): ChatSend | undefined {
-  const { op, text, to, clientId } = message;
-  if (op !== 'send' || typeof text !== 'string') return undefined;
-  if (to !== undefined && typeof to !== 'string') return undefined;
-  if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH)) return undefined;
-  return { op, text, to, clientId };
 }
 
 /** True when `text` has more than `limit` code points (an emoji counts once). */

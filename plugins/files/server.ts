@@ -25,12 +25,12 @@ import {
   isSha256Hex,
   MAX_CHUNK_BYTES,
   MAX_REF_LENGTH,
-  type FileInfo,
   type FilesErrorCode,
 } from './protocol.js';
 import { readFilesOptions, type FilesOptions, type FilesSettings } from './options.js';
 import { chunkError, storageError } from './server-errors.js';
 import { FileStore, type StoredFile } from './store.js';
+import { isVisible, publicInfo } from './visibility.js';
 import { Upload } from './upload.js';
 
 export type { FilesOptions } from './options.js';
@@ -431,22 +431,6 @@ function findTransfer(state: SessionTransfers, id: unknown, refuse: (code: Files
   const transfer = typeof id === 'number' ? state.active.get(id) : undefined;
   if (!transfer) throw refuse('FILES_NO_SUCH_TRANSFER', `no transfer ${JSON.stringify(id)} of this session is running`);
   return transfer;
-}
-
-/**
- * A file is visible to everyone in its room, or only to its sender and recipient when it was targeted: by
- * session id, or by name, so a recipient who left (or whose client joined again after a restart) still
- * finds it under the same name.
- */
-function isVisible(file: StoredFile, session: Session): boolean {
-  if (!file.to) return true;
-  return [file.to, file.from].some((party) => party.id === session.id || party.name === session.name);
-}
-
-/** The file as clients see it (without the room). */
-function publicInfo(file: StoredFile): FileInfo {
-  const { room: _room, ...info } = file;
-  return info;
 }
 
 function isSize(value: unknown): value is number {

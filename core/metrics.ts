@@ -23,7 +23,7 @@ export type MediaDropReason =
 const DROP_REASONS: readonly MediaDropReason[] = ['replaced', 'behind-keyframe', 'detached'];
 
 /** One media frame in this many has its relay delay measured (to every receiver it is written to). */
-export const RELAY_SAMPLE_EVERY = 8;
+const RELAY_SAMPLE_EVERY = 8;
 
 /** Seconds: from 0.1 ms to 1 s, for delays inside the server. */
 const SERVER_DELAY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];

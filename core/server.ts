@@ -29,6 +29,7 @@ import { Metrics, type MediaDropReason } from './metrics.js';
 import { createPluginContext } from './plugin-context.js';
 import { FrameType, PROTOCOL_VERSION, QUIET_CLIENT_KIND, type Welcome } from './protocol.js';
 import { Room } from './room.js';
+import type { ServiceKey } from './services.js';
 import { Session, type SessionHost } from './session.js';
 import { openStore, type Store } from './store.js';
 import { loadServerTls, type ServerTls } from './tls.js';
@@ -90,6 +91,8 @@ export class ConfabServer implements SessionHost {
   #udp: UdpEndpoint | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #probes: NodeJS.Timeout | undefined;
+  /** The services the plugins provided, by key name. */
+  readonly #services = new Map<string, unknown>();
   #address: ListenInfo | undefined;
   #tls: ServerTls | undefined;
   #closing: Promise<void> | undefined;
@@ -144,6 +147,17 @@ export class ConfabServer implements SessionHost {
     return this.#store;
   }
 
+  /**
+   * A service a plugin provides (core/services.ts), for an application that embeds the server (or a test);
+   * undefined when no plugin provides it.
+   *
+   * @example
+   *   server.service(TOKENS)?.revoke(jti, { reason: 'leaked' });
+   */
+  service<T>(key: ServiceKey<T>): T | undefined {
+    return this.#services.get(key.name) as T | undefined;
+  }
+
   /** Runs every plugin's setup, in order. Called once by `createServer`. */
   async setupPlugins(): Promise<void> {
     const host = {
@@ -157,7 +171,7 @@ export class ConfabServer implements SessionHost {
       accept: (connection: Connection) => this.accept(connection),
       plugins: this.plugins.map((plugin) => plugin.name),
       plugin: (name: string) => this.plugins.find((plugin) => plugin.name === name),
-      services: new Map<string, unknown>(),
+      services: this.#services,
       grants: this.grants,
     };
     for (const plugin of this.plugins) {

@@ -88,6 +88,8 @@ function typedChannel<Request, Message>(
 ): ClientChannel<Message, Request> {
   const name = definition.name;
   const refField = definition.refField ?? 'ref';
+  // The server's errors about this channel reach the plugin from now on (to its onError handlers).
+  record.channels.add(name);
   const handlers: Array<(message: Message) => void> = [];
   let routing = false;
   const route = () => {
@@ -106,7 +108,6 @@ function typedChannel<Request, Message>(
       route();
     },
     request(request, options) {
-      record.channels.add(name);
       route();
       return record.requests.request(name, request as object, (message: JsonObject) => send(name, message), options, refField) as Promise<Message>;
     },

@@ -14,7 +14,7 @@ import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { ConfabError } from '../../core/errors.js';
 import { isGrant, type Grant } from '../../core/grants.js';
-import { AUTH_CHANNEL, type AuthServerMessage, type TokenClaims } from './protocol.js';
+import { AUTH, type TokenClaims } from './protocol.js';
 
 /** Events of the auth client half. */
 export type AuthEvents = {
@@ -51,40 +51,17 @@ export function authClient(): ClientPlugin<AuthClientApi> {
     name: 'auth',
     attach(ctx) {
       const events = new Emitter<AuthEvents>();
-      const pending = new Map<string, { resolve(value: Refreshed): void; reject(error: ConfabError): void }>();
-      let counter = 0;
-      ctx.onMessage(AUTH_CHANNEL, (raw) => {
-        const message = raw as unknown as AuthServerMessage;
-        if (message.op !== 'refreshed' || message.ref === undefined) return;
-        pending.get(message.ref)?.resolve({ jti: message.jti, exp: message.exp, grants: message.grants });
-        pending.delete(message.ref);
-      });
+      const channel = ctx.channel(AUTH);
       ctx.onError((error) => {
         if (error.code === 'AUTH_TOKEN_EXPIRING') events.emit('expiring', error);
-        const request = error.ref === undefined ? undefined : pending.get(error.ref);
-        if (!request) return;
-        pending.delete(error.ref!);
-        request.reject(error);
-      });
-      ctx.on('close', ({ error, reason }) => {
-        for (const request of pending.values()) request.reject(error ?? new ConfabError('CONNECTION_CLOSED', `the client closed (${reason})`));
-        pending.clear();
       });
       return {
         on: events.on.bind(events),
         off: events.off.bind(events),
         once: events.once.bind(events),
-        refresh(token) {
-          return new Promise<Refreshed>((resolve, reject) => {
-            const ref = `r${++counter}`;
-            pending.set(ref, { resolve, reject });
-            try {
-              ctx.send(AUTH_CHANNEL, { op: 'refresh', token, ref });
-            } catch (error) {
-              pending.delete(ref);
-              reject(error);
-            }
-          });
+        async refresh(token) {
+          const { jti, exp, grants } = await channel.request({ op: 'refresh', token });
+          return { jti, exp, grants };
         },
       };
     },

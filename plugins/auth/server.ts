@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { definePlugin } from '../../core/config.js';
 import { ConfabError, isConfabError } from '../../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../../core/grants.js';
-import type { JsonObject } from '../../core/json.js';
 import { readOptions } from '../../core/options.js';
 import type { Session } from '../../core/session.js';
 import type { Connection, HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
-import { AUTH_CHANNEL, type TokenClaims } from './protocol.js';
+import { AUTH, AUTH_ERRORS, type TokenClaims } from './protocol.js';
+import { TOKENS, type TokenAuthority, type TokenRef } from './service.js';
 import { openRevocations } from './revocations.js';
-import { authError, loadOrCreateSecret, verifyToken } from './token.js';
+import { loadOrCreateSecret, verifyToken } from './token.js';
 
 /** Options of the auth plugin. */
 export interface AuthOptions {
@@ -45,32 +45,6 @@ export interface AuthOptions {
   /** A session is warned (non-fatal AUTH_TOKEN_EXPIRING) this long before its token expires. Default 60 s. */
   expiryWarningSeconds?: number;
 }
-
-/** A token as the auth plugin remembers it for a session: its id and expiry (seconds since the epoch). */
-export interface TokenRef {
-  jti: string;
-  exp: number;
-}
-
-/**
- * What the auth plugin offers other plugins on its object (`ctx.plugin('auth')`); moderation uses it to
- * revoke a participant's token and to bar a removed participant's token from the room.
- */
-export interface AuthApi {
-  /** The token a session joined with (or last refreshed to); undefined for a session that used a password. */
-  tokenOf(session: Session): TokenRef | undefined;
-  /** The token of a HELLO this plugin accepted, for the handshake taps after it (a lobby, a ban list). */
-  tokenOfHello(hello: ValidHello): TokenRef | undefined;
-  /**
-   * Revokes a token: written to the store, and every live session holding it closed at once with
-   * AUTH_TOKEN_REVOKED. `expiresAt` (seconds) lets the row be pruned when the token would have expired.
-   * Returns how many sessions were closed.
-   */
-  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): number;
-}
-
-/** The auth plugin: a plugin with the AuthApi on it. */
-export type AuthPlugin = Plugin & AuthApi;
 
 /** What the plugin keeps per session: the token (if any) and the grants its credential gave. */
 interface Credential {
@@ -100,7 +74,7 @@ const MAX_TRACKED_ADDRESSES = 10_000;
  * @example
  *   defineConfig({ plugins: [auth({ passwords: { standup: 'blue-falcon-42' } }), ...builtinPlugins()] });
  */
-export function auth(options: AuthOptions = {}): AuthPlugin {
+export function auth(options: AuthOptions = {}): Plugin {
   const { passwords = {}, passwordGrants = DEFAULT_PASSWORD_GRANTS, ...rest } = options;
   const { maxTtlSeconds, maxFailuresPerMinute, checkIntervalMs, expiryWarningSeconds } = readOptions('auth', rest, {
     maxTtlSeconds: { type: 'integer', min: 1, max: 366 * 86_400, default: 86_400 },
@@ -110,20 +84,16 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
   });
   const passwordHashes = checkPasswords(passwords);
   checkGrants(passwordGrants);
-  // Filled in by setup: the functions other plugins call need the server's state.
-  let api: AuthApi | undefined;
-  const ready = () => {
-    if (!api) throw new ConfabError('PLUGIN_INVALID', 'the auth plugin is not set up yet: call it from hooks, not from setup');
-    return api;
-  };
 
-  const plugin = definePlugin({
+  return definePlugin({
     name: 'auth',
-    channels: { [AUTH_CHANNEL]: { kind: 'json', maxPayload: 8192 } },
+    channels: [AUTH],
+    errors: AUTH_ERRORS,
+    provides: [TOKENS],
     setup(ctx) {
       const secret = loadOrCreateSecret(secretPath(ctx.options.dataDir));
       const revocations = openRevocations(ctx.store);
-      const channel = ctx.channel(AUTH_CHANNEL);
+      const channel = ctx.channel(AUTH);
       const failures = new Map<string, { since: number; count: number }>();
       const credentials = ctx.perSession((session): Credential => ({ token: undefined, grants: [], warned: false, name: session.name }));
       /** What a HELLO was accepted with, until its session exists (keyed by the connection that sent it). */
@@ -158,27 +128,27 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
           const claims = await verifyToken(hello.token, secret, { maxTtlSeconds });
           if (claims instanceof ConfabError) return refused(info, claims);
           if (claims.room !== hello.room) {
-            return refused(info, authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${hello.room}"`));
+            return refused(info, AUTH_ERRORS.AUTH_WRONG_ROOM({ message: `the access token is for room "${claims.room}", not "${hello.room}"` }));
           }
           if (claims.name !== undefined && claims.name !== hello.name) {
-            return refused(info, authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}"; join with that name`));
+            return refused(info, AUTH_ERRORS.AUTH_WRONG_NAME({ message: `the access token is for "${claims.name}"; join with that name` }));
           }
-          if (!claims.grants.includes('join')) return refused(info, authError('AUTH_NO_JOIN'));
-          if (revocations.isRevoked(claims.jti)) return refused(info, authError('AUTH_TOKEN_REVOKED'));
+          if (!claims.grants.includes('join')) return refused(info, AUTH_ERRORS.AUTH_NO_JOIN());
+          if (revocations.isRevoked(claims.jti)) return refused(info, AUTH_ERRORS.AUTH_TOKEN_REVOKED());
           return accept(hello, info, claims.grants, claims);
         }
         const expected = passwordHashes.get(hello.room);
         if (hello.password !== undefined && expected) {
           const entry = failures.get(info.remoteAddress);
           if (entry && Date.now() - entry.since <= FAILURE_WINDOW_MS && entry.count >= maxFailuresPerMinute) {
-            return refused(info, authError('AUTH_TOO_MANY_ATTEMPTS', `${entry.count} wrong passwords from ${info.remoteAddress} within a minute; wait a minute`));
+            return refused(info, AUTH_ERRORS.AUTH_TOO_MANY_ATTEMPTS({ message: `${entry.count} wrong passwords from ${info.remoteAddress} within a minute; wait a minute` }));
           }
-          if (!timingSafeEqual(sha256(hello.password), expected)) return passwordFailed(info, authError('AUTH_WRONG_PASSWORD'));
+          if (!timingSafeEqual(sha256(hello.password), expected)) return passwordFailed(info, AUTH_ERRORS.AUTH_WRONG_PASSWORD());
           return accept(hello, info, passwordGrants);
         }
-        return authError('AUTH_REQUIRED', expected
+        return AUTH_ERRORS.AUTH_REQUIRED({ message: expected
           ? `room "${hello.room}" needs its password (HELLO "password") or an access token (HELLO "token")`
-          : `room "${hello.room}" needs an access token (HELLO "token"); make one with: confab token --room ${hello.room} --name <name>`);
+          : `room "${hello.room}" needs an access token (HELLO "token"); make one with: confab token --room ${hello.room} --name <name>` });
       };
 
       ctx.hooks.handshake.tapPromise('auth', (hello, info) => check(hello, info));
@@ -200,13 +170,13 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         return found;
       };
 
-      const revoke: AuthApi['revoke'] = (jti, { expiresAt, reason = '' } = {}) => {
+      const revoke: TokenAuthority['revoke'] = (jti, { expiresAt, reason = '' } = {}) => {
         revocations.revoke(jti, { expiresAt, reason });
         ctx.log.info('token revoked', { jti, reason });
         let closed = 0;
         for (const [session, token] of tokenSessions()) {
           if (token.jti !== jti) continue;
-          session.fail(authError('AUTH_TOKEN_REVOKED', `the access token was revoked${reason ? `: ${reason}` : ''}; ask for a new one`));
+          session.fail(AUTH_ERRORS.AUTH_TOKEN_REVOKED({ message: `the access token was revoked${reason ? `: ${reason}` : ''}; ask for a new one` }));
           closed++;
         }
         return closed;
@@ -220,13 +190,13 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         const now = Date.now() / 1000;
         for (const [session, token] of sessions) {
           if (revoked.has(token.jti)) {
-            session.fail(authError('AUTH_TOKEN_REVOKED'));
+            session.fail(AUTH_ERRORS.AUTH_TOKEN_REVOKED());
           } else if (token.exp <= now) {
-            session.fail(authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(now - token.exp)} s ago; join again with a new one`));
+            session.fail(AUTH_ERRORS.AUTH_TOKEN_EXPIRED({ message: `the access token expired ${Math.round(now - token.exp)} s ago; join again with a new one` }));
           } else if (token.exp - now <= expiryWarningSeconds && !credentials.get(session).warned) {
             credentials.get(session).warned = true;
-            const warning = authError('AUTH_TOKEN_EXPIRING', `the access token expires in ${Math.round(token.exp - now)} s: refresh it (op "refresh") or the session will be closed`, false);
-            warning.channel = AUTH_CHANNEL;
+            const warning = AUTH_ERRORS.AUTH_TOKEN_EXPIRING({ message: `the access token expires in ${Math.round(token.exp - now)} s: refresh it (op "refresh") or the session will be closed` });
+            warning.channel = AUTH.name;
             session.sendError(warning);
           }
         }
@@ -248,15 +218,12 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
       });
       ctx.hooks.close.tapPromise('auth', async () => clearInterval(timer));
 
-      channel.onMessage((session, raw) => {
-        const message = raw as JsonObject;
-        const ref = typeof message.ref === 'string' && message.ref.length <= 64 ? message.ref : undefined;
-        if (message.op !== 'refresh' || typeof message.token !== 'string') throw refusal(authError('AUTH_BAD_REQUEST'), ref);
+      channel.onMessage((session, { token, ref }) => {
         // Checking the token's signature is asynchronous (WebCrypto): its refusal is sent here, not thrown.
-        void refresh(session, message.token, ref).catch((error: unknown) => {
+        void refresh(session, token, ref).catch((error: unknown) => {
           if (!isConfabError(error)) ctx.log.error('refresh failed', { error: String(error) });
           const refused = refusal(isConfabError(error) ? error : new ConfabError('INTERNAL_ERROR', 'the "auth" plugin failed on this refresh'), ref);
-          refused.channel = AUTH_CHANNEL;
+          refused.channel = AUTH.name;
           ctx.metrics.add(ctx.metrics.errors, refused.code);
           if (session.state !== 'closed') session.sendError(refused);
         });
@@ -268,10 +235,10 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         if (session.state === 'closed') return;
         const credential = credentials.get(session);
         if (claims instanceof ConfabError) throw claims;
-        if (claims.room !== session.room.name) throw authError('AUTH_WRONG_ROOM', `the access token is for room "${claims.room}", not "${session.room.name}"`);
-        if (claims.name !== undefined && claims.name !== credential.name) throw authError('AUTH_WRONG_NAME', `the access token is for "${claims.name}", not "${credential.name}"`);
-        if (!claims.grants.includes('join')) throw authError('AUTH_NO_JOIN');
-        if (revocations.isRevoked(claims.jti)) throw authError('AUTH_TOKEN_REVOKED');
+        if (claims.room !== session.room.name) throw AUTH_ERRORS.AUTH_WRONG_ROOM({ message: `the access token is for room "${claims.room}", not "${session.room.name}"` });
+        if (claims.name !== undefined && claims.name !== credential.name) throw AUTH_ERRORS.AUTH_WRONG_NAME({ message: `the access token is for "${claims.name}", not "${credential.name}"` });
+        if (!claims.grants.includes('join')) throw AUTH_ERRORS.AUTH_NO_JOIN();
+        if (revocations.isRevoked(claims.jti)) throw AUTH_ERRORS.AUTH_TOKEN_REVOKED();
         // The new token's grants, except those the old credential gave but the session lost since (a moderator muted it).
         const grants = claims.grants.filter((grant) => session.grants.has(grant) || !credential.grants.includes(grant));
         credential.token = { jti: claims.jti, exp: claims.exp };
@@ -281,19 +248,14 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
         channel.send(session, { op: 'refreshed', jti: claims.jti, exp: claims.exp, grants: [...session.grants], ...(ref !== undefined ? { ref } : {}) });
       }
 
-      api = {
+      const authority: TokenAuthority = {
         tokenOf: (session) => credentials.get(session).token,
         tokenOfHello: (hello) => helloTokens.get(hello),
         revoke,
       };
+      ctx.provide(TOKENS, authority);
     },
   });
-  return {
-    ...plugin,
-    tokenOf: (session) => ready().tokenOf(session),
-    tokenOfHello: (hello) => ready().tokenOfHello(hello),
-    revoke: (jti, revokeOptions) => ready().revoke(jti, revokeOptions),
-  };
 }
 
 /** Narrows the new session's grants to `grants`. */

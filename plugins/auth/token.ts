@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ConfabError } from '../../core/errors.js';
 import { isGrant, type Grant } from '../../core/grants.js';
-import { AUTH_ERRORS, TOKEN_ALGORITHM, type AuthErrorCode, type TokenClaims } from './protocol.js';
+import { AUTH_ERRORS, TOKEN_ALGORITHM, type TokenClaims } from './protocol.js';
 
 /** Bytes of a generated secret. */
 const SECRET_BYTES = 32;
@@ -98,7 +98,7 @@ export async function verifyToken(token: string, secret: Uint8Array, options: Ve
 function refusal(error: unknown, token: string, now: number): ConfabError {
   if (error instanceof errors.JWTExpired) {
     const exp = typeof error.payload.exp === 'number' ? error.payload.exp : now / 1000;
-    return authError('AUTH_TOKEN_EXPIRED', `the access token expired ${Math.round(now / 1000 - exp)} s ago; ask for a new one`);
+    return AUTH_ERRORS.AUTH_TOKEN_EXPIRED({ message: `the access token expired ${Math.round(now / 1000 - exp)} s ago; ask for a new one` });
   }
   if (error instanceof errors.JWTClaimValidationFailed) return invalid(CLAIM_PROBLEMS[error.claim] ?? `its "${error.claim}" claim is not valid (${error.message})`);
   if (error instanceof errors.JOSEAlgNotAllowed) return invalid(`its algorithm is ${JSON.stringify(headerAlgorithm(token))}; only ${TOKEN_ALGORITHM} is accepted`);
@@ -126,7 +126,7 @@ function headerAlgorithm(token: string): unknown {
 }
 
 function invalid(why: string): ConfabError {
-  return authError('AUTH_TOKEN_INVALID', `the access token is not valid: ${why}`);
+  return AUTH_ERRORS.AUTH_TOKEN_INVALID({ message: `the access token is not valid: ${why}` });
 }
 
 /**
@@ -151,16 +151,11 @@ export function loadOrCreateSecret(path: string): Buffer {
     text = readFileSync(path, 'utf8');
   }
   if ((statSync(path).mode & 0o077) !== 0) {
-    throw authError('AUTH_SECRET_UNSAFE', `the auth secret ${path} can be read by other users; run: chmod 600 ${path}`);
+    throw AUTH_ERRORS.AUTH_SECRET_UNSAFE({ message: `the auth secret ${path} can be read by other users; run: chmod 600 ${path}` });
   }
   const secret = Buffer.from(text.trim(), 'base64url');
   if (secret.length < MIN_SECRET_BYTES) {
     throw new ConfabError('CONFIG_INVALID', `the auth secret in ${path} has ${secret.length} bytes; at least ${MIN_SECRET_BYTES} are needed (delete it to generate one)`);
   }
   return secret;
-}
-
-/** An auth ConfabError, fatal unless told otherwise, with the code's default message unless one is given. */
-export function authError(code: AuthErrorCode, message?: string, fatal = true): ConfabError {
-  return new ConfabError(code, message ?? AUTH_ERRORS[code], { fatal });
 }

@@ -7,6 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { definePlugin } from '../../core/config.js';
+import { TOKENS } from '../auth/service.js';
 import { readOptions } from '../../core/options.js';
 import { VERSION } from '../../core/version.js';
 import type { Plugin } from '../../core/index.js';
@@ -40,13 +41,13 @@ export function discovery(options: DiscoveryOptions = {}): Plugin {
       let timer: ReturnType<typeof setInterval> | undefined;
       let serverPort = 0;
       const failedTargets = new Set<string>();
-      // By name: the auth plugin offers no service yet that says tokens are needed.
-      const auth = ctx.plugins.includes('auth');
       const name = [...ctx.options.name].slice(0, MAX_NAME_LENGTH).join('') || 'confab';
 
       const send = (closing: boolean): Promise<void> => {
         const open = socket;
         if (!open) return Promise.resolve();
+        // A server that runs auth (it provides the token service) needs a token to join.
+        const auth = ctx.optionalService(TOKENS) !== undefined;
         const beacon: Beacon = { name, version: VERSION, port: serverPort, auth, rooms: [...ctx.rooms()].length };
         if (closing) beacon.closing = true;
         const datagram = encodeBeacon(beacon);
@@ -84,7 +85,7 @@ export function discovery(options: DiscoveryOptions = {}): Plugin {
         // No 'message' handler: what arrives on the beacon socket is dropped and never answered.
         opened.on('error', (error) => ctx.log.warn('beacon socket error', { error: error.message }));
         socket = opened;
-        ctx.log.info('announcing', { to: addresses, port, intervalMs, auth });
+        ctx.log.info('announcing', { to: addresses, port, intervalMs, auth: ctx.optionalService(TOKENS) !== undefined });
         await send(false);
         timer = setInterval(() => void send(false), intervalMs);
       });

@@ -20,6 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
+import { TOKENS } from '../auth/service.js';
 import { ConfabError } from '../../core/errors.js';
 import { encodeJsonFrame } from '../../core/frame.js';
 import type { Grant } from '../../core/grants.js';
@@ -40,16 +41,6 @@ export interface ModerationOptions {
   lobbyNoticeMs?: number;
   /** How long a removed participant's name stays barred when it joined without a token. Default 3 600 000 ms (1 h). */
   barMs?: number;
-}
-
-/**
- * What moderation needs from the auth plugin's object (`plugins/auth/server.ts`, AuthApi); checked at run
- * time, so moderation works without auth. Found by name: the auth plugin offers no service for it yet.
- */
-interface TokenAuthority {
-  tokenOf(session: Session): { jti: string; exp: number } | undefined;
-  tokenOfHello(hello: ValidHello): { jti: string; exp: number } | undefined;
-  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): number;
 }
 
 /** A removed participant, barred from a room until `untilMs`: by name, and by token id when it had one. */
@@ -101,11 +92,8 @@ export function moderation(options: ModerationOptions = {}): Plugin {
         },
       });
       const bars = new Map<string, Bar[]>();
-      const authority = (): TokenAuthority | undefined => {
-        const candidate = ctx.plugin('auth') as Partial<TokenAuthority> | undefined;
-        const usable = typeof candidate?.tokenOf === 'function' && typeof candidate.tokenOfHello === 'function' && typeof candidate.revoke === 'function';
-        return usable ? (candidate as TokenAuthority) : undefined;
-      };
+      /** The auth plugin's service, when the server runs auth (moderation works without it). */
+      const authority = () => ctx.optionalService(TOKENS);
       const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
       /** The bar that keeps this HELLO out of its room, if any; expired bars are forgotten on the way. */
       const barFor = (hello: ValidHello): Bar | undefined => {

@@ -7,6 +7,7 @@ import { VERSION } from '../../core/version.js';
 import { beaconTargets, ipv4Broadcast, type Interfaces } from '../../plugins/discovery/broadcast.js';
 import { ServerBrowser, discover, type DiscoveredServer } from '../../plugins/discovery/client.js';
 import { BEACON_MAGIC, MAX_BEACON_BYTES, encodeBeacon, parseBeacon, type Beacon } from '../../plugins/discovery/protocol.js';
+import { auth } from '../../plugins/auth/server.js';
 import { discovery } from '../../plugins/discovery/server.js';
 import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
 
@@ -146,10 +147,9 @@ test('two servers are both listed', async () => {
   assert.equal(b.servers.map((s) => [s.name, s.port]), [['alpha', one.port], ['beta', two.port]]);
 });
 
-test('auth is announced as true when a plugin named auth is loaded', async () => {
+test('auth is announced as true when the server runs the auth plugin (its token service)', async () => {
   const b = await browser(2000);
-  const auth = definePlugin({ name: 'auth', setup() {} });
-  await beaconingServer(b.port!, 100, 'locked', [auth]);
+  await beaconingServer(b.port!, 100, 'locked', [auth()]);
   await waitFor(() => b.servers.length === 1, 3000, 'the server');
   assert.is(b.servers[0].auth, true);
 });

@@ -15,6 +15,7 @@ import type { Grant } from '../../core/grants.js';
 import { FrameType } from '../../core/protocol.js';
 import { authClient } from '../../plugins/auth/client.js';
 import { auth, secretPath, type AuthOptions } from '../../plugins/auth/server.js';
+import { TOKENS } from '../../plugins/auth/service.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
@@ -122,7 +123,7 @@ test('a revoked token closes every session that holds it, detached ones too, so 
   const two = await member(ts, 'two', shared);
   const bob = await member(ts, 'bob', await token(ts, 'bob'));
   const twoId = two.client.self!.id;
-  (ts.server.plugins.find((plugin) => plugin.name === 'auth') as ReturnType<typeof auth>).revoke(jtiOf(shared), { reason: 'leaked' });
+  ts.server.service(TOKENS)!.revoke(jtiOf(shared), { reason: 'leaked' });
   await closedWith(one.closed, 'AUTH_TOKEN_REVOKED');
   await closedWith(two.closed, 'AUTH_TOKEN_REVOKED');
   assert.not.ok(ts.server.sessions.has(twoId));
@@ -169,7 +170,7 @@ test('auth.refresh(token) keeps the session past the old expiry and sets the new
     assert.equal([refusal?.code, refusal?.fatal], [code, false], code);
   }
   const revokedToken = await token(ts, 'alice');
-  (ts.server.plugins.find((plugin) => plugin.name === 'auth') as ReturnType<typeof auth>).revoke(jtiOf(revokedToken));
+  ts.server.service(TOKENS)!.revoke(jtiOf(revokedToken));
   assert.is((await alice.auth.refresh(revokedToken).then(() => undefined, (error: ConfabError) => error))?.code, 'AUTH_TOKEN_REVOKED');
 
   const fresh = await token(ts, 'alice', { grants: ['join', 'subscribe'] });

@@ -128,8 +128,11 @@ export function isConfabError(value: unknown): value is ConfabError {
   return value instanceof Error && value.name === 'ConfabError' && typeof (value as ConfabError).code === 'string';
 }
 
-/** One entry of a plugin's error table: the default message, or the message and whether it is fatal. */
-export type ErrorTableEntry = string | { message: string; fatal?: boolean };
+/**
+ * One entry of a plugin's error table: the default message, or the message and whether it is fatal, and
+ * whether the same request may succeed later (`retryable`: a full disk).
+ */
+export type ErrorTableEntry = string | { message: string; fatal?: boolean; retryable?: boolean };
 
 /** What a plugin may say when it raises one of its errors. */
 export interface ErrorDetails {
@@ -177,11 +180,13 @@ export function defineErrors<const Table extends Record<string, ErrorTableEntry>
   const factories: Record<string, (details?: ErrorDetails) => ConfabError> = {};
   for (const [code, entry] of Object.entries(table)) {
     if (!ERROR_CODE.test(code)) throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin}": error code "${code}" must be upper-case words joined by _ (like FILES_TOO_LARGE)`);
-    const spec = typeof entry === 'string' ? { code, plugin, message: entry, fatal: false } : { code, plugin, message: entry.message, fatal: entry.fatal ?? false };
+    const spec: PluginErrorSpec = typeof entry === 'string'
+      ? { code, plugin, message: entry, fatal: false }
+      : { code, plugin, message: entry.message, fatal: entry.fatal ?? false, retryable: entry.retryable ?? false };
     specs.push(spec);
     factories[code] = (details: ErrorDetails = {}) => {
       const message = details.message ?? (details.detail === undefined ? spec.message : `${spec.message}: ${details.detail}`);
-      const error = new ConfabError(code, message, { fatal: spec.fatal, cause: details.cause });
+      const error = new ConfabError(code, message, { fatal: spec.fatal, retryable: spec.retryable, cause: details.cause });
       if (details.ref !== undefined) error.ref = details.ref;
       return error;
     };

@@ -1,9 +1,11 @@
 /**
  * The checks a plugins list passes before the server starts (fastify checks its plugins' metadata the same
  * way): each plugin is an object with a valid name and `setup`, its channels are valid and unique across
- * plugins, its error codes and grants are well-formed and its own, and every service it requires is
- * provided by a plugin listed before it. A failure is one PLUGIN_INVALID error naming the plugin.
+ * plugins, its error codes and grants are well-formed and its own, its client entry exists, and every
+ * service it requires is provided by a plugin listed before it. A failure is one PLUGIN_INVALID error naming the plugin.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { channelDefs } from './channels.js';
 import { ConfabError } from './errors.js';
 import { isPluginGrant } from './grants.js';
@@ -14,7 +16,7 @@ import type { Plugin } from './types.js';
 const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
 const CHANNEL_NAME = /^[a-z][a-z0-9-:.]*$/;
 const CHANNEL_KINDS = ['json', 'binary', 'media'];
-const PLUGIN_KEYS = ['name', 'channels', 'errors', 'grants', 'provides', 'requires', 'setup'];
+const PLUGIN_KEYS = ['name', 'channels', 'errors', 'grants', 'provides', 'requires', 'client', 'setup'];
 const CHANNEL_KEYS = ['kind', 'maxPayload'];
 /** Channel type ids 0x10–0xFF: 240 channels across all plugins. */
 export const MAX_CHANNELS = LAST_CHANNEL_ID - FIRST_CHANNEL_ID + 1;
@@ -74,6 +76,7 @@ function checkPlugin(plugin: unknown, index: number, all: unknown[], claims: Cla
   checkChannels(self, name, p.channels, claims);
   checkErrors(self, name, p.errors, claims);
   checkGrants(self, name, p.grants);
+  checkClient(self, p.client);
   checkServices(self, name, p, all.slice(index + 1), claims);
   claims.plugins.set(name, index);
 }
@@ -138,6 +141,14 @@ function checkGrants(self: string, plugin: string, grants: unknown): void {
       throw fail(`${self}: grant ${describeValue(grant)} must be named "${plugin}:<action>" (lowercase letters, digits and "-")`);
     }
   }
+}
+
+function checkClient(self: string, client: unknown): void {
+  if (client === undefined) return;
+  if (!(client instanceof URL) || client.protocol !== 'file:') {
+    throw fail(`${self}: client must be the file URL of its client entry, like new URL('./entry.ts', import.meta.url); got ${describeValue(client)}`);
+  }
+  if (!existsSync(client)) throw fail(`${self}: its client entry ${fileURLToPath(client)} does not exist`);
 }
 
 function checkServices(self: string, plugin: string, p: Record<string, unknown>, later: unknown[], claims: Claims): void {

@@ -85,6 +85,12 @@ export interface Welcome {
   channels: Record<string, number>;
   /** Channel name to kind (`json`, `binary`, `media`): an addition to v1 that clients may ignore. */
   channelKinds: Record<string, ChannelKind>;
+  /**
+   * The names of the server's plugins, in the order they were applied: an addition to v1 that clients may
+   * ignore; the client SDK attaches the registered client halves of these plugins (core/client/entries.ts).
+   * A client of an older server, which sends none, sees an empty list.
+   */
+  plugins: string[];
   peers: PeerInfo[];
   mediaToken: string;
   /**

@@ -477,6 +477,7 @@ export class ConfabServer implements SessionHost {
       room: session.room.name,
       channels: this.channels.ids(),
       channelKinds: this.channels.kinds(),
+      plugins: this.plugins.map((plugin) => plugin.name),
       peers: session.room.peers(session),
       mediaToken: session.mediaToken,
       mediaKey: Buffer.from(session.mediaKey).toString('base64'),

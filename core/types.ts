@@ -120,6 +120,16 @@ export interface Plugin {
   provides?: readonly AnyServiceKey[];
   /** Services the plugin needs: a plugin listed before it must provide each, or the server does not start. */
   requires?: readonly AnyServiceKey[];
+  /**
+   * The module of the plugin's client entry (`defineClientEntry`, core/client/entry.ts), whose default export
+   * the web client bundles and `confab join --config` and `confab bot run --config` import, so the plugin
+   * reaches every client by being in the plugins list. Built-in plugins leave it out: their entries are in
+   * plugins/clients.ts.
+   *
+   * @example
+   *   client: new URL('./entry.ts', import.meta.url),
+   */
+  client?: URL;
   /** Called once before the server listens. May be async (open files, prepare statements). */
   setup(ctx: PluginContext): void | Promise<void>;
 }

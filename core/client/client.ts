@@ -136,6 +136,14 @@ export class ConfabClient extends Emitter<ClientEvents> {
     return this.#channels.byName;
   }
 
+  /**
+   * The names of the server's plugins from the last WELCOME, in the server's order (empty before the first
+   * WELCOME, and from an older server that does not announce them).
+   */
+  get plugins(): readonly string[] {
+    return this.#welcome?.plugins ?? [];
+  }
+
   /** The last round-trip time measured by PING/PONG, in milliseconds; undefined until the first PONG. */
   get rttMs(): number | undefined {
     return this.#rttMs;

@@ -27,7 +27,10 @@ export function parseWelcome(payload: Uint8Array): Welcome | ConfabError {
     if (!CHANNEL_KINDS.has(channelKinds[name])) return invalid(`channel "${name}" has no kind (json, binary or media)`);
   }
   if (!Array.isArray(value.peers) || !value.peers.every(isPeer)) return invalid('"peers" must be a list of { id, name }');
-  return { ...(value as unknown as Welcome), resumed: value.resumed === true };
+  // `plugins` is an addition to v1: an older server sends none.
+  const { plugins = [] } = value;
+  if (!Array.isArray(plugins) || !plugins.every((name) => typeof name === 'string')) return invalid('"plugins" must be a list of plugin names');
+  return { ...(value as unknown as Welcome), plugins: plugins as string[], resumed: value.resumed === true };
 }
 
 /** Decodes a PEER_JOINED or PEER_LEFT; `reason` is `unknown` when PEER_LEFT has none. */

@@ -32,6 +32,10 @@ export interface GridOptions {
   onDecodeError(id: string): void;
   /** The featured tile, the view or the senders this browser cannot decode changed: time to re-subscribe. */
   onVideoNeedsChanged(): void;
+  /** A tile was added: `layer` is the empty layer over it where plugins draw their overlays (extensions.ts). */
+  onTileAdded(id: string, layer: HTMLElement): void;
+  /** A tile was removed. */
+  onTileRemoved(id: string): void;
 }
 
 /** The grid of tiles inside `#grid`. */
@@ -81,16 +85,19 @@ export class Grid {
     const media = h('div', { class: 'media', hidden: true });
     const nameLabel = h('span', { class: 'name' }, name);
     const muted = h('span', { class: 'muted-icon', role: 'img', title: 'Muted', 'aria-label': 'muted', hidden: true }, icon('mic-off'));
+    const overlays = h('div', { class: 'overlays' });
     const element = h('figure', { class: 'tile', role: 'listitem', 'data-peer': id, 'data-speaking': 'false', 'aria-label': name },
-      avatar, media, h('figcaption', {}, nameLabel, muted));
+      avatar, media, h('figcaption', {}, nameLabel, muted), overlays);
     this.#tiles.set(id, { element, media, avatar, name: nameLabel, muted, view: undefined, cameraOn: false });
     this.#root.append(element);
     this.#layout();
+    this.#options.onTileAdded(id, overlays);
   }
 
   /** Removes a participant's tile. */
   remove(id: string): void {
     const tile = this.#tiles.get(id);
+    if (tile) this.#options.onTileRemoved(id);
     tile?.view?.close();
     tile?.element.remove();
     this.#tiles.delete(id);

@@ -1,24 +1,27 @@
 /**
- * One meeting: the browser client SDK over WebSocket with every plugin's client half (chat, video, screen,
- * audio mix, files, scheduler), and what the page shows of it: the grid, the People list, the panels, the
- * connection status. Media controls (camera, microphone, screen, devices) live in controls.ts.
+ * One meeting: the browser client SDK over WebSocket with the built-in plugins' client halves (chat, video,
+ * screen, audio mix, files, scheduler: plugins/clients.ts) and the client entries of the server's other
+ * plugins (bundled by the web plugin), and what the page shows of it: the grid, the People list, the panels,
+ * the plugins' tabs and tile overlays (extensions.ts), the connection status. Media controls (camera,
+ * microphone, screen, devices) live in controls.ts.
  *
  * Media: video and the screen arrive as VP8 or JPEG and are decoded per sender (media/video-view.ts); the
  * mix is asked for as Opus where WebCodecs decodes it (media/opus-player.ts), else as PCM. Which video to
  * receive follows the grid's view (video-subscription.ts).
  */
+import pluginEntries from 'confab:client-entries';
 import { ConfabClient, type Peer } from '../core/client/browser.js';
+import { ClientEntries } from '../core/client/entries.js';
 import { MediaCodec } from '../core/media.js';
 import { audioClient, type AudioApi } from '../plugins/audio-mix/client.js';
-import { chatClient } from '../plugins/chat/client.js';
-import { filesClient } from '../plugins/files/client.js';
-import { schedulerClient } from '../plugins/scheduler/client.js';
-import { screenClient, type ScreenApi } from '../plugins/screen/client.js';
-import { videoClient, type VideoApi } from '../plugins/video-relay/client.js';
+import { BUILTIN_CLIENTS } from '../plugins/clients.js';
+import type { ScreenApi } from '../plugins/screen/client.js';
+import type { VideoApi } from '../plugins/video-relay/client.js';
 import { VIDEO_CONTROL } from '../plugins/video-relay/protocol.js';
 import type { WebConfig } from './api.js';
 import { Controls } from './controls.js';
 import { byId } from './dom.js';
+import { WebExtensions } from './extensions.js';
 import { Grid } from './grid.js';
 import type { AudioEngine } from './media/audio.js';
 import type { Picture } from './media/canvas-grabber.js';
@@ -65,6 +68,7 @@ export class Meeting {
   readonly #files: FilesPanel;
   readonly #schedule: SchedulePanel;
   readonly #tabs: Tabs;
+  readonly #extensions: WebExtensions;
   readonly #controls: Controls;
   readonly #screenView: VideoView;
   readonly #mixPlayer: OpusPlayer;
@@ -83,6 +87,8 @@ export class Meeting {
       support: options.support,
       onDecodeError: (id) => this.video.decodeFailed(id),
       onVideoNeedsChanged: () => this.#subscribe(),
+      onTileAdded: (id, layer) => this.#extensions.tileAdded(id, layer),
+      onTileRemoved: (id) => this.#extensions.tileRemoved(id),
     });
     this.#screenView = new VideoView('Shared screen', options.support, () => this.screen.decodeFailed());
     this.#mixPlayer = new OpusPlayer((pcm) => options.audio.play(pcm));
@@ -90,19 +96,24 @@ export class Meeting {
     // When the server restarts (or dropped the session), the client joins again as a new session and the
     // page starts the meeting over in the same room (#rejoined) rather than going back to the join screen.
     this.client = new ConfabClient({ url, name: options.name, room: options.room });
-    const chat = this.client.use(chatClient());
-    this.video = this.client.use(videoClient());
-    this.screen = this.client.use(screenClient());
+    const entries = new ClientEntries(this.client);
+    const chat = entries.use(BUILTIN_CLIENTS.chat);
+    this.video = entries.use(BUILTIN_CLIENTS['video-relay']);
+    this.screen = entries.use(BUILTIN_CLIENTS.screen);
     // Opus is encoded and decoded here with WebCodecs (the client half loads no codec of its own).
-    this.audio = this.client.use(audioClient({ codec: 'opus', receive: options.support.opusDecoder ? 'opus' : 'pcm', listen: true, opus: null }));
-    const files = this.client.use(filesClient());
-    const scheduler = this.client.use(schedulerClient());
+    const audio = audioClient({ codec: 'opus', receive: options.support.opusDecoder ? 'opus' : 'pcm', listen: true, opus: null });
+    this.audio = entries.use(BUILTIN_CLIENTS['audio-mix'], audio);
+    const files = entries.use(BUILTIN_CLIENTS.files);
+    const scheduler = entries.use(BUILTIN_CLIENTS.scheduler);
     this.audio.setMuted(true); // the microphone starts off; others see it muted
 
     const signal = this.#listeners.signal;
     this.#tabs = new Tabs(byId('panel').querySelector('[role="tablist"]')!, (panel) => {
       if (panel === 'chat-panel') this.#chat.markRead();
     }, signal);
+    this.#extensions = new WebExtensions(this.client, this.#tabs);
+    entries.on('available', (available) => this.#extensions.add(available));
+    for (const entry of pluginEntries) entries.offer(entry);
     this.#chat = new ChatPanel(chat, {
       selfId: () => this.client.self?.id,
       isVisible: () => this.#tabs.selected === 'chat-panel' && !byId('panel').hidden,
@@ -307,6 +318,7 @@ export class Meeting {
     if (this.#ended) return;
     this.#ended = true;
     this.#listeners.abort();
+    this.#extensions.close();
     this.#controls.stopAll();
     this.#mixPlayer.close();
     this.#screenView.close();

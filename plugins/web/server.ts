@@ -1,6 +1,7 @@
 /**
- * The web plugin: bundles the browser client (web-client/) with esbuild when the server starts and serves
- * it at `/` on the server's own port, through the core's `http` hook, with three small JSON routes for the
+ * The web plugin: bundles the browser client (web-client/) with esbuild when the server starts, with the
+ * client entries of the server's plugins that name one (their web panels and tile overlays), and serves it
+ * at `/` on the server's own port, through the core's `http` hook, with three small JSON routes for the
  * page: `/api/config` (camera frame size, rate, quality), `/api/media` (VP8 and Opus bitrates, the screen
  * share's size and rate: media-config.ts) and `/api/rooms` (rooms in use, coming meetings).
  *
@@ -102,7 +103,8 @@ export function web(options: WebOptions = {}): Plugin {
   return definePlugin({
     name: 'web',
     async setup(ctx) {
-      const bundle = await bundleWebClient(WEB_CLIENT_DIR, settings.minify);
+      const clientEntries = ctx.plugins.flatMap((name) => ctx.plugin(name)?.client ?? []);
+      const bundle = await bundleWebClient(WEB_CLIENT_DIR, settings.minify, clientEntries);
       const assets = new Map<string, Asset>([
         ['/', asset('text/html; charset=utf-8', readFileSync(WEB_CLIENT_DIR + 'index.html'))],
         ['/style.css', asset('text/css; charset=utf-8', readFileSync(WEB_CLIENT_DIR + 'style.css'))],

@@ -18,6 +18,7 @@ export function handRaise(): Plugin {
     name: 'hand-raise',
     channels: [HANDS],
     errors: HANDS_ERRORS,
+    client: new URL('./entry.ts', import.meta.url),
     setup(ctx) {
       const channel = ctx.channel(HANDS);
       /** The room's raised hands, first raised first (a Map keeps insertion order). */

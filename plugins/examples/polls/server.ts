@@ -50,6 +50,7 @@ export function polls(options: PollsOptions = {}): Plugin {
     name: 'polls',
     channels: [POLLS],
     errors: POLLS_ERRORS,
+    client: new URL('./entry.ts', import.meta.url),
     setup(ctx) {
       const channel = ctx.channel(POLLS);
       const roomPolls = ctx.perRoom((): RoomPolls => ({ polls: new Map(), nextId: 1 }));

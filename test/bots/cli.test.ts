@@ -10,7 +10,7 @@ import { ConfabClient } from '../../core/client/node.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'cli/confab.mjs');
@@ -20,7 +20,7 @@ let dir = '';
 const children: ChildProcess[] = [];
 
 test.before.each(async () => {
-  server = await startServer([chat(), videoRelay(), audioMix()]);
+  server = await startTestServer({ plugins: [chat(), videoRelay(), audioMix()] });
   dir = mkdtempSync(join(tmpdir(), 'confab-bot-cli-'));
 });
 test.after.each(async () => {
@@ -30,7 +30,7 @@ test.after.each(async () => {
       await new Promise((done) => child.once('exit', done));
     }
   }
-  await server.stop();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -63,7 +63,7 @@ test('confab bot record finishes cleanly on SIGTERM to its process group, as on 
     const tracksDir = join(dir, `tracks-${signal}`);
     const tracks = signal === 'SIGTERM' ? ['--tracks', tracksDir] : [];
     const recorder = confab(['bot', 'record', '--server', server_, '--room', 'lab', '--out', out, ...tracks, '--keep-going', '--size', '320x240']);
-    await waitFor(() => watcher.peers.size === 1, 20_000, 'the recorder to join');
+    await waitFor(() => watcher.peers.size === 1, 'the recorder to join', 20_000);
     const injector = confab(['bot', 'inject', '--server', server_, '--room', 'lab', '--test-pattern', '--duration', '1500ms', '--size', '320x240']);
     assert.is(await injector.exited, 0, injector.output());
     assert.match(injector.output(), /sent \d+ video \(vp8\) and \d+ audio frames \(opus\) \(end\)/);
@@ -93,9 +93,9 @@ test('confab bot record checks --out before it starts and leaves no file behind 
   assert.is(await mp4.exited, 1);
   assert.match(mp4.output(), /BOT_OUTPUT_INVALID: .*x\.mp4: the recording is VP8 video with Opus audio, so --out must end in \.mkv or \.webm/);
 
-  const closed = await startServer([chat()]);
+  const closed = await startTestServer({ plugins: [chat()] });
   const port = closed.port;
-  await closed.stop();
+  await closed.close();
   const refused = confab(['bot', 'record', '--server', `127.0.0.1:${port}`, '--room', 'lab', '--out', join(dir, 'refused.mkv')]);
   assert.is(await refused.exited, 1);
   assert.match(refused.output(), /CONNECT_FAILED|ECONNREFUSED|refused/);
@@ -117,11 +117,11 @@ test('confab bot record says when the room is empty, and with --wait waits for s
 
   const out = join(dir, 'later.webm');
   const waiting = confab(['bot', 'record', '--server', server_, '--room', 'later', '--out', out, '--wait']);
-  await waitFor(() => /Waiting for someone to join/.test(waiting.output()), 20_000, 'the recorder to say it waits');
+  await waitFor(() => /Waiting for someone to join/.test(waiting.output()), 'the recorder to say it waits', 20_000);
   assert.equal(readdirSync(dir), [], 'nothing written while waiting');
   const bob = new ConfabClient({ url: `tcp://${server_}`, name: 'bob', room: 'later' });
   await bob.connect();
-  await waitFor(() => /recording room later/.test(waiting.output()), 20_000, 'the recording to start');
+  await waitFor(() => /recording room later/.test(waiting.output()), 'the recording to start', 20_000);
   await bob.close();
   assert.is(await waiting.exited, 0, waiting.output());
   assert.match(waiting.output(), /recorded [\d.]+ s \(empty\)/);
@@ -147,9 +147,9 @@ test('confab bot load prints a JSON report with per-layer delivery, refuses absu
   assert.is(await absurd.exited, 1);
   assert.match(absurd.output(), /BOT_OPTION_INVALID: --bots takes a whole number from 1 to 1000, got 1000000000/);
 
-  const closed = await startServer([chat()]);
+  const closed = await startTestServer({ plugins: [chat()] });
   const port = closed.port;
-  await closed.stop();
+  await closed.close();
   const down = confab(['bot', 'load', '--server', `127.0.0.1:${port}`, '--bots', '5', '--duration', '10m']);
   assert.is(await down.exited, 1);
   assert.match(down.output(), new RegExp(`BOT_CONNECT_FAILED: the first load bot could not join load at tcp://127\\.0\\.0\\.1:${port}`));

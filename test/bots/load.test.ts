@@ -10,7 +10,7 @@ import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
 import { videoClient } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 test('SequenceTracker counts gaps as lost, and duplicates and late frames apart', () => {
   const tracker = new SequenceTracker();
@@ -36,7 +36,7 @@ test('LayerStats counts delivery per layer and base-layer frames lost from the b
 });
 
 test('runLoad() with 20 bots reports what they really measured: every VP8 frame sent reached the other 19, per layer, with its latency', async () => {
-  const server = await startServer([chat(), videoRelay(), audioMix({ opus: false })]);
+  const server = await startTestServer({ plugins: [chat(), videoRelay(), audioMix({ opus: false })] });
   const url = `tcp://127.0.0.1:${server.port}`;
   // An independent observer in the room counts the video frames every load bot sent.
   const observer = new ConfabClient({ url, name: 'observer', room: 'load' });
@@ -95,7 +95,7 @@ test('runLoad() with 20 bots reports what they really measured: every VP8 frame 
     assert.match(text, /errors: none/);
   } finally {
     await observer.close();
-    await server.stop();
+    await server.close();
   }
 });
 
@@ -112,9 +112,9 @@ test('runLoad() refuses a bot count or duration that makes no sense, with a code
 });
 
 test('runLoad() stops at once with BOT_CONNECT_FAILED when its first bot cannot join, instead of running the duration', async () => {
-  const server = await startServer([chat()]);
+  const server = await startTestServer({ plugins: [chat()] });
   const port = server.port;
-  await server.stop();
+  await server.close();
   const started = Date.now();
   try {
     await runLoad({ server: `127.0.0.1:${port}`, room: 'x', bots: 3, durationS: 600, rampS: 0 });

@@ -22,7 +22,7 @@ import { filesClient } from '../../plugins/files/client-node.js';
 import { files } from '../../plugins/files/server.js';
 import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import { paced } from '../plugins/audio-signal.js';
 
 const ffmpegPath = (await findFfmpeg()).path;
@@ -32,10 +32,10 @@ let server: TestServer;
 
 test.before.each(async () => {
   dir = mkdtempSync(join(tmpdir(), 'confab-recorder-'));
-  server = await startServer([chat(), videoRelay(), screen(), audioMix(), files()]);
+  server = await startTestServer({ plugins: [chat(), videoRelay(), screen(), audioMix(), files()] });
 });
 test.after.each(async () => {
-  await server.stop();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,7 +90,7 @@ test('the injector\'s VP8 and Opus go into the recorder\'s file: ffprobe finds V
   await alice.connect();
   const started = Date.now();
   const recording = record({ server: url, room: 'lab', out: join(dir, 'meeting.mkv') });
-  await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
+  await waitFor(() => alice.peers.size === 1, 'the recorder to join', 5000);
   const injected = await inject({ server: url, room: 'lab', input: { testPattern: { frequency: 440 } }, durationS: 3, width: 320, height: 240 });
   await aliceChat.send('hello recorder');
   writeFileSync(join(dir, 'agenda.txt'), '1. recording\n2. questions\n');
@@ -174,7 +174,7 @@ test('record() with tracksDir writes one WebM per participant holding its VP8 vi
   await alice.connect();
   const tracksDir = join(dir, 'tracks');
   const recording = record({ server: url, room: 'tracks', out: join(dir, 'meeting.webm'), tracksDir, width: 320, height: 240 });
-  await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
+  await waitFor(() => alice.peers.size === 1, 'the recorder to join', 5000);
   const injections = await Promise.all([
     inject({ server: url, room: 'tracks', name: 'ann', input: { testPattern: { frequency: 440 } }, durationS: 3, width: 320, height: 240 }),
     inject({ server: url, room: 'tracks', name: 'ben', input: { testPattern: { frequency: 880 } }, durationS: 3, width: 176, height: 144 }),
@@ -216,7 +216,7 @@ test('record() with tracksDir puts JPEG video and PCM audio into Matroska, copie
   await ottoAudio.ready;
   const tracksDir = join(dir, 'tracks');
   const recording = record({ server: url, room: 'tracks', out: join(dir, 'meeting.mkv'), tracksDir, width: 320, height: 240 });
-  await waitFor(() => otto.peers.size === 1, 5000, 'the recorder to join');
+  await waitFor(() => otto.peers.size === 1, 'the recorder to join', 5000);
   const tone = new SineTone(1000);
   const [jpeg] = await Promise.all([
     inject({ server: url, room: 'tracks', name: 'jules', codec: 'jpeg', audioCodec: 'pcm', input: { testPattern: { frequency: 660 } }, durationS: 2, width: 160, height: 120 }),
@@ -252,7 +252,7 @@ test('record() shows a VP8 screen share full-frame: the injector presents, the r
   const alice = new ConfabClient({ url, name: 'alice', room: 'talk' });
   await alice.connect();
   const recording = record({ server: url, room: 'talk', out: join(dir, 'talk.webm'), width: 320, height: 240, maxDurationS: 30 });
-  await waitFor(() => alice.peers.size === 1, 5000, 'the recorder to join');
+  await waitFor(() => alice.peers.size === 1, 'the recorder to join', 5000);
   const injected = await inject({ server: url, room: 'talk', input: { testPattern: {} }, as: 'screen', audio: false, durationS: 2, width: 640, height: 360, fps: 10 });
   await alice.close();
   const result = await recording;
@@ -292,7 +292,7 @@ test('record() refuses an output it cannot write before joining, and an empty ro
   const waiting = record({ server: url, room: 'later', out: join(dir, 'later.mkv'), waitForPeers: true, log: () => {} });
   const bob = new ConfabClient({ url, name: 'bob', room: 'later' });
   await bob.connect();
-  await waitFor(() => bob.peers.size === 1, 5000, 'the waiting recorder to be in the room');
+  await waitFor(() => bob.peers.size === 1, 'the waiting recorder to be in the room', 5000);
   await new Promise((done) => setTimeout(done, 500));
   await bob.close();
   const result = await waiting;

@@ -19,18 +19,18 @@ import { chat } from '../../plugins/chat/server.js';
 import { files } from '../../plugins/files/server.js';
 import { videoClient } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let server: TestServer;
 let dir = '';
 
 test.before.each(async () => {
-  server = await startServer([chat(), files()]);
+  server = await startTestServer({ plugins: [chat(), files()] });
   dir = mkdtempSync(join(tmpdir(), 'confab-bot-'));
 });
 test.after.each(async () => {
-  await server.stop();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -65,18 +65,18 @@ test('the greeter example, compiled with esbuild, welcomes a joiner, answers !ti
   const stop = new AbortController();
   const bob = await person('bob');
   const running = runBot(greeter, { server: `127.0.0.1:${server.port}`, room: 'lab', name: 'greeter', signal: stop.signal });
-  await waitFor(() => bob.heard.some((m) => m.text.startsWith("Hello! I'm greeter")), 5000, 'the greeter to join');
+  await waitFor(() => bob.heard.some((m) => m.text.startsWith("Hello! I'm greeter")), 'the greeter to join', 5000);
   const alice = await person('alice');
-  await waitFor(() => alice.heard.some((m) => m.text === 'Welcome to lab, alice!'), 5000, 'the welcome');
+  await waitFor(() => alice.heard.some((m) => m.text === 'Welcome to lab, alice!'), 'the welcome', 5000);
   const greeterId = [...alice.client.peers.values()].find((p) => p.name === 'greeter')!.id;
   await alice.chat.send('!time', { to: greeterId });
-  await waitFor(() => alice.heard.some((m) => m.text.startsWith('It is ')), 5000, 'the time');
+  await waitFor(() => alice.heard.some((m) => m.text.startsWith('It is ')), 'the time', 5000);
   const answer = alice.heard.find((m) => m.text.startsWith('It is '))!;
   assert.is(answer.to?.id, alice.client.self!.id, 'a private question gets a private answer');
   stop.abort();
   const result = await running;
   assert.is(result.reason, 'signal');
-  await waitFor(() => alice.client.peers.size === 1, 3000, 'the greeter to leave');
+  await waitFor(() => alice.client.peers.size === 1, 'the greeter to leave', 3000);
   assert.ok(bob.heard.some((m) => m.text === 'Welcome to lab, alice!'));
   assert.not.ok(bob.heard.some((m) => m.text.startsWith('It is ')), 'bob did not see the private answer');
   await alice.client.close();
@@ -91,7 +91,7 @@ test('runBot() reports a script that throws as failed with BOT_SCRIPT_FAILED, an
   }), { server: `127.0.0.1:${server.port}`, room: 'lab', name: 'faulty' });
   assert.is(result.reason, 'failed');
   assert.ok(isConfabError(result.error) && result.error.code === 'BOT_SCRIPT_FAILED' && /boom/.test(result.error.message));
-  await waitFor(() => alice.client.peers.size === 0, 3000, 'the faulty bot to leave');
+  await waitFor(() => alice.client.peers.size === 0, 'the faulty bot to leave', 3000);
   assert.ok(alice.heard.some((m) => m.text === 'about to fail'));
   await alice.client.close();
 });
@@ -108,7 +108,7 @@ test('nextMessage() waits for a matching message, times out with BOT_TIMEOUT, an
     void bot.leave();
     afterLeave = await expectCode(bot.sleep(10_000), 'BOT_LEFT');
   }), { server: `127.0.0.1:${server.port}`, room: 'lab', name: 'asker' });
-  await waitFor(() => alice.heard.some((m) => m.text === 'ask me'), 5000);
+  await waitFor(() => alice.heard.some((m) => m.text === 'ask me'), 'a condition', 5000);
   await alice.chat.send('41');
   await alice.chat.send('42');
   assert.is((await result).reason, 'left');
@@ -143,7 +143,7 @@ export default defineBot(async (bot) => {
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   assert.is(code, 0, stderr);
-  await waitFor(() => alice.heard.length > 0, 3000);
+  await waitFor(() => alice.heard.length > 0, 'a condition', 3000);
   assert.is(alice.heard[0]!.text, 'hello from hello with hi');
   await alice.client.close();
 });
@@ -157,13 +157,13 @@ test('the file-echo example downloads a shared file and shares the same bytes ba
   const received: FileInfo[] = [];
   api.on('file', (file) => received.push(file));
   await client.connect();
-  await waitFor(() => client.peers.size === 1, 3000, 'the echo bot');
+  await waitFor(() => client.peers.size === 1, 'the echo bot', 3000);
   const content = Buffer.alloc(300_000);
   for (let i = 0; i < content.length; i++) content[i] = (i * 7) % 251;
   const path = join(dir, 'notes.bin');
   writeFileSync(path, content);
   const shared = await api.upload(path).done;
-  await waitFor(() => received.some((f) => f.name === 'echo-notes.bin'), 10_000, 'the echo');
+  await waitFor(() => received.some((f) => f.name === 'echo-notes.bin'), 'the echo', 10_000);
   const echoed = received.find((f) => f.name === 'echo-notes.bin')!;
   assert.is(echoed.to?.id, client.self!.id, 'shared privately with the sender');
   assert.is(echoed.sha256, shared.sha256);
@@ -176,7 +176,7 @@ test('the file-echo example downloads a shared file and shares the same bytes ba
 });
 
 test('showTestCard() publishes JPEG and play() VP8 camera frames the room receives, and both stop when the bot leaves', async () => {
-  const media = await startServer([chat(), videoRelay()]);
+  const media = await startTestServer({ plugins: [chat(), videoRelay()] });
   const watcher = new ConfabClient({ url: `tcp://127.0.0.1:${media.port}`, name: 'watcher', room: 'lab' });
   try {
     const frames: Array<{ codec: number; data: Uint8Array }> = [];
@@ -204,7 +204,7 @@ test('showTestCard() publishes JPEG and play() VP8 camera frames the room receiv
     assert.is(vp8FrameKind(played[0]!.data), 'keyframe');
   } finally {
     await watcher.close();
-    await media.stop();
+    await media.close();
   }
 });
 

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DiscoveredServer } from '../../plugins/discovery/client.js';
 import { discovery } from '../../plugins/discovery/server.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'cli/confab.mjs');
 
@@ -32,8 +32,8 @@ async function freeUdpPort(): Promise<number> {
 
 test('confab discover prints the servers beaconing on loopback, as a table or JSON', async () => {
   const beaconPort = await freeUdpPort();
-  const one = await startServer([discovery({ port: beaconPort, intervalMs: 100 })], { name: 'alpha' });
-  const two = await startServer([discovery({ port: beaconPort, intervalMs: 100 })], { name: 'beta' });
+  const one = await startTestServer({ plugins: [discovery({ port: beaconPort, intervalMs: 100 })], server: { name: 'alpha' } });
+  const two = await startTestServer({ plugins: [discovery({ port: beaconPort, intervalMs: 100 })], server: { name: 'beta' } });
   try {
     const json = await confab(['discover', '--port', String(beaconPort), '--timeout', '1.5', '--json']);
     assert.is(json.code, 0, json.stderr);
@@ -45,8 +45,8 @@ test('confab discover prints the servers beaconing on loopback, as a table or JS
     assert.match(table.stdout, /^NAME\s+ADDRESS\s+VERSION\s+ROOMS\s+AUTH$/m);
     assert.match(table.stdout, new RegExp(`^alpha\\s+127\\.0\\.0\\.1:${one.port}\\s+\\S+\\s+0\\s+open$`, 'm'));
   } finally {
-    await one.stop();
-    await two.stop();
+    await one.close();
+    await two.close();
   }
   const none = await confab(['discover', '--port', String(beaconPort), '--timeout', '0.3']);
   assert.is(none.code, 0);

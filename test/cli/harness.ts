@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../helpers/server.js';
+import { waitFor } from '../../core/testing.js';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,7 +55,7 @@ export class ServeProcess {
     child.stdout.on('data', (chunk: Buffer) => (this.#output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (this.#output += chunk.toString('utf8')));
     let match: RegExpExecArray | null = null;
-    await waitFor(() => (match = /Confab listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.#output)) !== null || child.exitCode !== null, 60_000, 'confab serve to listen')
+    await waitFor(() => (match = /Confab listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.#output)) !== null || child.exitCode !== null, 'confab serve to listen', 60_000)
       .catch((error: Error) => Promise.reject(new Error(`${error.message}:\n${this.#output}`)));
     if (!match) throw new Error(`confab serve exited (${child.exitCode}):\n${this.#output}`);
     this.port = Number((match as RegExpExecArray)[1]);
@@ -138,7 +138,7 @@ export class Terminal {
   async waitFor(pattern: RegExp, what: string, timeoutMs = 15_000): Promise<string> {
     let text = '';
     try {
-      await waitFor(() => this.running && pattern.test((text = this.screen())), timeoutMs, what);
+      await waitFor(() => this.running && pattern.test((text = this.screen())), what, timeoutMs);
     } catch (error) {
       throw new Error(`${(error as Error).message}; the screen shows:\n${text}`);
     }

@@ -7,7 +7,7 @@ import { withLocalZone } from '../../cli/schedule.js';
 import type { Meeting } from '../../plugins/scheduler/protocol.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { parseIsoDateTime } from '../../plugins/scheduler/validate.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
 
 const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'cli/confab.mjs');
 
@@ -24,11 +24,11 @@ function confab(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 async function withServer(body: (server: TestServer) => Promise<void>, plugins = [scheduler()]): Promise<void> {
-  const server = await startServer(plugins);
+  const server = await startTestServer({ plugins: plugins });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openStore } from '../../core/store.js';
 import { auth } from '../../plugins/auth/server.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 import { confab } from './harness.js';
 
 let dir = '';
@@ -46,7 +46,7 @@ test('a lifetime longer than servers accept (1d) is refused at minting, unless -
 });
 
 test('revoke checks what it revokes: an id confab token mints, a token of this data directory, a store that exists', async () => {
-  const server = await startServer([auth()]);
+  const server = await startTestServer({ plugins: [auth()] });
   try {
     const minted = await confab(['token', '--room', 'lab', '--name', 'alice', '--data-dir', server.dataDir]);
     const jti = /jti (\S+)/.exec(minted.stderr)![1]!;
@@ -74,7 +74,7 @@ test('revoke checks what it revokes: an id confab token mints, a token of this d
     assert.match(empty.stderr, /CLI_DATA_DIR_EMPTY: .*has no store \(confab\.db\): is --data-dir the server's data directory\? Nothing was revoked/);
     assert.not.ok(existsSync(join(dir, 'missing')), 'no store was created');
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { definePlugin } from '../../core/config.js';
 import { FrameType } from '../../core/protocol.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOM = 'bp';
 const KIB = 1024;
@@ -59,8 +59,8 @@ test.after.each(async () => {
 });
 
 async function start(): Promise<TestServer> {
-  const testServer = await startServer([relay], LIMITS);
-  cleanups.push(() => testServer.stop());
+  const testServer = await startTestServer({ plugins: [relay], server: LIMITS });
+  cleanups.push(() => testServer.close());
   return testServer;
 }
 
@@ -93,7 +93,7 @@ async function fillQueue(ts: TestServer, sender: RawClient, dataId: number, read
   while ((ts.server.sessions.get(readerId)?.queuedBytes ?? 0) < bytes) {
     assert.ok(sent < 4096, 'the queue never filled');
     for (let k = 0; k < 4; k++) sender.send(dataId, payload(sent++, chunk));
-    await waitFor(() => relayed.data >= sent, LONG, 'the server to relay the filler');
+    await waitFor(() => relayed.data >= sent, 'the server to relay the filler', LONG);
   }
   assert.ok(ts.server.sessions.get(readerId)!.queuedBytes < LIMITS.maxQueueBytes, 'the filler must not overflow the queue');
   return sent;
@@ -125,7 +125,7 @@ for (const transport of ['tcp', 'ws'] as const) {
     for (let i = 0; i < FRAMES; i += BATCH) {
       // A keyframe every 100 frames, and the last frame is one, so that no held keyframe can keep it out.
       for (let j = i; j < i + BATCH; j++) sender.send(mediaId, payload(j, FRAME_BYTES, j % 100 === 0 || j === FRAMES - 1));
-      await waitFor(() => relayed.media >= i + BATCH, LONG, `the server to relay frames up to ${i + BATCH}`);
+      await waitFor(() => relayed.media >= i + BATCH, `the server to relay frames up to ${i + BATCH}`, LONG);
       sample();
       collectFast();
       assert.is(ts.server.sessions.get(slowId)?.state, 'active', `the slow reader is still connected after ${i + BATCH} frames`);
@@ -143,7 +143,7 @@ for (const transport of ['tcp', 'ws'] as const) {
     await waitFor(() => {
       collectFast();
       return fastGot.has(FRAMES - 1);
-    }, LONG, 'the fast reader to receive the last frame');
+    }, 'the fast reader to receive the last frame', LONG);
     assert.not.ok(fast.isClosed);
 
     // Once it reads again, the slow reader catches up to the newest frame.
@@ -181,11 +181,11 @@ test('session.sendReliableFrame() closes a paused reader past maxQueueBytes with
   while (ts.server.sessions.has(slowId)) {
     assert.ok(sent < 2048, `sent ${sent} frames of 64 KiB and the slow reader was never closed`);
     for (let k = 0; k < 8; k++) sender.send(dataId, payload(sent++, 64 * KIB));
-    await waitFor(() => relayed.data >= sent, LONG, 'the server to relay the batch');
+    await waitFor(() => relayed.data >= sent, 'the server to relay the batch', LONG);
     await waitFor(() => {
       collectMember();
       return memberGot >= sent;
-    }, LONG, 'the member to receive the batch');
+    }, 'the member to receive the batch', LONG);
   }
   slow.resume();
 
@@ -193,7 +193,7 @@ test('session.sendReliableFrame() closes a paused reader past maxQueueBytes with
   const error = await slow.next((f) => f.type === FrameType.ERROR, LONG);
   assert.is(error.json.code, 'SEND_QUEUE_OVERFLOW');
   assert.is(error.json.fatal, true);
-  await waitFor(() => slow.isClosed, LONG, 'the connection to close');
+  await waitFor(() => slow.isClosed, 'the connection to close', LONG);
 
   for (const peer of [sender, member]) {
     const left = await peer.next((f) => f.type === FrameType.PEER_LEFT);
@@ -224,7 +224,7 @@ for (const transport of ['tcp', 'ws'] as const) {
 
     sender.send(mediaId, payload(1, 1000, true));
     for (const counter of [2, 3, 4]) sender.send(mediaId, payload(counter, 1000, false));
-    await waitFor(() => relayed.media >= 4, LONG, 'the server to relay the media frames');
+    await waitFor(() => relayed.media >= 4, 'the server to relay the media frames', LONG);
     assert.is(ts.server.metrics.mediaDropped - droppedBefore, 3, 'the three deltas were dropped for the held keyframe');
 
     reader.resume();
@@ -254,7 +254,7 @@ test('session.sendMediaFrame() holds the newest frame of each stream for a pause
     alice.send(mediaId, payload(counter, 1000));
     bob.send(mediaId, payload(100 + counter, 1000));
   }
-  await waitFor(() => relayed.media >= relayedBefore + 6, LONG, 'the server to relay the media frames');
+  await waitFor(() => relayed.media >= relayedBefore + 6, 'the server to relay the media frames', LONG);
   assert.is(ts.server.metrics.mediaDropped - droppedBefore, 4, 'two frames of each stream were replaced');
 
   reader.resume();
@@ -285,7 +285,7 @@ test('session.sendReliableFrame() delivers a frame larger than maxQueueBytes to 
 
 test('a mediaHighWaterBytes below a socket\'s own high-water mark (16 KiB) is refused as CONFIG_INVALID', async () => {
   try {
-    await startServer([relay], { ...LIMITS, mediaHighWaterBytes: 0 });
+    await startTestServer({ plugins: [relay], server: { ...LIMITS, mediaHighWaterBytes: 0 } });
     assert.unreachable('startServer should have refused the option');
   } catch (error) {
     assert.is((error as { code?: string }).code, 'CONFIG_INVALID');

@@ -11,7 +11,7 @@ import type { Plugin } from '../../core/types.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 /** Resolves with the arguments of the next `event`; rejects after `timeoutMs`. */
 function next<K extends keyof ClientEvents>(client: ConfabClient, event: K, timeoutMs = 10_000): Promise<ClientEvents[K]> {
@@ -48,17 +48,17 @@ function dropAcksTo(name: string): Plugin {
 
 /** Runs `body` with a server it may restart (same port and data directory), stopping whatever runs at the end. */
 async function withRestarts(plugins: () => Plugin[], body: (first: TestServer, restart: (extra?: Plugin[]) => Promise<TestServer>) => Promise<void>): Promise<void> {
-  const first = await startServer(plugins());
+  const first = await startTestServer({ plugins: plugins() });
   const servers = [first];
   try {
     await body(first, async (extra = []) => {
-      const again = await startServer([...plugins(), ...extra], { port: first.port, dataDir: first.dataDir });
+      const again = await startTestServer({ plugins: [...plugins(), ...extra], server: { port: first.port, dataDir: first.dataDir } });
       servers.push(again);
       return again;
     });
   } finally {
     // The newest removes the shared data directory; a server stopped already keeps its first stop's choice.
-    for (const server of servers.reverse()) await server.stop();
+    for (const server of servers.reverse()) await server.close();
   }
 }
 
@@ -125,7 +125,7 @@ test('after a crash and a restart, clients join again by themselves with the sam
       await alice.client.connect();
       await bob.client.connect();
       await alice.chat.send('before the crash');
-      await waitFor(() => bob.seen.length === 1, 3000, 'bob to get the first line');
+      await waitFor(() => bob.seen.length === 1, 'bob to get the first line', 3000);
 
       const aliceRejoined = next(alice.client, 'rejoined');
       const bobRejoined = next(bob.client, 'rejoined');
@@ -133,7 +133,7 @@ test('after a crash and a restart, clients join again by themselves with the sam
       const oldAlice = alice.client.self!;
       link.crash();
       const sentWhileDown = alice.chat.send('while the server was down');
-      await first.stop({ keepData: true });
+      await first.close({ keepData: true });
       link.recover((await restart()).port);
       await resumeRefused;
 
@@ -143,10 +143,10 @@ test('after a crash and a restart, clients join again by themselves with the sam
       assert.equal({ name: alice.client.self!.name, room: alice.client.self!.room }, { name: 'alice', room: 'lab' });
       assert.is.not(alice.client.self!.id, oldAlice.id, 'a new session');
       assert.is((await sentWhileDown).text, 'while the server was down');
-      await waitFor(() => bob.texts().includes('alice: while the server was down'), 5000, 'bob to get the line sent while down');
-      await waitFor(() => alice.client.peers.size === 1, 5000, 'alice to see bob again');
+      await waitFor(() => bob.texts().includes('alice: while the server was down'), 'bob to get the line sent while down', 5000);
+      await waitFor(() => alice.client.peers.size === 1, 'alice to see bob again', 5000);
       await bob.chat.send('after the restart');
-      await waitFor(() => alice.texts().includes('bob: after the restart'), 5000, 'chat to go on');
+      await waitFor(() => alice.texts().includes('bob: after the restart'), 'chat to go on', 5000);
       assert.equal(bob.texts().filter((line) => line === 'alice: while the server was down').length, 1);
       assert.equal(alice.chat.messages.map((m) => m.text), ['before the crash', 'while the server was down', 'after the restart'],
         'the history of the restarted server fills the conversation, each line once');
@@ -160,7 +160,7 @@ test('after a crash and a restart, clients join again by themselves with the sam
 
 test('a line the old server stored but never acknowledged is stored once after the restart (its clientId is in the history)', async () => {
   // The ack to alice is swallowed by the first server: her send is stored and broadcast, and still pending.
-  const first = await startServer([chat(), dropAcksTo('alice')]);
+  const first = await startTestServer({ plugins: [chat(), dropAcksTo('alice')] });
   let second: TestServer | undefined;
   const url = `tcp://127.0.0.1:${first.port}`;
   const alice = chatter({ url, name: 'alice', room: 'lab' });
@@ -169,11 +169,11 @@ test('a line the old server stored but never acknowledged is stored once after t
     await alice.client.connect();
     await bob.client.connect();
     const sent = alice.chat.send('stored, not acknowledged');
-    await waitFor(() => bob.seen.length === 1, 3000, 'bob to get the line');
+    await waitFor(() => bob.seen.length === 1, 'bob to get the line', 3000);
     const storedId = bob.seen[0]!.id;
     const rejoined = Promise.all([next(alice.client, 'rejoined'), next(bob.client, 'rejoined')]);
-    await first.stop({ keepData: true });
-    second = await startServer([chat()], { port: first.port, dataDir: first.dataDir });
+    await first.close({ keepData: true });
+    second = await startTestServer({ plugins: [chat()], server: { port: first.port, dataDir: first.dataDir } });
     await rejoined;
     const acked = await sent;
     assert.is(acked.id, storedId, 'the ack names the message stored before the restart');
@@ -187,8 +187,8 @@ test('a line the old server stored but never acknowledged is stored once after t
   } finally {
     await alice.client.close();
     await bob.client.close();
-    await second?.stop();
-    await first.stop();
+    await second?.close();
+    await first.close();
   }
 });
 
@@ -198,7 +198,7 @@ test('server.close() says BYE "server closing": the client keeps its messages, w
     try {
       await alice.client.connect();
       const reconnecting = next(alice.client, 'reconnecting');
-      await first.stop({ keepData: true });
+      await first.close({ keepData: true });
       const [attempt] = await reconnecting;
       assert.is(attempt.error.code, 'SERVER_CLOSING');
       assert.ok(attempt.rejoin, 'the session is over: the next attempt joins again');
@@ -227,7 +227,7 @@ test('a rejoin the restarted server refuses closes the client with the server\'s
     const alice = new ConfabClient({ url: `tcp://127.0.0.1:${first.port}`, name: 'alice', backoff: { initialMs: 20, maxMs: 200 } });
     await alice.connect();
     const closed = next(alice, 'close');
-    await first.stop({ keepData: true });
+    await first.close({ keepData: true });
     await restart([refuseAlice]);
     const [event] = await closed;
     assert.is(event.reason, 'error');

@@ -18,7 +18,7 @@ import {
   type ClientOptions,
   type ClientPlugin,
 } from '../../core/client/node.js';
-import { startServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const TRANSPORTS = ['tcp', 'ws'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -140,7 +140,7 @@ async function withClients(body: (open: (options: ClientOptions) => ConfabClient
 
 for (const transport of TRANSPORTS) {
   test(`connect() over ${transport} joins the room; peers see each other join`, async () => {
-    const { port, stop } = await startServer();
+    const { port, close: stop } = await startTestServer();
     try {
       await withClients(async (open) => {
         const alice = open({ url: url(transport, port), name: 'alice', room: 'r1' });
@@ -152,7 +152,7 @@ for (const transport of TRANSPORTS) {
         const bob = open({ url: url(transport === 'tcp' ? 'ws' : 'tcp', port), name: 'bob', room: 'r1' });
         await bob.connect();
         assert.equal([...bob.peers.values()], [{ id: welcome.session, name: 'alice' }]);
-        await waitFor(() => alice.peers.size === 1, 3000, 'alice to see bob');
+        await waitFor(() => alice.peers.size === 1, 'alice to see bob', 3000);
         assert.equal(alice.peers.get(bob.self!.id), { id: bob.self!.id, name: 'bob' });
         assert.equal(aliceLog, ['peerJoined:bob']);
       });
@@ -163,7 +163,7 @@ for (const transport of TRANSPORTS) {
 }
 
 test('connect() with a taken name is renamed alice_1 (client.self.name)', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     await withClients(async (open) => {
       await open({ url: url('tcp', port), name: 'alice' }).connect();
@@ -179,7 +179,7 @@ test('connect() with a taken name is renamed alice_1 (client.self.name)', async 
 });
 
 test('connect() helper resolves with an open client', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     const client = await connect({ url: url('tcp', port), name: 'helper' });
     assert.is(client.state, 'open');
@@ -191,7 +191,7 @@ test('connect() helper resolves with an open client', async () => {
 });
 
 test('a quiet client (clientKind "tool") is not announced: no peerJoined or peerLeft, not in WELCOME peers, yet it sees the room', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -202,13 +202,13 @@ test('a quiet client (clientKind "tool") is not announced: no peerJoined or peer
       await tool.connect();
       assert.equal([...tool.peers.values()].map((peer) => peer.name), ['alice'], 'the tool sees the participants');
       relay.say('from a tool');
-      await waitFor(() => relay.said.length === 1, 3000, 'the tool to use a channel');
+      await waitFor(() => relay.said.length === 1, 'the tool to use a channel', 3000);
       const bob = open({ url: url('tcp', port), name: 'bob' });
       await bob.connect();
       assert.equal([...bob.peers.values()].map((peer) => peer.name), ['alice'], 'WELCOME does not list the tool');
       await tool.close();
       await bob.close();
-      await waitFor(() => alice.peers.size === 0, 3000, 'bob to leave');
+      await waitFor(() => alice.peers.size === 0, 'bob to leave', 3000);
       assert.equal(log, ['peerJoined:bob', 'peerLeft:bob:bye'], 'only bob was announced');
     });
   } finally {
@@ -217,14 +217,14 @@ test('a quiet client (clientKind "tool") is not announced: no peerJoined or peer
 });
 
 test('close() is idempotent, resolves once closed, and peers see peerLeft with reason bye', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
       const bob = open({ url: url('ws', port), name: 'bob' });
       await alice.connect();
       await bob.connect();
-      await waitFor(() => alice.peers.size === 1, 3000, 'alice to see bob');
+      await waitFor(() => alice.peers.size === 1, 'alice to see bob', 3000);
       const aliceLog = record(alice);
       const bobLog = record(bob);
       const first = bob.close();
@@ -232,7 +232,7 @@ test('close() is idempotent, resolves once closed, and peers see peerLeft with r
       await Promise.all([first, second]);
       assert.is(bob.state, 'closed');
       assert.equal(bobLog, ['close:bye']);
-      await waitFor(() => alice.peers.size === 0, 3000, 'alice to see bob leave');
+      await waitFor(() => alice.peers.size === 0, 'alice to see bob leave', 3000);
       assert.equal(aliceLog, ['peerLeft:bob:bye']);
       await bob.close();
       assert.equal(bobLog, ['close:bye']);
@@ -244,14 +244,14 @@ test('close() is idempotent, resolves once closed, and peers see peerLeft with r
 });
 
 test('rttMs is measured by the heartbeat, which keeps an idle client alive past the idle timeout', async () => {
-  const { server, port, stop } = await startServer([], { heartbeatMs: 50 });
+  const { server, port, close: stop } = await startTestServer({ plugins: [], server: { heartbeatMs: 50 } });
   try {
     await withClients(async (open) => {
       const client = open({ url: url('tcp', port), name: 'pinger' });
       const log = record(client);
       const welcome = await client.connect();
       assert.is(welcome.heartbeatMs, 50);
-      await waitFor(() => client.rttMs !== undefined, 3000, 'a PONG');
+      await waitFor(() => client.rttMs !== undefined, 'a PONG', 3000);
       assert.ok(client.rttMs! >= 0 && client.rttMs! < 1000, `rtt ${client.rttMs}`);
       await new Promise((resolve) => setTimeout(resolve, 600)); // 12 heartbeats: more than 5 × 50 ms idle timeout
       assert.is(client.state, 'open');
@@ -264,7 +264,7 @@ test('rttMs is measured by the heartbeat, which keeps an idle client alive past 
 });
 
 test('use() before connect(): sends wait for WELCOME, then json and binary messages flow both ways', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -274,7 +274,7 @@ test('use() before connect(): sends wait for WELCOME, then json and binary messa
       assert.equal([...alice.channels.keys()].sort(), ['blob', 'relay', 'video']);
       assert.is(alice.channels.get('video')!.kind, 'media');
       relay.send('blob', new Uint8Array([1, 2, 3]));
-      await waitFor(() => relay.said.length === 1 && relay.blobs.length === 1, 3000, 'the relay and blob echoes');
+      await waitFor(() => relay.said.length === 1 && relay.blobs.length === 1, 'the relay and blob echoes', 3000);
       assert.equal(relay.said, ['alice: early']);
       assert.equal([...relay.blobs[0]], [1, 2, 3]);
     });
@@ -284,7 +284,7 @@ test('use() before connect(): sends wait for WELCOME, then json and binary messa
 });
 
 test('use() after connect() still gets the messages that arrived before it', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('ws', port), name: 'alice' });
@@ -294,9 +294,9 @@ test('use() after connect() still gets the messages that arrived before it', asy
       await bob.connect();
       bobRelay.say('one');
       bobRelay.say('two');
-      await waitFor(() => bobRelay.said.length === 2, 3000, 'bob to get his own messages');
+      await waitFor(() => bobRelay.said.length === 2, 'bob to get his own messages', 3000);
       const relay = alice.use(relayClient());
-      await waitFor(() => relay.said.length === 2, 3000, 'the held messages');
+      await waitFor(() => relay.said.length === 2, 'the held messages', 3000);
       assert.equal(relay.said, ['bob: one', 'bob: two']);
     });
   } finally {
@@ -305,7 +305,7 @@ test('use() after connect() still gets the messages that arrived before it', asy
 });
 
 test('send() throws UNKNOWN_CHANNEL naming the channels, and INVALID_PAYLOAD for the wrong kind', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -324,7 +324,7 @@ test('send() throws UNKNOWN_CHANNEL naming the channels, and INVALID_PAYLOAD for
 });
 
 test('a non-fatal server error arrives as serverError and in the plugin onError, with channel and ref', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('ws', port), name: 'alice' });
@@ -347,7 +347,7 @@ test('a non-fatal server error arrives as serverError and in the plugin onError,
 });
 
 test('media flows to the others, and is dropped (send() returns false) while reconnecting', async () => {
-  const { port, stop } = await startServer([relayServer()]);
+  const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -358,13 +358,13 @@ test('media flows to the others, and is dropped (send() returns false) while rec
       await alice.connect();
       await bob.connect();
       assert.ok(camera.send('video', new Uint8Array([7])));
-      await waitFor(() => frames.length === 1, 3000, 'the video frame');
+      await waitFor(() => frames.length === 1, 'the video frame', 3000);
       alice.dropConnection();
       assert.is(alice.state, 'reconnecting');
       assert.is(camera.send('video', new Uint8Array([8])), false);
       await next(alice, 'resumed');
       assert.ok(camera.send('video', new Uint8Array([9])));
-      await waitFor(() => frames.length === 2, 3000, 'the second video frame');
+      await waitFor(() => frames.length === 2, 'the second video frame', 3000);
       assert.equal(frames, [7, 9]);
     });
   } finally {
@@ -374,7 +374,7 @@ test('media flows to the others, and is dropped (send() returns false) while rec
 
 for (const transport of TRANSPORTS) {
   test(`dropConnection() over ${transport} resumes the same session: missed messages once, queued sends flushed`, async () => {
-    const { port, stop } = await startServer([relayServer()]);
+    const { port, close: stop } = await startTestServer({ plugins: [relayServer()] });
     try {
       await withClients(async (open) => {
         const alice = open({ url: url(transport, port), name: 'alice' });
@@ -386,7 +386,7 @@ for (const transport of TRANSPORTS) {
         const bobLog = record(bob);
         const aliceLog = record(alice);
         const { id } = alice.self!;
-        await waitFor(() => alice.peers.size === 1, 3000, 'alice to see bob');
+        await waitFor(() => alice.peers.size === 1, 'alice to see bob', 3000);
 
         for (let round = 1; round <= 2; round++) {
           alice.dropConnection();
@@ -397,7 +397,7 @@ for (const transport of TRANSPORTS) {
           assert.is(welcome.resumed, true);
           assert.is(welcome.session, id);
           assert.is(alice.state, 'open');
-          await waitFor(() => aliceRelay.said.length === 2 * round && bobRelay.said.length === 2 * round, 3000, `round ${round}`);
+          await waitFor(() => aliceRelay.said.length === 2 * round && bobRelay.said.length === 2 * round, `round ${round}`, 3000);
         }
         assert.equal(aliceRelay.said, ['bob: missed 1', 'alice: queued 1', 'bob: missed 2', 'alice: queued 2']);
         assert.equal(bobRelay.said, ['bob: missed 1', 'alice: queued 1', 'bob: missed 2', 'alice: queued 2']);
@@ -412,7 +412,7 @@ for (const transport of TRANSPORTS) {
 }
 
 test('a peer that joins while the client is disconnected is announced once after the resume', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -421,7 +421,7 @@ test('a peer that joins while the client is disconnected is announced once after
       alice.dropConnection();
       await open({ url: url('ws', port), name: 'carol' }).connect();
       await next(alice, 'resumed');
-      await waitFor(() => log.includes('peerJoined:carol'), 3000, 'carol');
+      await waitFor(() => log.includes('peerJoined:carol'), 'carol', 3000);
       await new Promise((resolve) => setTimeout(resolve, 100)); // let a duplicate, if any, arrive
       assert.equal(log, ['reconnecting', 'peerJoined:carol', 'resumed']);
       assert.equal([...alice.peers.values()].map((p) => p.name), ['carol']);
@@ -432,7 +432,7 @@ test('a peer that joins while the client is disconnected is announced once after
 });
 
 test('reconnect: false closes with reason disconnected when the connection drops', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice', reconnect: false });
@@ -448,7 +448,7 @@ test('reconnect: false closes with reason disconnected when the connection drops
 });
 
 test('with rejoin: false, a lost session that cannot be resumed within resumeGraceMs closes with reason disconnected', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   let stopped = false;
   try {
     await withClients(async (open) => {
@@ -483,7 +483,7 @@ test('send() before connect() queues up to maxQueuedFrames, then throws SEND_QUE
 });
 
 test('a client listener that throws does not stop the others; its error surfaces as an uncaught exception', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', port), name: 'alice' });
@@ -496,7 +496,7 @@ test('a client listener that throws does not stop the others; its error surfaces
       alice.on('peerJoined', (peer) => seen.push(peer.name));
       await open({ url: url('ws', port), name: 'bob' }).connect();
       assert.is(((await thrown) as Error).message, 'app bug');
-      await waitFor(() => seen.length === 1, 3000, 'the second listener');
+      await waitFor(() => seen.length === 1, 'the second listener', 3000);
       assert.is(alice.state, 'open');
     });
   } finally {
@@ -505,7 +505,7 @@ test('a client listener that throws does not stop the others; its error surfaces
 });
 
 test('with rejoin: false, server BYE (server.close()) closes the client with its reason and no reconnect', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   let stopped = false;
   try {
     await withClients(async (open) => {
@@ -527,8 +527,8 @@ test('with rejoin: false, server BYE (server.close()) closes the client with its
 });
 
 test('with rejoin: false, a resume the server cannot honour emits error and close with RESUME_FAILED', async () => {
-  const first = await startServer();
-  let second: Awaited<ReturnType<typeof startServer>> | undefined;
+  const first = await startTestServer();
+  let second: TestServer | undefined;
   try {
     await withClients(async (open) => {
       const alice = open({ url: url('tcp', first.port), name: 'alice', rejoin: false });
@@ -536,8 +536,8 @@ test('with rejoin: false, a resume the server cannot honour emits error and clos
       const log = record(alice);
       const closed = next(alice, 'close', 10_000);
       alice.dropConnection();
-      await first.stop();
-      second = await startServer([], { port: first.port });
+      await first.close();
+      second = await startTestServer({ plugins: [], server: { port: first.port } });
       const [event] = await closed;
       assert.is(event.error?.code, 'RESUME_FAILED');
       assert.is(alice.state, 'closed');
@@ -546,13 +546,13 @@ test('with rejoin: false, a resume the server cannot honour emits error and clos
       assert.is(second.server.sessions.size, 0);
     });
   } finally {
-    await first.stop();
-    await second?.stop();
+    await first.close();
+    await second?.close();
   }
 });
 
 test('connect() rejects with the server\'s code when the handshake is refused', async () => {
-  const { port, stop } = await startServer([noMallory()]);
+  const { port, close: stop } = await startTestServer({ plugins: [noMallory()] });
   try {
     await withClients(async (open) => {
       const mallory = open({ url: url('tcp', port), name: 'mallory' });
@@ -607,7 +607,7 @@ test('connect() rejects with HANDSHAKE_TIMEOUT when no WELCOME comes', async () 
 });
 
 test('the browser build joins, exchanges messages and resumes (ws standing in for the page\'s WebSocket)', async () => {
-  const { server, port, stop } = await startServer([relayServer()]);
+  const { server, port, close: stop } = await startTestServer({ plugins: [relayServer()] });
   const globals = globalThis as { WebSocket?: unknown };
   const original = globals.WebSocket;
   globals.WebSocket = NodeWebSocket;
@@ -621,12 +621,12 @@ test('the browser build joins, exchanges messages and resumes (ws standing in fo
     assert.is(server.sessions.get(welcome.session)?.clientKind, 'web');
     relay.say('from the page');
     relay.send('blob', new Uint8Array([4, 5]));
-    await waitFor(() => relay.said.length === 1 && relay.blobs.length === 1, 3000, 'the echoes');
+    await waitFor(() => relay.said.length === 1 && relay.blobs.length === 1, 'the echoes', 3000);
     assert.equal([...relay.blobs[0]], [4, 5]);
     web.dropConnection();
     relay.say('after the drop');
     await next(web, 'resumed');
-    await waitFor(() => relay.said.length === 2, 3000, 'the queued message');
+    await waitFor(() => relay.said.length === 2, 'the queued message', 3000);
     assert.equal(relay.said, ['web: from the page', 'web: after the drop']);
     await web.close();
     assert.is(web.state, 'closed');

@@ -2,12 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameType } from '../../core/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer } from '../helpers/server.js';
+import { sleep, startTestServer } from '../../core/testing.js';
 
 const FAST = { heartbeatMs: 100, idleTimeoutMs: 500, resumeGraceMs: 300 };
 
 test('a silent session gets IDLE_TIMEOUT, its connection closes, and peers see PEER_LEFT "timeout" after the grace', async () => {
-  const server = await startServer([], FAST);
+  const server = await startTestServer({ plugins: [], server: FAST });
   try {
     const watcher = await RawClient.join('ws', server.port, { name: 'watcher' });
     const silent = await RawClient.join('tcp', server.port, { name: 'silent' });
@@ -26,12 +26,12 @@ test('a silent session gets IDLE_TIMEOUT, its connection closes, and peers see P
     }
     watcher.client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('a session that pings every heartbeatMs outlives many idle timeouts', async () => {
-  const server = await startServer([], FAST);
+  const server = await startTestServer({ plugins: [], server: FAST });
   try {
     const { client } = await RawClient.join('tcp', server.port, { name: 'steady' });
     const keepAlive = setInterval(() => client.send(FrameType.PING), 100);
@@ -42,12 +42,12 @@ test('a session that pings every heartbeatMs outlives many idle timeouts', async
     assert.ok(client.frames.filter((f) => f.type === FrameType.PONG).length >= 10);
     client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('any frame counts as activity, not only PING', async () => {
-  const server = await startServer([], FAST);
+  const server = await startTestServer({ plugins: [], server: FAST });
   try {
     const { client } = await RawClient.join('tcp', server.port, { name: 'talker' });
     const keepAlive = setInterval(() => client.send(FrameType.PONG), 100);
@@ -56,12 +56,12 @@ test('any frame counts as activity, not only PING', async () => {
     assert.not.ok(client.isClosed);
     client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('a session cut by IDLE_TIMEOUT resumes when the client counts the ERROR like any other frame', async () => {
-  const server = await startServer([], { ...FAST, resumeGraceMs: 5000 });
+  const server = await startTestServer({ plugins: [], server: { ...FAST, resumeGraceMs: 5000 } });
   try {
     const silent = await RawClient.join('tcp', server.port, { name: 'sleepy' });
     const other = await RawClient.join('tcp', server.port, { name: 'other' });
@@ -77,7 +77,7 @@ test('a session cut by IDLE_TIMEOUT resumes when the client counts the ERROR lik
     back.destroy();
     other.client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -6,7 +6,7 @@ import { encodeFrame, encodeJsonFrame } from '../../core/frame.js';
 import { FrameType } from '../../core/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -15,7 +15,7 @@ const MAX_PAYLOAD = 64 * 1024;
  * and that the server still serves new joins.
  */
 async function withBystanders(attack: (server: TestServer) => Promise<void>): Promise<void> {
-  const server = await startServer([chat()], { maxPayload: MAX_PAYLOAD });
+  const server = await startTestServer({ plugins: [chat()], server: { maxPayload: MAX_PAYLOAD } });
   try {
     const a = await RawClient.join('tcp', server.port, { name: 'a', room: 'lab' });
     const b = await RawClient.join('ws', server.port, { name: 'b', room: 'lab' });
@@ -30,7 +30,7 @@ async function withBystanders(attack: (server: TestServer) => Promise<void>): Pr
     a.client.destroy();
     b.client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -60,7 +60,7 @@ test('a WebSocket message over maxPayload is refused with close code 1009 and it
     ws.send(encodeFrame(0x10, new Uint8Array(MAX_PAYLOAD + 100)));
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));
     assert.is(code, 1009);
-    await waitFor(() => ![...server.sessions.values()].some((s) => s.name === 'big'), 3000, 'the session to end');
+    await waitFor(() => ![...server.sessions.values()].some((s) => s.name === 'big'), 'the session to end', 3000);
   });
 });
 
@@ -212,7 +212,7 @@ test('random bytes after HELLO end only the sender\'s session', async () => {
 });
 
 test('a socket that connects and never speaks is closed after helloTimeoutMs', async () => {
-  const server = await startServer([], { helloTimeoutMs: 200 });
+  const server = await startTestServer({ plugins: [], server: { helloTimeoutMs: 200 } });
   try {
     const silent = connect(server.port, '127.0.0.1');
     await new Promise<void>((resolve) => silent.on('close', () => resolve()).on('error', () => undefined));
@@ -221,7 +221,7 @@ test('a socket that connects and never speaks is closed after helloTimeoutMs', a
     assert.is((await slow.nextError(2000)).code, 'HELLO_TIMEOUT');
     await slow.closed;
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -17,9 +17,9 @@ import type { Room } from '../../core/room.js';
 import { createServer } from '../../core/server.js';
 import type { Session } from '../../core/session.js';
 import { encodeJsonFrame } from '../../core/frame.js';
-import type { Connection, ConnectionEvents, HandshakeInfo, OutgoingMessage, Plugin } from '../../core/types.js';
+import type { Connection, ConnectionEvents, HandshakeInfo, OutgoingMessage, Plugin, ServerOptions } from '../../core/types.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const LONG = 5000;
 const cleanups: Array<() => unknown> = [];
@@ -28,9 +28,9 @@ test.after.each(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(plugins: Plugin[], options: Parameters<typeof startServer>[1] = {}): Promise<TestServer> {
-  const testServer = await startServer(plugins, options);
-  cleanups.push(() => testServer.stop());
+async function start(plugins: Plugin[], options: ServerOptions = {}): Promise<TestServer> {
+  const testServer = await startTestServer({ plugins: plugins, server: options });
+  cleanups.push(() => testServer.close());
   return testServer;
 }
 
@@ -120,7 +120,7 @@ test('hooks.handshake refuses HELLO with the ConfabError a tap returns, and clos
     const error = await client.nextError(LONG);
     assert.is(error.code, 'AUTH_REQUIRED');
     assert.is(error.fatal, true);
-    await waitFor(() => client.isClosed, LONG, 'the connection to close');
+    await waitFor(() => client.isClosed, 'the connection to close', LONG);
     assert.not.ok(client.frames.some((f) => f.type === FrameType.WELCOME));
   }
   assert.is(ts.server.sessions.size, 0);
@@ -148,7 +148,7 @@ test('a hooks.handshake tap that throws refuses HELLO with HANDSHAKE_REFUSED and
   const error = await client.nextError(LONG);
   assert.is(error.code, 'HANDSHAKE_REFUSED');
   assert.is(error.fatal, true);
-  await waitFor(() => client.isClosed, LONG, 'the connection to close');
+  await waitFor(() => client.isClosed, 'the connection to close', LONG);
   const { welcome } = await join(ts.port, 'lucky');
   assert.is(welcome.name, 'lucky');
 });
@@ -175,9 +175,9 @@ test('a client that disconnects while hooks.handshake is pending does not stay i
   const { client: bob } = await join(ts.port, 'bob');
   const ghost = await RawClient.tcp(ts.port);
   ghost.sendJson(FrameType.HELLO, { v: 1, name: 'ghost', room: 'main' });
-  await waitFor(() => waiting, LONG, 'the handshake tap to start');
+  await waitFor(() => waiting, 'the handshake tap to start', LONG);
   ghost.destroy();
-  await waitFor(() => ghost.isClosed, LONG, 'the connection to close');
+  await waitFor(() => ghost.isClosed, 'the connection to close', LONG);
   // Give the server the moment it needs to see the connection close (a wait, not a timing assertion).
   await sleep(200);
   release();
@@ -188,8 +188,8 @@ test('a client that disconnects while hooks.handshake is pending does not stay i
   // (idleTimeoutMs, 15 s by default), and its peers saw a member who was not there.
   const ghosts = () => [...ts.server.sessions.values()].filter((s) => s.name === 'ghost');
   assert.equal(ghosts().map((s) => s.state).filter((state) => state === 'active'), [], 'the ghost is not an active member');
-  await waitFor(() => ghosts().length === 0, LONG, 'the ghost session to be gone');
-  await waitFor(() => ts.server.rooms.get('main')?.size === 2, LONG, 'the room to hold only bob and carol');
+  await waitFor(() => ghosts().length === 0, 'the ghost session to be gone', LONG);
+  await waitFor(() => ts.server.rooms.get('main')?.size === 2, 'the room to hold only bob and carol', LONG);
   assert.not.ok(bob.isClosed);
 });
 
@@ -248,7 +248,7 @@ test('a hooks.message.for(name) tap with stage -10 that returns true stops the c
   const talkId = welcome.channels.talk!;
 
   muted.sendJson(talkId, { op: 'say', text: 'you cannot hear me' });
-  await waitFor(() => stopped.length === 1, LONG, 'the mute tap to see the message');
+  await waitFor(() => stopped.length === 1, 'the mute tap to see the message', LONG);
   assert.is(state.handled, 0, 'the handler never ran');
   alice.sendJson(talkId, { op: 'say', text: 'hi' });
   const heard = await muted.next((f) => f.type === talkId && f.json?.op === 'say', LONG);
@@ -287,7 +287,7 @@ test('roomCreated, sessionJoined, sessionLeft and roomDisposed fire with their a
     },
   });
   const ts = await start([life], { resumeGraceMs: 100 });
-  const step = (n: number, what: string) => waitFor(() => events.length >= n, LONG, what);
+  const step = (n: number, what: string) => waitFor(() => events.length >= n, what, LONG);
 
   const { client: alice } = await join(ts.port, 'alice', 'r1');
   const { client: bob } = await join(ts.port, 'bob', 'r1');
@@ -301,7 +301,7 @@ test('roomCreated, sessionJoined, sessionLeft and roomDisposed fire with their a
   await step(10, 'carol to leave');
   await join(ts.port, 'dave', 'r1');
   await step(12, 'dave to join');
-  await ts.stop();
+  await ts.close();
 
   assert.equal(events, [
     'roomCreated r1',
@@ -370,7 +370,7 @@ test('a handler that throws a fatal ConfabError closes that session and its peer
   assert.is(error.code, 'X_KICKED');
   assert.is(error.channel, 'strict');
   assert.is(error.fatal, true);
-  await waitFor(() => alice.isClosed, LONG, 'the connection to close');
+  await waitFor(() => alice.isClosed, 'the connection to close', LONG);
   const left = await bob.next((f) => f.type === FrameType.PEER_LEFT, LONG);
   assert.equal(left.json, { id: welcome.session, name: 'alice', reason: 'error' });
   bob.sendJson(id, { op: 'fine' });
@@ -427,8 +427,8 @@ test('ctx.perRoom() gives each room its own state, and a room made again starts 
   assert.equal(await count(carol), ['r2', 2, 2]);
 
   carol.sendJson(FrameType.BYE, {});
-  await waitFor(() => carol.isClosed, LONG, 'the connection to close');
-  await waitFor(() => !ts.server.rooms.has('r2'), LONG, 'room r2 to be disposed');
+  await waitFor(() => carol.isClosed, 'the connection to close', LONG);
+  await waitFor(() => !ts.server.rooms.has('r2'), 'room r2 to be disposed', LONG);
   const { client: dave } = await join(ts.port, 'dave', 'r2');
   assert.equal(await count(dave), ['r2', 1, 1]);
 });
@@ -543,14 +543,14 @@ test('ctx.accept() takes a connection of a plugin\'s own transport through HELLO
       };
     },
   });
-  const testServer = await startServer([pipeTransport]);
-  cleanups.push(() => testServer.stop());
+  const testServer = await startTestServer({ plugins: [pipeTransport] });
+  cleanups.push(() => testServer.close());
   const tcp = await RawClient.join('tcp', testServer.port, { name: 'alice', room: 'lab' });
   cleanups.push(() => tcp.client.destroy());
   const pipe = open!();
   const hello = encodeJsonFrame(FrameType.HELLO, { v: 1, name: 'piped', room: 'lab' });
   pipe.events!.frame(hello[0], hello.subarray(5));
-  await waitFor(() => pipe.received.some((f) => f.type === FrameType.WELCOME), 3000, 'WELCOME on the pipe');
+  await waitFor(() => pipe.received.some((f) => f.type === FrameType.WELCOME), 'WELCOME on the pipe', 3000);
   const welcome = pipe.received.find((f) => f.type === FrameType.WELCOME)!.json;
   assert.equal(welcome.peers, [{ id: tcp.welcome.session, name: 'alice' }]);
   const joined = await tcp.client.next((f) => f.type === FrameType.PEER_JOINED);

@@ -6,10 +6,10 @@ import { chatClient } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor } from '../../core/testing.js';
 
 test('HELLO with resume and received replays exactly the missed frames and keeps name, room and id', async () => {
-  const server = await startServer([chat()]);
+  const server = await startTestServer({ plugins: [chat()] });
   try {
     const a = await RawClient.join('tcp', server.port, { name: 'alice', room: 'lab' });
     const b = await RawClient.join('tcp', server.port, { name: 'bob', room: 'lab' });
@@ -19,7 +19,7 @@ test('HELLO with resume and received replays exactly the missed frames and keeps
     await b.client.next((f) => f.json?.op === 'message');
     const receivedBeforeCut = 2; // history, "before"
     b.client.destroy();
-    await waitFor(() => server.server.sessions.get(b.welcome.session)?.state === 'detached', 3000, 'detach');
+    await waitFor(() => server.server.sessions.get(b.welcome.session)?.state === 'detached', 'detach', 3000);
     a.client.sendJson(0x10, { op: 'send', text: 'while away 1', clientId: '2' });
     a.client.sendJson(0x10, { op: 'send', text: 'while away 2', clientId: '3' });
     await a.client.next((f) => f.json?.clientId === '3');
@@ -41,12 +41,12 @@ test('HELLO with resume and received replays exactly the missed frames and keeps
     a.client.destroy();
     back.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('resume fails with RESUME_FAILED when the missed frames no longer fit the buffer, and the session ends', async () => {
-  const server = await startServer([chat()], { resumeBufferFrames: 4 });
+  const server = await startTestServer({ plugins: [chat()], server: { resumeBufferFrames: 4 } });
   try {
     const a = await RawClient.join('tcp', server.port, { name: 'alice', room: 'lab' });
     const b = await RawClient.join('tcp', server.port, { name: 'bob', room: 'lab' });
@@ -63,12 +63,12 @@ test('resume fails with RESUME_FAILED when the missed frames no longer fit the b
     assert.is(left.json.reason, 'disconnected');
     a.client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('a detached session ends after resumeGraceMs: peers see PEER_LEFT "disconnected" and the name is free again', async () => {
-  const server = await startServer([], { resumeGraceMs: 200 });
+  const server = await startTestServer({ plugins: [], server: { resumeGraceMs: 200 } });
   try {
     const a = await RawClient.join('tcp', server.port, { name: 'alice', room: 'lab' });
     const b = await RawClient.join('tcp', server.port, { name: 'bob', room: 'lab' });
@@ -80,12 +80,12 @@ test('a detached session ends after resumeGraceMs: peers see PEER_LEFT "disconne
     a.client.destroy();
     again.client.destroy();
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('the SDK resumes after a dropped connection without losing a chat message, in both directions', async () => {
-  const server = await startServer([chat()]);
+  const server = await startTestServer({ plugins: [chat()] });
   const options = { room: 'lab', backoff: { initialMs: 50, maxMs: 200 } };
   const alice = new ConfabClient({ url: `tcp://127.0.0.1:${server.port}`, name: 'alice', ...options });
   const bob = new ConfabClient({ url: `ws://127.0.0.1:${server.port}/ws`, name: 'bob', ...options });
@@ -104,17 +104,17 @@ test('the SDK resumes after a dropped connection without losing a chat message, 
     bob.dropConnection();
     const sentWhileAway = await aliceChat.send('sent while bob was away');
     const bobSentWhileAway = bobChat.send('queued by bob while reconnecting');
-    await waitFor(() => resumed === 1, 5000, 'resume');
+    await waitFor(() => resumed === 1, 'resume', 5000);
     await bobSentWhileAway;
-    await waitFor(() => bobGot.some((m) => m.id === sentWhileAway.id), 3000, 'the missed message');
-    await waitFor(() => aliceGot.some((m) => m.text === 'queued by bob while reconnecting'), 3000, 'bob\'s queued message');
+    await waitFor(() => bobGot.some((m) => m.id === sentWhileAway.id), 'the missed message', 3000);
+    await waitFor(() => aliceGot.some((m) => m.text === 'queued by bob while reconnecting'), 'bob\'s queued message', 3000);
     assert.is(bobGot.filter((m) => m.id === sentWhileAway.id).length, 1, 'delivered exactly once');
     assert.is(bob.self!.name, 'bob');
     assert.is(alice.peers.size, 1, 'alice never saw bob leave');
   } finally {
     await alice.close();
     await bob.close();
-    await server.stop();
+    await server.close();
   }
 });
 

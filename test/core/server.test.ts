@@ -4,10 +4,10 @@ import { connect } from 'node:net';
 import { FrameType } from '../../core/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor } from '../../core/testing.js';
 
 test('HELLO gets WELCOME with session, channels, peers and tokens, over TCP and WebSocket', async () => {
-  const { port, stop } = await startServer([chat()]);
+  const { port, close: stop } = await startTestServer({ plugins: [chat()] });
   try {
     const a = await RawClient.join('tcp', port, { name: 'alice', room: 'r1' });
     const b = await RawClient.join('ws', port, { name: 'bob', room: 'r1' });
@@ -30,7 +30,7 @@ test('HELLO gets WELCOME with session, channels, peers and tokens, over TCP and 
 });
 
 test('HELLO with a taken name is renamed alice_1, alice_2 within the room only', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     const names = [];
     const clients = [];
@@ -47,7 +47,7 @@ test('HELLO with a taken name is renamed alice_1, alice_2 within the room only',
 });
 
 test('HELLO without room joins "default"; names are trimmed', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     const { client, welcome } = await RawClient.join('tcp', port, { name: '  carol ' });
     assert.is(welcome.room, 'default');
@@ -59,7 +59,7 @@ test('HELLO without room joins "default"; names are trimmed', async () => {
 });
 
 test('rooms are isolated: chat and peer events stay in their room', async () => {
-  const { port, stop } = await startServer([chat()]);
+  const { port, close: stop } = await startTestServer({ plugins: [chat()] });
   try {
     const a = await RawClient.join('tcp', port, { name: 'a', room: 'r1' });
     const other = await RawClient.join('ws', port, { name: 'x', room: 'r2' });
@@ -78,7 +78,7 @@ test('rooms are isolated: chat and peer events stay in their room', async () => 
 });
 
 test('BYE leaves at once: peers get PEER_LEFT with reason bye and the empty room is disposed', async () => {
-  const { server, port, stop } = await startServer();
+  const { server, port, close: stop } = await startTestServer();
   try {
     const a = await RawClient.join('tcp', port, { name: 'a', room: 'r1' });
     const b = await RawClient.join('tcp', port, { name: 'b', room: 'r1' });
@@ -87,7 +87,7 @@ test('BYE leaves at once: peers get PEER_LEFT with reason bye and the empty room
     assert.equal(left.json, { id: b.welcome.session, name: 'b', reason: 'bye' });
     await b.client.closed;
     a.client.sendJson(FrameType.BYE, {});
-    await waitFor(() => server.rooms.size === 0, 3000, 'room disposal');
+    await waitFor(() => server.rooms.size === 0, 'room disposal', 3000);
     assert.is(server.sessions.size, 0);
   } finally {
     await stop();
@@ -95,7 +95,7 @@ test('BYE leaves at once: peers get PEER_LEFT with reason bye and the empty room
 });
 
 test('PING is answered by PONG carrying the same bytes', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   try {
     const { client } = await RawClient.join('tcp', port, { name: 'a' });
     client.send(FrameType.PING, new Uint8Array([1, 2, 3, 250]));
@@ -108,7 +108,7 @@ test('PING is answered by PONG carrying the same bytes', async () => {
 });
 
 test('server.close() sends BYE to every session and leaves nothing listening', async () => {
-  const { port, stop } = await startServer();
+  const { port, close: stop } = await startTestServer();
   const a = await RawClient.join('tcp', port, { name: 'a' });
   const b = await RawClient.join('ws', port, { name: 'b' });
   await stop();
@@ -126,7 +126,7 @@ test('server.close() sends BYE to every session and leaves nothing listening', a
 });
 
 test('GET /health and /metrics answer on the same port; other paths are 404', async () => {
-  const { port, stop } = await startServer([chat()]);
+  const { port, close: stop } = await startTestServer({ plugins: [chat()] });
   try {
     const { client } = await RawClient.join('tcp', port, { name: 'a' });
     const health = await fetch(`http://127.0.0.1:${port}/health`);

@@ -16,7 +16,7 @@ import { FrameType } from '../../core/protocol.js';
 import { connect, type ConfabClient } from '../../core/client/node.js';
 import { chat } from '../../plugins/chat/server.js';
 import { chatClient } from '../../plugins/chat/client.js';
-import { startServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor } from '../../core/testing.js';
 
 /** GET over HTTPS trusting `ca`: status and body. */
 function getHttps(port: number, path: string, ca: string): Promise<{ status: number; body: string }> {
@@ -75,7 +75,7 @@ test('resolveServerOptions: TLS is self-signed by default off loopback, off on l
 });
 
 test('a self-signed server answers HTTPS /health, WSS and tls:// joins, and plain HTTP/TCP on the same port', async () => {
-  const server = await startServer([chat()], { tls: 'self-signed' });
+  const server = await startTestServer({ plugins: [chat()], server: { tls: 'self-signed' } });
   const clients: ConfabClient[] = [];
   try {
     const info = server.server.tls!;
@@ -98,39 +98,39 @@ test('a self-signed server answers HTTPS /health, WSS and tls:// joins, and plai
     clients.push(bob);
     const carol = await connect({ url: `tcp://127.0.0.1:${server.port}`, name: 'carol', room: 'lab' });
     clients.push(carol);
-    await waitFor(() => alice.peers.size === 2, 3000, 'alice sees bob and carol');
+    await waitFor(() => alice.peers.size === 2, 'alice sees bob and carol', 3000);
 
     const aliceChat = alice.use(chatClient());
     const bobChat = bob.use(chatClient());
     const carolChat = carol.use(chatClient());
     await aliceChat.send('over wss');
     await bobChat.send('over tls');
-    await waitFor(() => carolChat.messages.length === 2, 3000, 'carol (plain tcp) gets both');
+    await waitFor(() => carolChat.messages.length === 2, 'carol (plain tcp) gets both', 3000);
     assert.equal(carolChat.messages.map((m) => m.text), ['over wss', 'over tls']);
-    await waitFor(() => aliceChat.messages.length === 2, 3000, 'alice gets the tls message');
+    await waitFor(() => aliceChat.messages.length === 2, 'alice gets the tls message', 3000);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
-    await server.stop();
+    await server.close();
   }
 });
 
 test('the self-signed certificate is kept across restarts: same fingerprint, not generated again', async () => {
-  const first = await startServer([], { tls: 'self-signed' });
+  const first = await startTestServer({ plugins: [], server: { tls: 'self-signed' } });
   const fingerprint = first.server.tls!.fingerprint;
-  await first.stop({ keepData: true });
-  const second = await startServer([], { tls: 'self-signed', dataDir: first.dataDir });
+  await first.close({ keepData: true });
+  const second = await startTestServer({ plugins: [], server: { tls: 'self-signed', dataDir: first.dataDir } });
   try {
     assert.is(second.server.tls!.fingerprint, fingerprint);
     assert.not.ok(second.server.tls!.generated);
     const client = await connect({ url: `tls://127.0.0.1:${second.port}`, name: 'pinned', tls: { fingerprint } });
     await client.close();
   } finally {
-    await second.stop();
+    await second.close();
   }
 });
 
 test('a client refuses a server whose certificate it does not trust: TLS_FINGERPRINT_MISMATCH, CONNECT_FAILED', async () => {
-  const server = await startServer([], { tls: 'self-signed' });
+  const server = await startTestServer({ plugins: [], server: { tls: 'self-signed' } });
   try {
     const wrong = 'AA:'.repeat(31) + 'AA';
     const options = { name: 'x', reconnect: false, tls: { fingerprint: wrong } };
@@ -141,39 +141,39 @@ test('a client refuses a server whose certificate it does not trust: TLS_FINGERP
     await expectCode(connect({ name: 'x', url: `wss://127.0.0.1:${server.port}/ws` }), 'CONNECT_FAILED');
     assert.is(server.server.sessions.size, 0);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('tls: { cert, key } serves the given files; unreadable or wrong files fail listen() with TLS_CERT_INVALID', async () => {
-  const source = await startServer([], { tls: 'self-signed' });
+  const source = await startTestServer({ plugins: [], server: { tls: 'self-signed' } });
   const dir = mkdtempSync(join(tmpdir(), 'confab-tls-'));
-  await source.stop({ keepData: true });
+  await source.close({ keepData: true });
   const cert = join(dir, 'server.crt');
   const key = join(dir, 'server.key');
   writeFileSync(cert, readFileSync(join(source.dataDir, 'tls', 'cert.pem')));
   writeFileSync(key, readFileSync(join(source.dataDir, 'tls', 'key.pem')));
   rmSync(source.dataDir, { recursive: true, force: true });
   try {
-    const server = await startServer([], { tls: { cert, key } });
+    const server = await startTestServer({ plugins: [], server: { tls: { cert, key } } });
     try {
       assert.is(server.server.tls!.source, 'files');
       const health = await getHttps(server.port, '/health', readFileSync(cert, 'utf8'));
       assert.is(health.status, 200);
     } finally {
-      await server.stop();
+      await server.close();
     }
-    await expectCode(startServer([], { tls: { cert: join(dir, 'missing.crt'), key } }), 'TLS_CERT_INVALID');
+    await expectCode(startTestServer({ plugins: [], server: { tls: { cert: join(dir, 'missing.crt'), key } } }), 'TLS_CERT_INVALID');
     writeFileSync(join(dir, 'garbage.crt'), 'not a certificate');
-    await expectCode(startServer([], { tls: { cert: join(dir, 'garbage.crt'), key } }), 'TLS_CERT_INVALID');
-    await expectCode(startServer([], { tls: { cert: key, key: cert } }), 'TLS_CERT_INVALID');
+    await expectCode(startTestServer({ plugins: [], server: { tls: { cert: join(dir, 'garbage.crt'), key } } }), 'TLS_CERT_INVALID');
+    await expectCode(startTestServer({ plugins: [], server: { tls: { cert: key, key: cert } } }), 'TLS_CERT_INVALID');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('hostile TLS input: a broken ClientHello is dropped, a bad first byte inside TLS gets HELLO_REQUIRED; others unaffected', async () => {
-  const server = await startServer([chat()], { tls: 'self-signed' });
+  const server = await startTestServer({ plugins: [chat()], server: { tls: 'self-signed' } });
   const fingerprint = server.server.tls!.fingerprint;
   const bystander = await connect({ url: `tls://127.0.0.1:${server.port}`, name: 'bystander', tls: { fingerprint } });
   try {
@@ -198,12 +198,12 @@ test('hostile TLS input: a broken ClientHello is dropped, a bad first byte insid
     await stillThere.send('still here');
   } finally {
     await bystander.close();
-    await server.stop();
+    await server.close();
   }
 });
 
 test('without TLS a TLS ClientHello gets HELLO_REQUIRED naming server.tls', async () => {
-  const server = await startServer();
+  const server = await startTestServer();
   try {
     const hello = encodeFrame(0x16, new Uint8Array(8));
     const frames = await rawExchange(server.port, hello);
@@ -211,7 +211,7 @@ test('without TLS a TLS ClientHello gets HELLO_REQUIRED naming server.tls', asyn
     assert.is(error.code, 'HELLO_REQUIRED');
     assert.match(error.message, /server\.tls/);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -13,7 +13,7 @@ import { decodeSingleFrame, encodeFrame, encodeJsonFrame, type Frame } from '../
 import { MediaSealer, openSealed, readSealedHeader, ReplayWindow } from '../../core/media-crypto.js';
 import { FrameType, type Welcome } from '../../core/protocol.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOM = 'udp';
 /** How long a test waits to be reasonably sure that no reply is coming. */
@@ -159,8 +159,8 @@ test.after.each(async () => {
 });
 
 async function start(): Promise<TestServer> {
-  const testServer = await startServer([relay], { resumeGraceMs: 10_000 });
-  cleanups.push(() => testServer.stop());
+  const testServer = await startTestServer({ plugins: [relay], server: { resumeGraceMs: 10_000 } });
+  cleanups.push(() => testServer.close());
   return testServer;
 }
 
@@ -182,7 +182,7 @@ function ignoredCount(ts: TestServer): number {
 
 /** Waits until the server has ignored `n` more datagrams than `before`. */
 async function ignored(ts: TestServer, before: number, n = 1): Promise<void> {
-  await waitFor(() => ignoredCount(ts) >= before + n, LONG, `the server to ignore ${n} datagram(s)`);
+  await waitFor(() => ignoredCount(ts) >= before + n, `the server to ignore ${n} datagram(s)`, LONG);
   assert.is(ignoredCount(ts), before + n);
 }
 
@@ -348,7 +348,7 @@ test('a session that loses its connection is unbound while it waits for a resume
   await aliceUdp.bind(aliceWelcome);
 
   alice.destroy();
-  await waitFor(() => ts.server.sessions.get(aliceWelcome.session)?.state === 'detached', LONG, 'alice to be detached');
+  await waitFor(() => ts.server.sessions.get(aliceWelcome.session)?.state === 'detached', 'alice to be detached', LONG);
   const before = ignoredCount(ts);
   await aliceUdp.send(mediaId, media('while-detached'));
   await ignored(ts, before);
@@ -360,7 +360,7 @@ test('UDP_BIND for a session that waits for a resume gets no reply and binds not
   const ts = await start();
   const { client: alice, welcome } = await join(ts.port, 'alice');
   alice.destroy();
-  await waitFor(() => ts.server.sessions.get(welcome.session)?.state === 'detached', LONG, 'alice to be detached');
+  await waitFor(() => ts.server.sessions.get(welcome.session)?.state === 'detached', 'alice to be detached', LONG);
   const peer = await udp(ts.port);
   peer.use(welcome);
   await peer.send(FrameType.UDP_BIND, new TextEncoder().encode('proof'));
@@ -403,7 +403,7 @@ test('UDP_BIND of an address already bound to another session moves it: the firs
   await carol.next((f) => f.type === FrameType.PEER_LEFT, LONG);
   const before = ignoredCount(ts);
   await shared.send(mediaId, media('from-bob'));
-  await waitFor(() => carol.frames.some((f) => f.type === mediaId) || ignoredCount(ts) > before, LONG, 'the datagram to be relayed or ignored');
+  await waitFor(() => carol.frames.some((f) => f.type === mediaId) || ignoredCount(ts) > before, 'the datagram to be relayed or ignored', LONG);
   // Regression (fixed in 3837a5d): Alice's leaving (server.endSession → udp.unbind) deleted the binding of
   // the address, which was Bob's by then, so his datagrams were ignored although bob.udpAddress named it.
   assert.is(ignoredCount(ts), before, 'Bob\'s datagram was not ignored');

@@ -15,7 +15,7 @@ import { auth, secretPath } from '../../plugins/auth/server.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
 import { runs } from './runs.js';
 
 /** What a fuzzer sends on a channel: a JSON object shaped like a request, bytes, or a media frame. */
@@ -42,7 +42,7 @@ let token: string;
 
 test.before(async () => {
   const plugins = [auth(), ...builtinPlugins().filter((plugin) => plugin.name !== 'discovery')];
-  ts = await startServer(plugins, { jsonMessagesPerSecond: 100_000, binaryMessagesPerSecond: 100_000, mediaMessagesPerSecond: 100_000, maxDroppedMessages: 1_000_000 });
+  ts = await startTestServer({ plugins: plugins, server: { jsonMessagesPerSecond: 100_000, binaryMessagesPerSecond: 100_000, mediaMessagesPerSecond: 100_000, maxDroppedMessages: 1_000_000 } });
   const secret = Buffer.from(readFileSync(secretPath(ts.dataDir), 'utf8').trim(), 'base64url');
   token = await signToken(secret, { room: 'fuzz', grants: ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat', 'files', 'moderate'], ttlSeconds: 3600 });
   bystander = new ConfabClient({ url: `tcp://127.0.0.1:${ts.port}`, name: 'bystander', room: 'fuzz', token, reconnect: false });
@@ -52,7 +52,7 @@ test.before(async () => {
 
 test.after(async () => {
   await bystander.close();
-  await ts.stop();
+  await ts.close();
 });
 
 test('arbitrary payloads on every channel in WELCOME never crash the server; the bystander keeps chatting', async () => {

@@ -10,7 +10,7 @@ import { ConfabClient } from '../../core/client/node.js';
 import { chatClient, type ChatApi } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const SCRIPT = fileURLToPath(new URL('./confab_client.py', import.meta.url));
 
@@ -57,7 +57,7 @@ class PythonRun {
   }
 
   async waitEvent(match: (e: PyEvent) => boolean, what: string, timeoutMs = 5000): Promise<PyEvent> {
-    await waitFor(() => this.events.some(match) || !this.running, timeoutMs, what);
+    await waitFor(() => this.events.some(match) || !this.running, what, timeoutMs);
     const found = this.events.find(match);
     if (!found) throw new Error(`python exited without ${what}: ${JSON.stringify(this.events)} ${this.stderr}`);
     return found;
@@ -108,7 +108,7 @@ async function joinNode(port: number, name: string, room: string): Promise<NodeM
 
 /** Runs `body` with a chat server; stops the server, the Node clients and every Python run afterwards. */
 async function withSetup(body: (ctx: { server: TestServer; runs: PythonRun[]; nodes: NodeMember[] }) => Promise<void>): Promise<void> {
-  const server = await startServer([chat()]);
+  const server = await startTestServer({ plugins: [chat()] });
   const runs: PythonRun[] = [];
   const nodes: NodeMember[] = [];
   try {
@@ -117,7 +117,7 @@ async function withSetup(body: (ctx: { server: TestServer; runs: PythonRun[]; no
     for (const run of runs) run.kill();
     await Promise.all(runs.map((run) => run.exited));
     for (const node of nodes) await node.client.close().catch(() => undefined);
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -145,7 +145,7 @@ test('python client and Node SDK chat both ways; python sees the Node peer and g
     assert.ok(String(ack.clientId).startsWith('py-'), 'the ack carries our clientId');
     assert.equal(ack.from, { id: welcome.session, name: 'py-bob' });
 
-    await waitFor(() => node.received.some((m) => m.text === 'hello from python'), 3000, 'Node to receive the python message');
+    await waitFor(() => node.received.some((m) => m.text === 'hello from python'), 'Node to receive the python message', 3000);
     const fromPy = node.received.find((m) => m.text === 'hello from python')!;
     assert.equal(fromPy.from, { id: welcome.session, name: 'py-bob' });
     assert.is(fromPy.id, ack.id);
@@ -161,7 +161,7 @@ test('python client and Node SDK chat both ways; python sees the Node peer and g
     assert.is(last.event, 'left', 'python says BYE on exit');
     // history, ack, message: three numbered frames
     assert.is(last.received, 3);
-    await waitFor(() => node.left.some((p) => p.id === welcome.session), 3000, 'Node to see the python peer leave');
+    await waitFor(() => node.left.some((p) => p.id === welcome.session), 'Node to see the python peer leave', 3000);
   });
 });
 
@@ -180,7 +180,7 @@ test('python client drops without BYE, resumes with token and count, and gets th
     assert.is(typeof dropped.resume, 'string');
     assert.is(dropped.resume, welcome1.resume);
     assert.is(dropped.received, 2, 'history and ack are numbered');
-    await waitFor(() => node.received.some((m) => m.text === 'before the drop'), 3000, 'the first message');
+    await waitFor(() => node.received.some((m) => m.text === 'before the drop'), 'the first message', 3000);
 
     const away = await node.chat.send('while you were away');
     assert.is(node.left.length, 0, 'a dropped connection is not a PEER_LEFT: the session waits for a resume');
@@ -206,7 +206,7 @@ test('python client drops without BYE, resumes with token and count, and gets th
     const left = second.events[second.events.length - 1];
     assert.is(left.event, 'left');
     assert.is(left.received, dropped.received + 1, 'the count goes on from the resumed value');
-    await waitFor(() => node.left.some((p) => p.id === welcome1.session), 3000, 'Node to see the python peer leave after its BYE');
+    await waitFor(() => node.left.some((p) => p.id === welcome1.session), 'Node to see the python peer leave after its BYE', 3000);
     assert.is(node.left.filter((p) => p.id === welcome1.session).length, 1, 'the room saw the python peer leave once');
     assert.is(node.joined.filter((p) => p.id === welcome1.session).length, 1, 'no PEER_JOINED on resume');
 

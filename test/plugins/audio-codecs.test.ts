@@ -12,7 +12,7 @@ import type { AudioCodecName } from '../../plugins/audio-mix/protocol.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import { concat, magnitude, paced, toneFrame } from './audio-signal.js';
 
 interface Member {
@@ -31,7 +31,7 @@ async function join(port: number, name: string, codec: AudioCodecName): Promise<
   audio.on('listening', (listening) => member.listening.push(listening));
   await client.connect();
   await audio.ready;
-  await waitFor(() => audio.serverCodecs !== undefined && member.listening.length > 0, 3000, `${name}: the codecs and the listen answer`);
+  await waitFor(() => audio.serverCodecs !== undefined && member.listening.length > 0, `${name}: the codecs and the listen answer`, 3000);
   return member;
 }
 
@@ -47,7 +47,7 @@ function refused(t: TestServer, reason: string): number {
 }
 
 test('a server with Opus announces ["opus","pcm"], and an Opus client sends Opus', async () => {
-  const t = await startServer([audioMix()]);
+  const t = await startTestServer({ plugins: [audioMix()] });
   try {
     const a = await join(t.port, 'alice', 'opus');
     assert.equal(a.audio.serverCodecs, ['opus', 'pcm']);
@@ -55,12 +55,12 @@ test('a server with Opus announces ["opus","pcm"], and an Opus client sends Opus
     assert.equal(a.listening, ['opus']);
     await a.client.close();
   } finally {
-    await t.stop();
+    await t.close();
   }
 });
 
 test('audioMix({ opus: false }): Opus-preferring clients publish and listen in PCM, and the tones get through', async () => {
-  const t = await startServer([audioMix({ opus: false })]);
+  const t = await startTestServer({ plugins: [audioMix({ opus: false })] });
   try {
     const alice = await join(t.port, 'alice', 'opus');
     const bob = await join(t.port, 'bob', 'opus');
@@ -85,29 +85,29 @@ test('audioMix({ opus: false }): Opus-preferring clients publish and listen in P
     assert.is(refused(t, 'audio-no-opus'), 0, 'no Opus frame reached the server');
     for (const member of [alice, bob, carol]) await member.client.close();
   } finally {
-    await t.stop();
+    await t.close();
   }
 });
 
 test('a client that ignores the announcement and keeps sending Opus to a PCM-only server is not disconnected', async () => {
-  const t = await startServer([audioMix({ opus: false })]);
+  const t = await startTestServer({ plugins: [audioMix({ opus: false })] });
   try {
     const { client, welcome } = await RawClient.join('tcp', t.port, { name: 'legacy', room: 'lab' });
     const audioId = welcome.channels.audio!;
     for (let seq = 0; seq < 80; seq++) {
       client.send(audioId, encodeMediaFrame({ codec: MediaCodec.OPUS, keyframe: true, seq, captureMs: 0, sender: '', data: new Uint8Array([0xf8, 0xff, 0xfe]) }));
     }
-    await waitFor(() => refused(t, 'audio-no-opus') === 80, 3000, 'the 80 Opus frames dropped and counted');
+    await waitFor(() => refused(t, 'audio-no-opus') === 80, 'the 80 Opus frames dropped and counted', 3000);
     assert.is(refused(t, 'codec-not-accepted'), 0, 'Opus is not treated as malformed');
     assert.not.ok(client.isClosed, 'the sender stays connected');
     client.destroy();
   } finally {
-    await t.stop();
+    await t.close();
   }
 });
 
 test('on a server without audio-mix, an audio client joins quietly: no error, no unhandled rejection', async () => {
-  const ts = await startServer([chat()]);
+  const ts = await startTestServer({ plugins: [chat()] });
   const problems: unknown[] = [];
   const onRejection = (reason: unknown) => problems.push(reason);
   process.on('unhandledRejection', onRejection);
@@ -125,7 +125,7 @@ test('on a server without audio-mix, an audio client joins quietly: no error, no
     await client.close();
   } finally {
     process.off('unhandledRejection', onRejection);
-    await ts.stop();
+    await ts.close();
   }
 });
 

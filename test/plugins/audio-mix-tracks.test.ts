@@ -9,7 +9,7 @@ import { loadOpus } from '../../plugins/audio-mix/opus-codec.js';
 import { parseAudioControlRequest } from '../../plugins/audio-mix/protocol.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import { paced, toneFrame } from './audio-signal.js';
 
 const opus = await loadOpus(() => {});
@@ -41,11 +41,11 @@ async function join(port: number, name: string, options: { room?: string; tracks
 }
 
 async function withServer(body: (t: TestServer) => Promise<void>): Promise<void> {
-  const server = await startServer([audioMix()]);
+  const server = await startTestServer({ plugins: [audioMix()] });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -95,7 +95,7 @@ test('tracks: a speaker\'s Opus frames reach a track listener as sent, with the 
       alice.audio.publishEncoded(data, 'opus', { captureMs: start + i * 20 });
       bob.audio.publish(toneFrame(880, i));
     });
-    await waitFor(() => bob.tracks.length >= 25 && alice.tracks.length >= 25, 3000, 'the speakers\' frames');
+    await waitFor(() => bob.tracks.length >= 25 && alice.tracks.length >= 25, 'the speakers\' frames', 3000);
     await sleep(200);
 
     assert.ok(bob.tracks.every((frame) => frame.sender === alice.id), 'bob gets alice\'s frames only, with her id');
@@ -120,7 +120,7 @@ test('tracks: a speaker\'s Opus frames reach a track listener as sent, with the 
     assert.is(await confirmed, false);
     const before = bob.tracks.length;
     await paced(10, (i) => alice.audio.publish(toneFrame(440, 25 + i)));
-    await waitFor(() => alice.tracks.length >= 25 && carol.mixes.length > 0, 1000);
+    await waitFor(() => alice.tracks.length >= 25 && carol.mixes.length > 0, 'a condition', 1000);
     await sleep(200);
     assert.is(bob.tracks.length, before, 'no track frames after {"op":"tracks","on":false}');
     for (const member of [alice, bob, carol, dave]) await member.client.close();
@@ -132,15 +132,15 @@ test('tracks: a muted speaker\'s frames are not relayed (the mixer drops them), 
     const listener = await join(t.port, 'recorder', { tracks: true });
     const raw = await rawSpeaker(t.port, 'rawdy');
     raw.control({ op: 'mute', muted: true });
-    await waitFor(() => listener.audio.mutedPeers.has(raw.id), 3000, 'the mute');
+    await waitFor(() => listener.audio.mutedPeers.has(raw.id), 'the mute', 3000);
     await paced(10, (i) => raw.sendPcm(i, toneFrame(440, i)));
-    await waitFor(() => (t.server.metrics.mediaRefused.get('audio-muted') ?? 0) === 10, 3000, 'the muted frames dropped');
+    await waitFor(() => (t.server.metrics.mediaRefused.get('audio-muted') ?? 0) === 10, 'the muted frames dropped', 3000);
     await sleep(100);
     assert.is(listener.tracks.length, 0, 'nothing of a muted speaker');
     raw.control({ op: 'mute', muted: false });
-    await waitFor(() => !listener.audio.mutedPeers.has(raw.id), 3000, 'the unmute');
+    await waitFor(() => !listener.audio.mutedPeers.has(raw.id), 'the unmute', 3000);
     await paced(10, (i) => raw.sendPcm(10 + i, toneFrame(440, 10 + i)));
-    await waitFor(() => listener.tracks.length === 10, 3000, 'the unmuted frames');
+    await waitFor(() => listener.tracks.length === 10, 'the unmuted frames', 3000);
     assert.ok(listener.tracks.every((frame) => frame.sender === raw.id && frame.codec === MediaCodec.PCM_S16LE && frame.data.length === 1920));
     raw.client.destroy();
     await listener.client.close();
@@ -162,7 +162,7 @@ test('tracks: refused with AUDIO_NOT_ALLOWED without the subscribe grant, and AU
     // Refused, so it gets nothing of a speaker (nor the mix, which it never asked for).
     const speaker = await join(t.port, 'alice');
     await paced(10, (i) => speaker.audio.publish(toneFrame(440, i)));
-    await waitFor(() => speaker.mixes.length >= 10, 3000, 'the room to be mixing');
+    await waitFor(() => speaker.mixes.length >= 10, 'the room to be mixing', 3000);
     assert.is(raw.mediaFrames(), 0, 'no media frames for the refused session');
     raw.client.destroy();
     await speaker.client.close();

@@ -7,7 +7,7 @@ import { audioMix } from '../../plugins/audio-mix/server.js';
 import { encodeMediaFrame, MediaCodec } from '../../core/media.js';
 import { FrameType } from '../../core/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import { concat, magnitude, paced, toneFrame } from './audio-signal.js';
 
 interface Member {
@@ -34,11 +34,11 @@ async function join(port: number, name: string, codec: AudioCodecName, transport
 }
 
 async function withServer(body: (t: TestServer) => Promise<void>): Promise<void> {
-  const server = await startServer([audioMix()]);
+  const server = await startTestServer({ plugins: [audioMix()] });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -114,7 +114,7 @@ test('jitter: reordered frames are absorbed, late and duplicate ones dropped, an
       if (seq === 40) raw.sendPcm(seq, toneFrame(440, seq));
     });
     await Promise.all(delayed);
-    await waitFor(() => refused(t, 'audio-late') >= 5, 3000, 'the late frames to be dropped');
+    await waitFor(() => refused(t, 'audio-late') >= 5, 'the late frames to be dropped', 3000);
     assert.is(refused(t, 'audio-late'), 5, 'only the 300 ms late frames (9, 25, 41, 57, 73) are late: reordering is absorbed');
     assert.is(refused(t, 'audio-duplicate'), 1);
     // From 200 ms in to the end of the tone, every 20 ms of the mix carries the tone: a lost frame is concealed
@@ -140,7 +140,7 @@ test('malformed frames are dropped and counted; the sender stays, and the mix go
     raw.sendPayload(encodeMediaFrame({ codec: MediaCodec.PCM_S16LE, keyframe: true, seq: 4, captureMs: 0, sender: c.client.self!.id, data: new Uint8Array(1920) }));
     raw.sendPayload(encodeMediaFrame({ codec: MediaCodec.OPUS, keyframe: true, seq: 5, captureMs: 0, sender: '', data: new Uint8Array([0xff, 0xff, 0xff]) }));
     raw.client.send(0x7f, new Uint8Array(3));
-    await waitFor(() => refused(t, 'audio-undecodable') === 1, 3000, 'the undecodable Opus frame');
+    await waitFor(() => refused(t, 'audio-undecodable') === 1, 'the undecodable Opus frame', 3000);
     assert.is(refused(t, 'short-header'), 1);
     assert.is(refused(t, 'unknown-codec'), 1);
     assert.is(refused(t, 'codec-not-accepted'), 1);
@@ -148,7 +148,7 @@ test('malformed frames are dropped and counted; the sender stays, and the mix go
     assert.is(refused(t, 'not-owner'), 1);
     assert.not.ok(raw.client.isClosed, 'a few malformed frames do not close the session');
     const seq = c.mixes.length;
-    await waitFor(() => c.mixes.length > seq + 5, 3000, 'the mix to go on');
+    await waitFor(() => c.mixes.length > seq + 5, 'the mix to go on', 3000);
     raw.client.destroy();
     await c.client.close();
   });
@@ -160,29 +160,29 @@ test('mute: the room is told, a late joiner gets the state, and muted or ungrant
     const c = await join(t.port, 'carol', 'pcm');
     const aliceId = a.client.self!.id;
     a.audio.setMuted(true);
-    await waitFor(() => c.muted.length === 1 && a.muted.length === 1, 3000, 'the muted event');
+    await waitFor(() => c.muted.length === 1 && a.muted.length === 1, 'the muted event', 3000);
     assert.equal(c.muted[0], { peer: aliceId, muted: true });
     assert.ok(c.audio.mutedPeers.has(aliceId));
     assert.is(a.audio.publish(toneFrame(440, 0)), false, 'a muted client does not send');
     const d = await join(t.port, 'dave', 'pcm');
-    await waitFor(() => d.muted.length === 1, 3000, 'the state for the late joiner');
+    await waitFor(() => d.muted.length === 1, 'the state for the late joiner', 3000);
     assert.equal(d.muted[0], { peer: aliceId, muted: true });
     a.audio.setMuted(false);
-    await waitFor(() => !c.audio.mutedPeers.has(aliceId), 3000, 'the unmute');
+    await waitFor(() => !c.audio.mutedPeers.has(aliceId), 'the unmute', 3000);
 
     // A raw client that says it is muted and sends anyway: dropped by the server.
     const raw = await rawSpeaker(t.port, 'rawdy');
     raw.control({ op: 'mute', muted: true });
-    await waitFor(() => c.muted.some((event) => event.peer === raw.id), 3000, 'the raw client mute');
+    await waitFor(() => c.muted.some((event) => event.peer === raw.id), 'the raw client mute', 3000);
     await paced(5, (i) => raw.sendPcm(i, toneFrame(440, i)));
-    await waitFor(() => refused(t, 'audio-muted') === 5, 3000, 'the muted frames dropped');
+    await waitFor(() => refused(t, 'audio-muted') === 5, 'the muted frames dropped', 3000);
 
     // Moderation takes publish:audio away: alice's frames are dropped, carol hears nothing of her.
     t.server.sessions.get(aliceId)!.grants.delete('publish:audio');
     const from = Math.max(...c.mixes.map((mix) => mix.seq));
     await paced(30, (i) => a.audio.publish(toneFrame(440, i)));
-    await waitFor(() => refused(t, 'no-grant') === 30, 3000, 'the ungranted frames dropped');
-    await waitFor(() => c.mixes.filter((mix) => mix.seq > from).length >= 30, 3000, 'carol\'s mix');
+    await waitFor(() => refused(t, 'no-grant') === 30, 'the ungranted frames dropped', 3000);
+    await waitFor(() => c.mixes.filter((mix) => mix.seq > from).length >= 30, 'carol\'s mix', 3000);
     assert.ok(magnitude(heardAfter(c, from, 30), 440) < 50, 'carol hears nothing of alice');
     raw.client.destroy();
     for (const m of [a, c, d]) await m.client.close();
@@ -196,13 +196,13 @@ test('a moderator\'s mute (removeGrant publish:audio) is announced to the room, 
     const aliceId = a.client.self!.id;
     const session = t.server.sessions.get(aliceId)!;
     session.removeGrant('publish:audio');
-    await waitFor(() => c.audio.mutedPeers.has(aliceId) && a.muted.length === 1, 3000, 'the muted event');
+    await waitFor(() => c.audio.mutedPeers.has(aliceId) && a.muted.length === 1, 'the muted event', 3000);
     assert.equal(c.muted.at(-1), { peer: aliceId, muted: true });
     assert.is(a.audio.publish(toneFrame(440, 0)), false, 'alice\'s client took the server\'s word that she is muted');
 
     session.addGrant('publish:audio');
     a.audio.setMuted(false);
-    await waitFor(() => !c.audio.mutedPeers.has(aliceId), 3000, 'the unmute once the grant is back');
+    await waitFor(() => !c.audio.mutedPeers.has(aliceId), 'the unmute once the grant is back', 3000);
     assert.ok(a.audio.publish(toneFrame(440, 1)), 'alice sends again');
     for (const m of [a, c]) await m.client.close();
   });
@@ -218,7 +218,7 @@ test('levels: a speaker\'s RMS in dBFS reaches the room, and silence once it sto
     const reported = c.levels.map((levels) => levels[aliceId]).filter((level) => level !== undefined);
     assert.ok(reported.some((level) => Math.abs(level! + 15) <= 1), `alice near −15 dBFS: ${reported.join(' ')}`);
     assert.ok(c.levels.length <= 8, `at most 5 reports per second, only when changed (${c.levels.length} in 0.8 s)`);
-    await waitFor(() => c.levels.some((levels) => levels[aliceId] === -100), 3000, 'the silence report');
+    await waitFor(() => c.levels.some((levels) => levels[aliceId] === -100), 'the silence report', 3000);
     assert.not.ok(c.audio.levels.has(aliceId), 'a silent speaker leaves the levels map');
     for (const m of [a, c]) await m.client.close();
   });

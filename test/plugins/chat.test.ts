@@ -9,7 +9,7 @@ import { chatClient, type ChatApi } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 interface Member {
   client: ConfabClient;
@@ -30,11 +30,11 @@ async function join(port: number, name: string, room = 'lab', transport: 'tcp' |
 }
 
 async function withServer(body: (t: TestServer) => Promise<void>, options = {}): Promise<void> {
-  const server = await startServer([chat(options)]);
+  const server = await startTestServer({ plugins: [chat(options)] });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -48,7 +48,7 @@ test('chat.send() reaches every other member, resolves with the server id and ti
     assert.ok(sent.id.length > 0);
     assert.ok(sent.ts >= before && sent.ts <= Date.now());
     assert.equal(sent.from, { id: a.client.self!.id, name: 'alice' });
-    await waitFor(() => b.received.length === 1, 3000, 'bob to receive');
+    await waitFor(() => b.received.length === 1, 'bob to receive', 3000);
     assert.is(b.received[0].id, sent.id);
     assert.is(b.received[0].text, 'hello lab');
     assert.is(b.received[0].clientId, undefined, 'clientId goes back to the sender only');
@@ -139,24 +139,24 @@ test('a late joiner gets the room history, with private messages only when it is
 });
 
 test('history is bounded by historyLimit and survives a server restart', async () => {
-  const first = await startServer([chat({ historyLimit: 3 })]);
+  const first = await startTestServer({ plugins: [chat({ historyLimit: 3 })] });
   const a = await join(first.port, 'alice');
   for (const text of ['1', '2', '3', '4', '5']) await a.chat.send(text);
   await a.client.close();
-  await first.stop({ keepData: true });
+  await first.close({ keepData: true });
   const db = new Database(joinPath(first.dataDir, 'confab.db'), { readonly: true });
   const { rows } = db.prepare('SELECT count(*) AS rows FROM chat_messages').get() as { rows: number };
   db.close();
   assert.is(rows, 3, 'the store keeps no more than historyLimit messages per room');
 
-  const second = await startServer([chat({ historyLimit: 3 })], { dataDir: first.dataDir });
+  const second = await startTestServer({ plugins: [chat({ historyLimit: 3 })], server: { dataDir: first.dataDir } });
   try {
     const late = await join(second.port, 'late');
     await waitFor(() => late.history.length === 1);
     assert.equal(late.history[0].map((m) => m.text), ['3', '4', '5']);
     await late.client.close();
   } finally {
-    await second.stop();
+    await second.close();
   }
 });
 

@@ -9,7 +9,7 @@ import { ServerBrowser, discover, type DiscoveredServer } from '../../plugins/di
 import { BEACON_MAGIC, MAX_BEACON_BYTES, encodeBeacon, parseBeacon, type Beacon } from '../../plugins/discovery/protocol.js';
 import { auth } from '../../plugins/auth/server.js';
 import { discovery } from '../../plugins/discovery/server.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
 
@@ -27,14 +27,9 @@ async function browser(ttlMs = 600): Promise<ServerBrowser> {
 
 /** A server on 127.0.0.1 beaconing to `beaconPort` every `intervalMs`; stopped after each test. */
 async function beaconingServer(beaconPort: number, intervalMs = 100, name = 'lab-pc', extra = [] as ReturnType<typeof definePlugin>[]): Promise<TestServer> {
-  const server = await startServer([...extra, discovery({ port: beaconPort, intervalMs })], { name });
-  let stopped = false;
-  running.push({ close: async () => { if (!stopped) await server.stop(); } });
-  const stop = server.stop;
-  server.stop = async (options) => {
-    stopped = true;
-    await stop(options);
-  };
+  const server = await startTestServer({ plugins: [...extra, discovery({ port: beaconPort, intervalMs })], server: { name } });
+  // close() is idempotent: a test may close it early.
+  running.push(server);
   return server;
 }
 
@@ -109,7 +104,7 @@ test('a browser finds a server on loopback with its name, version, port, auth an
   const updated: DiscoveredServer[] = [];
   b.on('updated', (server) => updated.push(server));
   const server = await beaconingServer(b.port!);
-  await waitFor(() => b.servers.length === 1, 3000, 'the server to be found');
+  await waitFor(() => b.servers.length === 1, 'the server to be found', 3000);
   const [found] = b.servers;
   assert.equal({ ...found, lastSeen: 0 }, {
     name: 'lab-pc', version: VERSION, host: '127.0.0.1', port: server.port, url: `tcp://127.0.0.1:${server.port}`,
@@ -117,7 +112,7 @@ test('a browser finds a server on loopback with its name, version, port, auth an
   });
   const client = new ConfabClient({ url: found.url, name: 'alice', room: 'lab1' });
   await client.connect();
-  await waitFor(() => b.servers[0]?.rooms === 1, 3000, 'the room count to reach 1');
+  await waitFor(() => b.servers[0]?.rooms === 1, 'the room count to reach 1', 3000);
   assert.is(updated.at(-1)?.rooms, 1);
   await client.close();
 });
@@ -131,8 +126,8 @@ test('a server that stops beaconing is forgotten after the TTL, and kept while i
   // One beacon at listen, the next an hour later: the server stays up but goes quiet.
   const quiet = await beaconingServer(b.port!, 3_600_000, 'quiet');
   const chatty = await beaconingServer(b.port!, 100, 'chatty');
-  await waitFor(() => found.length === 2, 3000, 'both servers');
-  await waitFor(() => lost.length === 1, 3000, 'the quiet one to be forgotten');
+  await waitFor(() => found.length === 2, 'both servers', 3000);
+  await waitFor(() => lost.length === 1, 'the quiet one to be forgotten', 3000);
   assert.is(lost[0].port, quiet.port);
   assert.ok(Date.now() - lost[0].lastSeen >= 400, 'not before its TTL');
   await sleep(800);
@@ -143,21 +138,21 @@ test('two servers are both listed', async () => {
   const b = await browser(2000);
   const one = await beaconingServer(b.port!, 100, 'alpha');
   const two = await beaconingServer(b.port!, 100, 'beta');
-  await waitFor(() => b.servers.length === 2, 3000, 'two servers');
+  await waitFor(() => b.servers.length === 2, 'two servers', 3000);
   assert.equal(b.servers.map((s) => [s.name, s.port]), [['alpha', one.port], ['beta', two.port]]);
 });
 
 test('auth is announced as true when the server runs the auth plugin (its token service)', async () => {
   const b = await browser(2000);
   await beaconingServer(b.port!, 100, 'locked', [auth()]);
-  await waitFor(() => b.servers.length === 1, 3000, 'the server');
+  await waitFor(() => b.servers.length === 1, 'the server', 3000);
   assert.is(b.servers[0].auth, true);
 });
 
 test('garbage, foreign and oversized datagrams are ignored, the real server stays listed, and nothing is answered', async () => {
   const b = await browser(2000);
   const server = await beaconingServer(b.port!);
-  await waitFor(() => b.servers.length === 1, 3000, 'the server');
+  await waitFor(() => b.servers.length === 1, 'the server', 3000);
   const before = b.servers[0];
   const attacker = await udpSocket();
   const garbage = [
@@ -173,7 +168,7 @@ test('garbage, foreign and oversized datagrams are ignored, the real server stay
     encodeBeacon({ ...beacon, port: server.port + 1, closing: true }),
   ];
   for (const datagram of garbage) await sendTo(attacker.socket, b.port!, datagram);
-  await waitFor(() => b.ignored >= garbage.length - 1, 3000, 'the garbage to arrive');
+  await waitFor(() => b.ignored >= garbage.length - 1, 'the garbage to arrive', 3000);
   await sleep(300);
   assert.is(b.ignored, garbage.length - 1, 'all but the valid goodbye were counted as ignored');
   assert.is(b.servers.length, 1);
@@ -187,9 +182,9 @@ test('a closing server says so and stops beaconing: the browser forgets it at on
   b.on('lost', (s) => lost.push(s));
   const listener = await udpSocket(b.port!);
   const server = await beaconingServer(b.port!, 50);
-  await waitFor(() => b.servers.length === 1 && listener.received.length >= 3, 3000, 'a few beacons');
-  await server.stop();
-  await waitFor(() => lost.length === 1, 3000, 'the goodbye');
+  await waitFor(() => b.servers.length === 1 && listener.received.length >= 3, 'a few beacons', 3000);
+  await server.close();
+  await waitFor(() => lost.length === 1, 'the goodbye', 3000);
   assert.is(b.servers.length, 0, 'forgotten long before its 60 s TTL');
   const count = listener.received.length;
   assert.equal(parseBeacon(listener.received.at(-1)!)?.closing, true, 'the last beacon says closing');

@@ -10,7 +10,7 @@ import { ConfabClient } from '../../core/client/node.js';
 import { schedulerClient } from '../../plugins/scheduler/client.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { checkMeeting } from '../../plugins/scheduler/validate.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'scheduler-crash-writer.ts');
 
@@ -61,7 +61,7 @@ test('a writer killed with SIGKILL mid-write leaves a consistent store that the 
     }
     db.close();
 
-    const server = await startServer([scheduler({ maxMeetings: 10_000 })], { dataDir });
+    const server = await startTestServer({ plugins: [scheduler({ maxMeetings: 10_000 })], server: { dataDir } });
     try {
       const client = new ConfabClient({ url: `tcp://127.0.0.1:${server.port}`, name: 'checker', room: 'lobby' });
       const schedule = client.use(schedulerClient());
@@ -72,7 +72,7 @@ test('a writer killed with SIGKILL mid-write leaves a consistent store that the 
       assert.is((await schedule.get(created.id)).title, 'after the crash');
       await client.close();
     } finally {
-      await server.stop({ keepData: true });
+      await server.close({ keepData: true });
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { parseSchedulerRequest, type Meeting, type MeetingInput } from '../../pl
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { parseIsoDateTime } from '../../plugins/scheduler/validate.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 interface Member {
   client: ConfabClient;
@@ -53,11 +53,11 @@ const guestsCannotModerate = definePlugin({
 });
 
 async function withServer(body: (t: TestServer) => Promise<void>): Promise<void> {
-  const server = await startServer([scheduler(), guestsCannotModerate]);
+  const server = await startTestServer({ plugins: [scheduler(), guestsCannotModerate] });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -112,10 +112,10 @@ test('create, list, get, update and remove over real sockets, with changes told 
     const gone = await rejection(bob.schedule.get(sooner.id));
     assert.is(gone.code, 'SCHEDULER_NOT_FOUND');
 
-    await waitFor(() => bob.changes.length === 4, 3000, 'bob to hear four changes');
+    await waitFor(() => bob.changes.length === 4, 'bob to hear four changes', 3000);
     assert.equal(bob.changes.map((c) => [c.change, c.meeting.id]),
       [['created', later.id], ['created', sooner.id], ['updated', later.id], ['removed', sooner.id]]);
-    await waitFor(() => alice.changes.length === 4, 3000, 'alice to hear her own changes');
+    await waitFor(() => alice.changes.length === 4, 'alice to hear her own changes', 3000);
     for (const m of [alice, bob]) await m.client.close();
   });
 });
@@ -248,26 +248,26 @@ test('a create re-sent with the same ref is stored once and answered again', asy
 });
 
 test('meetings survive a server restart and the store holds them in scheduler_meetings', async () => {
-  const first = await startServer([scheduler()]);
+  const first = await startTestServer({ plugins: [scheduler()] });
   let meeting: Meeting;
   try {
     const alice = await join(first.port, 'alice');
     meeting = await alice.schedule.create(input({ description: 'kept' }));
     await alice.client.close();
   } finally {
-    await first.stop({ keepData: true });
+    await first.close({ keepData: true });
   }
   const db = new Database(joinPath(first.dataDir, 'confab.db'), { readonly: true });
   assert.equal(db.prepare('SELECT id, title FROM scheduler_meetings').all(), [{ id: meeting.id, title: 'Stand-up' }]);
   db.close();
-  const second = await startServer([scheduler()], { dataDir: first.dataDir });
+  const second = await startTestServer({ plugins: [scheduler()], server: { dataDir: first.dataDir } });
   try {
     const bob = await join(second.port, 'bob');
     assert.equal(await bob.schedule.list(), [meeting]);
     await bob.schedule.remove(meeting.id);
     await bob.client.close();
   } finally {
-    await second.stop();
+    await second.close();
   }
 });
 
@@ -278,7 +278,7 @@ test('the participants of the meeting\'s room hear "started" when it starts, oth
     const eve = await join(port, 'eve', 'lab2');
     const soon = await alice.schedule.create(input({ start: startIn(1500), title: 'Soon' }));
     const elsewhere = await alice.schedule.create(input({ start: startIn(HOUR_MS), title: 'Later' }));
-    await waitFor(() => alice.started.length === 1 && bob.started.length === 1, 6000, 'the started notice');
+    await waitFor(() => alice.started.length === 1 && bob.started.length === 1, 'the started notice', 6000);
     assert.ok(Date.now() >= soon.startMs, 'not before the start');
     assert.equal(bob.started[0], soon);
     assert.is(eve.started.length, 0);
@@ -289,33 +289,33 @@ test('the participants of the meeting\'s room hear "started" when it starts, oth
 });
 
 test('a start timer survives a restart: a meeting created before it starts is announced by the next server', async () => {
-  const first = await startServer([scheduler()]);
+  const first = await startTestServer({ plugins: [scheduler()] });
   const alice = await join(first.port, 'alice', 'lab1');
   const meeting = await alice.schedule.create(input({ start: startIn(2500) }));
   await alice.client.close();
-  await first.stop({ keepData: true });
-  const second = await startServer([scheduler()], { dataDir: first.dataDir });
+  await first.close({ keepData: true });
+  const second = await startTestServer({ plugins: [scheduler()], server: { dataDir: first.dataDir } });
   try {
     const bob = await join(second.port, 'bob', 'lab1');
-    await waitFor(() => bob.started.length === 1, 8000, 'the started notice from the restarted server');
+    await waitFor(() => bob.started.length === 1, 'the started notice from the restarted server', 8000);
     assert.is(bob.started[0].id, meeting.id);
     await bob.client.close();
   } finally {
-    await second.stop();
+    await second.close();
   }
-  const third = await startServer([scheduler()], { dataDir: first.dataDir });
+  const third = await startTestServer({ plugins: [scheduler()], server: { dataDir: first.dataDir } });
   try {
     const carol = await join(third.port, 'carol', 'lab1');
     await carol.schedule.list();
     assert.is(carol.started.length, 0, 'a meeting is announced once, not again after another restart');
     await carol.client.close();
   } finally {
-    await third.stop();
+    await third.close();
   }
 });
 
 test('scheduler({ maxMeetings }) refuses more with SCHEDULER_FULL, and bad options fail at config time', async () => {
-  const server = await startServer([scheduler({ maxMeetings: 2 })]);
+  const server = await startTestServer({ plugins: [scheduler({ maxMeetings: 2 })] });
   try {
     const alice = await join(server.port, 'alice');
     await alice.schedule.create(input());
@@ -323,7 +323,7 @@ test('scheduler({ maxMeetings }) refuses more with SCHEDULER_FULL, and bad optio
     assert.is((await rejection(alice.schedule.create(input()))).code, 'SCHEDULER_FULL');
     await alice.client.close();
   } finally {
-    await server.stop();
+    await server.close();
   }
   assert.throws(() => scheduler({ maxMeetings: 0 }), /maxMeetings/);
   assert.throws(() => scheduler({ maxMeetngs: 5 } as never), /did you mean maxMeetings/);

@@ -7,7 +7,7 @@ import { screenClient, type ScreenApi } from '../../plugins/screen/client.js';
 import type { Presenter, StopReason } from '../../plugins/screen/protocol.js';
 import { screen } from '../../plugins/screen/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 interface Member {
   client: ConfabClient;
@@ -30,11 +30,11 @@ async function join(port: number, name: string, room = 'lab', transport: 'tcp' |
 }
 
 async function withServer(body: (t: TestServer) => Promise<void>, serverOptions = {}): Promise<void> {
-  const server = await startServer([screen()], serverOptions);
+  const server = await startTestServer({ plugins: [screen()], server: serverOptions });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -107,7 +107,7 @@ test('a late joiner learns the presenter and receives the latest keyframe at onc
     a.screen.publish(picture(3), { keyframe: false, codec: MediaCodec.VP8 });
     await sleep(100);
     const late = await join(port, 'late');
-    await waitFor(() => late.started.length === 1 && late.frames.length === 1, 3000, 'the presenter and the latest keyframe');
+    await waitFor(() => late.started.length === 1 && late.frames.length === 1, 'the presenter and the latest keyframe', 3000);
     assert.is(late.screen.presenter?.id, a.client.self!.id);
     assert.is(late.frames[0].data[2], 2, 'the latest keyframe, not the later delta frame');
     assert.ok(late.frames[0].keyframe);
@@ -143,7 +143,7 @@ test('the share ends when the presenter leaves or its connection is lost for goo
     raw.sendJson(welcome.channels['screen-control'], { op: 'start' });
     await waitFor(() => b.started.length === 1);
     raw.destroy();
-    await waitFor(() => b.stopped.length === 2, 3000, 'the share to end after the resume grace');
+    await waitFor(() => b.stopped.length === 2, 'the share to end after the resume grace', 3000);
     assert.is(b.stopped[1].reason, 'left');
     await b.screen.start();
     for (const m of [b, late]) await m.client.close();
@@ -179,16 +179,16 @@ test('session.removeGrant(publish:screen) ends the share with reason revoked; re
     const c = await join(port, 'carol');
     await a.screen.start();
     a.screen.publish(picture(1));
-    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 3000, 'the first frame');
+    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 'the first frame', 3000);
 
     server.sessions.get(c.client.self!.id)!.removeGrant('subscribe');
     a.screen.publish(picture(2));
-    await waitFor(() => b.frames.length === 2, 3000, 'bob to get the second frame');
+    await waitFor(() => b.frames.length === 2, 'bob to get the second frame', 3000);
     await sleep(100);
     assert.is(c.frames.length, 1, 'carol lost subscribe: no more frames');
 
     server.sessions.get(a.client.self!.id)!.removeGrant('publish:screen');
-    await waitFor(() => b.stopped.length === 1 && a.stopped.length === 1, 3000, 'everyone to see the share end');
+    await waitFor(() => b.stopped.length === 1 && a.stopped.length === 1, 'everyone to see the share end', 3000);
     assert.equal(b.stopped[0], { presenter: { id: a.client.self!.id, name: 'alice' }, reason: 'revoked' });
     assert.is(a.screen.presenter, undefined, 'alice knows she no longer presents');
     assert.is(b.screen.presenter, undefined);

@@ -8,7 +8,7 @@ import { videoClient, type VideoApi } from '../../plugins/video-relay/client.js'
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { l1t3, vp8Delta, vp8Keyframe } from '../helpers/vp8.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 interface Member {
   client: ConfabClient;
@@ -32,11 +32,11 @@ async function join(port: number, name: string, room = 'lab', transport: 'tcp' |
 }
 
 async function withServer(body: (t: TestServer) => Promise<void>, serverOptions = {}, pluginOptions = {}): Promise<void> {
-  const server = await startServer([videoRelay(pluginOptions)], serverOptions);
+  const server = await startTestServer({ plugins: [videoRelay(pluginOptions)], server: serverOptions });
   try {
     await body(server);
   } finally {
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -71,7 +71,7 @@ test('video.publish() reaches B and C with the sender id, not A itself, and not 
     const capture = Date.now() - 5;
     assert.ok(a.video.publish(picture(7), { captureMs: capture }));
     assert.ok(a.video.publish(picture(8)));
-    await waitFor(() => b.frames.length === 2 && c.frames.length === 2, 3000, 'B and C to receive both frames');
+    await waitFor(() => b.frames.length === 2 && c.frames.length === 2, 'B and C to receive both frames', 3000);
     for (const member of [b, c]) {
       assert.equal(member.frames.map((f) => f.sender), [a.client.self!.id, a.client.self!.id]);
       assert.equal(member.frames.map((f) => f.data[2]), [7, 8]);
@@ -99,7 +99,7 @@ test('camera on/off is announced to the room, to late joiners, and turned off wh
     assert.is(b.video.cameras.get(a.client.self!.id), true);
     assert.ok(a.video.camera);
     const late = await join(port, 'late');
-    await waitFor(() => late.cameras.length === 1, 3000, 'the late joiner to learn about A');
+    await waitFor(() => late.cameras.length === 1, 'the late joiner to learn about A', 3000);
     assert.equal(late.cameras[0], { peer: a.client.self!.id, on: true });
     a.video.setCamera(false);
     await waitFor(() => b.cameras.length === 2 && late.cameras.length === 2);
@@ -154,7 +154,7 @@ test('video.subscribe({ maxFps }) drops frames to meet the rate; other receivers
       a.video.publish(picture(i));
       await sleep(1000 / 15);
     }
-    await waitFor(() => full.frames.length === 30, 5000, 'every frame at full rate');
+    await waitFor(() => full.frames.length === 30, 'every frame at full rate', 5000);
     const elapsedMs = performance.now() - started;
     // At most one frame per 200 ms of the time the frames took to arrive, plus the first one.
     assert.ok(slow.frames.length <= 2 + elapsedMs / 200, `${slow.frames.length} frames in ${elapsedMs} ms at maxFps 5`);
@@ -178,7 +178,7 @@ test('maxFps on a VP8 sender keeps the temporal layers that fit the rate; the ba
       sender.send(welcome.channels.video, rawFrame({ codec: MediaCodec.VP8, keyframe, ...l1t3(index), seq: index, data: keyframe ? vp8Keyframe(1) : vp8Delta(1) }));
       await sleep(1000 / 16);
     }
-    await waitFor(() => full.frames.length === 40, 5000, 'every frame to the receiver without maxFps');
+    await waitFor(() => full.frames.length === 40, 'every frame to the receiver without maxFps', 5000);
     await sleep(100);
     const later = slow.frames.filter((f) => f.seq >= 20);
     assert.ok(later.length > 0, 'the base layer goes');
@@ -233,21 +233,21 @@ test('session.removeGrant(publish:video) announces the camera off to the room an
     const aliceId = a.client.self!.id;
     const raw = await RawClient.join('tcp', port, { name: 'raw', room: 'lab' });
     a.video.publish(picture(1));
-    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 3000, 'the first frame');
+    await waitFor(() => b.frames.length === 1 && c.frames.length === 1, 'the first frame', 3000);
     assert.equal(b.cameras, [{ peer: aliceId, on: true }]);
 
     server.sessions.get(c.client.self!.id)!.removeGrant('subscribe');
     a.video.publish(picture(2));
-    await waitFor(() => b.frames.length === 2, 3000, 'bob to get the second frame');
+    await waitFor(() => b.frames.length === 2, 'bob to get the second frame', 3000);
     await sleep(100);
     assert.is(c.frames.length, 1, 'carol lost subscribe: no more frames');
 
     server.sessions.get(aliceId)!.removeGrant('publish:video');
-    await waitFor(() => b.cameras.length === 2, 3000, 'bob to see the camera off');
+    await waitFor(() => b.cameras.length === 2, 'bob to see the camera off', 3000);
     assert.equal(b.cameras[1], { peer: aliceId, on: false });
     const toAlice = await raw.client.next((f) => f.type === raw.welcome.channels['video-control'] && f.json.op === 'camera' && f.json.on === false);
     assert.is(toAlice.json.peer, aliceId);
-    await waitFor(() => a.video.camera === false, 3000, 'alice\'s client to take the server\'s word that her camera is off');
+    await waitFor(() => a.video.camera === false, 'alice\'s client to take the server\'s word that her camera is off', 3000);
     a.video.publish(picture(3));
     await sleep(150);
     assert.is(b.frames.length, 2, 'frames after the grant was taken are dropped');
@@ -258,8 +258,8 @@ test('session.removeGrant(publish:video) announces the camera off to the room an
 
     server.sessions.get(aliceId)!.addGrant('publish:video');
     a.video.publish(picture(4));
-    await waitFor(() => b.frames.length === 3, 3000, 'frames again once the grant is back');
-    await waitFor(() => b.cameras.length === 3, 3000, 'bob to see the camera on again');
+    await waitFor(() => b.frames.length === 3, 'frames again once the grant is back', 3000);
+    await waitFor(() => b.cameras.length === 3, 'bob to see the camera on again', 3000);
     assert.equal(b.cameras[2], { peer: aliceId, on: true });
     raw.client.destroy();
     for (const m of [a, b, c, late]) await m.client.close();
@@ -279,7 +279,7 @@ test('malformed frames are dropped and counted, never relayed; a session that ke
     const oversized = rawFrame({ data: picture(1, 2048 + 1) });
     for (const bad of [short, unknownCodec, audioCodec, spoofed, oversized]) raw.send(video, bad);
     raw.send(video, rawFrame({ data: picture(42) }));
-    await waitFor(() => b.frames.length === 1, 3000, 'the one good frame');
+    await waitFor(() => b.frames.length === 1, 'the one good frame', 3000);
     assert.is(b.frames[0].data[2], 42);
     assert.is(b.frames[0].sender, welcome.session);
     const refused = server.metrics.mediaRefused;
@@ -318,7 +318,7 @@ test('a stalled receiver does not delay the others, and its queued bytes stay bo
       sample();
       await sleep(intervalMs);
     }
-    await waitFor(() => latency.length === 90, 5000, 'B to receive every frame');
+    await waitFor(() => latency.length === 90, 'B to receive every frame', 5000);
     for (const m of [a, b]) await m.client.close();
     return latency.sort((x, y) => x - y);
   };

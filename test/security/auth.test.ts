@@ -18,7 +18,7 @@ import { chatClient } from '../../plugins/chat/client.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
 
 const ROOM = 'lab1';
 const cleanups: Array<() => unknown> = [];
@@ -28,8 +28,8 @@ test.after.each(async () => {
 });
 
 async function start(options: Parameters<typeof auth>[0] = {}, dataDir?: string): Promise<TestServer> {
-  const ts = await startServer([auth(options), chat()], dataDir ? { dataDir } : {});
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [auth(options), chat()], server: dataDir ? { dataDir } : {} });
+  cleanups.push(() => ts.close());
   return ts;
 }
 
@@ -83,7 +83,7 @@ test('auth() generates a secret of 32 bytes in <dataDir>/plugins/auth/secret wit
   const secret = secretOf(ts);
   assert.is(secret.length, 32);
   const token = await signToken(secret, { room: ROOM, grants: ['join'], ttlSeconds: 60 });
-  await ts.stop({ keepData: true });
+  await ts.close({ keepData: true });
   const again = await start({}, ts.dataDir);
   assert.ok(secretOf(again).equals(secret), 'the same secret after a restart');
   const { welcome } = await join(again.port, { name: 'alice', token });
@@ -97,7 +97,7 @@ test('auth() refuses to start with a secret file that others can read (AUTH_SECR
   writeFileSync(path, Buffer.alloc(32, 7).toString('base64url'));
   chmodSync(path, 0o644);
   try {
-    await startServer([auth()], { dataDir });
+    await startTestServer({ plugins: [auth()], server: { dataDir } });
     assert.unreachable('the server started');
   } catch (error) {
     assert.ok(isConfabError(error), String(error));

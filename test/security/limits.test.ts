@@ -13,7 +13,7 @@ import type { ServerOptions } from '../../core/types.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const cleanups: Array<() => unknown> = [];
 
@@ -22,8 +22,8 @@ test.after.each(async () => {
 });
 
 async function start(options: ServerOptions = {}): Promise<TestServer> {
-  const ts = await startServer([chat()], options);
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [chat()], server: options });
+  cleanups.push(() => ts.close());
   return ts;
 }
 
@@ -84,7 +84,7 @@ test('a connection flood from one address is cut at maxConnectionsPerAddress; an
   const ts = await start({ maxConnectionsPerAddress: 10 });
   const member = await bystander(ts);
   const flood = await Promise.all(Array.from({ length: 40 }, () => socket(ts.port, '127.0.0.2')));
-  await waitFor(() => (ts.server.metrics.errors.get('CONNECTION_LIMIT') ?? 0) === 30, 3000, '30 refusals');
+  await waitFor(() => (ts.server.metrics.errors.get('CONNECTION_LIMIT') ?? 0) === 30, '30 refusals', 3000);
   const open = await Promise.all(flood.map(async (f) => !(await closesWithin(f.closed, 100))));
   assert.is(open.filter(Boolean).length, 10, 'ten stay open');
   await member.check();
@@ -95,7 +95,7 @@ test('a connection flood from one address is cut at maxConnectionsPerAddress; an
 test('maxConnections caps the total across addresses', async () => {
   const ts = await start({ maxConnections: 5, helloTimeoutMs: 30_000 });
   const sockets = await Promise.all(Array.from({ length: 8 }, (_, i) => socket(ts.port, `127.0.0.${10 + i}`)));
-  await waitFor(() => (ts.server.metrics.errors.get('CONNECTION_LIMIT') ?? 0) === 3, 3000, '3 refusals');
+  await waitFor(() => (ts.server.metrics.errors.get('CONNECTION_LIMIT') ?? 0) === 3, '3 refusals', 3000);
   // Closed by the client before a first byte, a socket frees its place at once, long before helloTimeoutMs.
   for (const s of sockets) s.socket.destroy();
   await sleep(200);
@@ -123,7 +123,7 @@ test('a stalled reader in a busy room is closed with SEND_QUEUE_OVERFLOW; the ot
     if (i % 50 === 0) await sleep(1);
     peakQueue = Math.max(peakQueue, session.queuedBytes);
   }
-  await waitFor(() => received.length === 4000, 20_000, 'the bystander to get all 4000 messages');
+  await waitFor(() => received.length === 4000, 'the bystander to get all 4000 messages', 20_000);
   assert.is(ts.server.sessions.has(welcome.session), false, 'the stalled session is gone');
   assert.ok((ts.server.metrics.errors.get('SEND_QUEUE_OVERFLOW') ?? 0) >= 1);
   assert.ok(peakQueue <= maxQueueBytes + 8192, `queue peaked at ${peakQueue} bytes`);

@@ -25,7 +25,7 @@ import { screen } from '../../plugins/screen/server.js';
 import { videoClient } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOM = 'standup';
 const MEMBER: Grant[] = ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat'];
@@ -51,8 +51,8 @@ const audioRelay = definePlugin({
 });
 
 async function start(options: Parameters<typeof moderation>[0] = {}): Promise<TestServer> {
-  const ts = await startServer([auth({ checkIntervalMs: 100 }), moderation(options), audioRelay, screen(), videoRelay()]);
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [auth({ checkIntervalMs: 100 }), moderation(options), audioRelay, screen(), videoRelay()] });
+  cleanups.push(() => ts.close());
   return ts;
 }
 
@@ -111,10 +111,10 @@ test('mute takes publish:audio: the room is told, the frames are dropped; allow 
   const aliceId = alice.client.self!.id;
 
   alice.say('before');
-  await waitFor(() => bob.heard.includes('before'), 3000, 'bob to hear alice');
+  await waitFor(() => bob.heard.includes('before'), 'bob to hear alice', 3000);
   mo.mod.mute(aliceId);
-  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'alice to learn she is muted');
-  await waitFor(() => bob.events.length === 1, 3000, 'bob to be told');
+  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 'alice to learn she is muted', 3000);
+  await waitFor(() => bob.events.length === 1, 'bob to be told', 3000);
   assert.equal(bob.events[0], { action: 'muted', by: { id: mo.client.self!.id, name: 'mo' }, target: { id: aliceId, name: 'alice' }, grant: 'publish:audio' });
   assert.not.ok(ts.server.sessions.get(aliceId)!.grants.has('publish:audio'));
 
@@ -125,9 +125,9 @@ test('mute takes publish:audio: the room is told, the frames are dropped; allow 
   assert.ok((ts.server.metrics.mediaRefused.get('no-grant') ?? 0) >= 2);
 
   mo.mod.allow(aliceId, 'publish:audio');
-  await waitFor(() => alice.mod.grants.includes('publish:audio'), 3000, 'alice to be allowed again');
+  await waitFor(() => alice.mod.grants.includes('publish:audio'), 'alice to be allowed again', 3000);
   alice.say('again');
-  await waitFor(() => bob.heard.includes('again'), 3000, 'bob to hear alice again');
+  await waitFor(() => bob.heard.includes('again'), 'bob to hear alice again', 3000);
 });
 
 test('a participant without moderate gets MODERATION_NOT_ALLOWED and changes nothing; allow cannot give a grant the token lacked', async () => {
@@ -140,11 +140,11 @@ test('a participant without moderate gets MODERATION_NOT_ALLOWED and changes not
   await viewer.client.connect();
   alice.mod.mute(mo.client.self!.id);
   alice.mod.lock();
-  await waitFor(() => alice.errors.length === 2, 3000, 'two refusals');
+  await waitFor(() => alice.errors.length === 2, 'two refusals', 3000);
   assert.equal(alice.errors, ['MODERATION_NOT_ALLOWED', 'MODERATION_NOT_ALLOWED']);
   assert.ok(ts.server.sessions.get(mo.client.self!.id)!.grants.has('publish:audio'));
   mo.mod.allow(viewer.client.self!.id, 'publish:audio');
-  await waitFor(() => mo.errors.length === 1, 3000, 'the refusal');
+  await waitFor(() => mo.errors.length === 1, 'the refusal', 3000);
   assert.equal(mo.errors, ['MODERATION_NOT_ALLOWABLE']);
   assert.not.ok(ts.server.sessions.get(viewer.client.self!.id)!.grants.has('publish:audio'));
 });
@@ -174,19 +174,19 @@ test('stop-screen ends the share for everyone (reason revoked) and stop-video tu
   const aliceId = alice.client.self!.id;
   await alice.share.start();
   alice.video.setCamera(true);
-  await waitFor(() => bob.share.presenter?.id === aliceId && bob.video.cameras.get(aliceId) === true, 3000, 'bob to see the share and the camera');
+  await waitFor(() => bob.share.presenter?.id === aliceId && bob.video.cameras.get(aliceId) === true, 'bob to see the share and the camera', 3000);
 
   mo.mod.stopScreen(aliceId);
-  await waitFor(() => bob.stopped.length === 1 && mo.stopped.length === 1 && alice.stopped.length === 1, 3000, 'everyone to see the share end');
+  await waitFor(() => bob.stopped.length === 1 && mo.stopped.length === 1 && alice.stopped.length === 1, 'everyone to see the share end', 3000);
   assert.equal(bob.stopped[0], { id: aliceId, reason: 'revoked' });
   assert.is(bob.share.presenter, undefined);
   assert.is(alice.share.presenter, undefined, 'alice knows she stopped presenting');
-  await waitFor(() => !alice.mod.grants.includes('publish:screen'), 3000, 'alice to learn her grants');
+  await waitFor(() => !alice.mod.grants.includes('publish:screen'), 'alice to learn her grants', 3000);
 
   mo.mod.stopVideo(aliceId);
-  await waitFor(() => bob.video.cameras.get(aliceId) === false && mo.video.cameras.get(aliceId) === false, 3000, 'the camera off for everyone');
+  await waitFor(() => bob.video.cameras.get(aliceId) === false && mo.video.cameras.get(aliceId) === false, 'the camera off for everyone', 3000);
   assert.equal(bob.cameras.at(-1), { peer: aliceId, on: false });
-  await waitFor(() => !alice.mod.grants.includes('publish:video'), 3000, 'alice to learn her grants');
+  await waitFor(() => !alice.mod.grants.includes('publish:video'), 'alice to learn her grants', 3000);
   const late = await member(ts, 'late');
   await late.client.connect();
   await sleep(100);
@@ -234,7 +234,7 @@ test('revoke closes every session holding the participant\'s token with AUTH_TOK
   await one.client.connect();
   await two.client.connect();
   bob.mod.revoke(one.client.self!.id);
-  await waitFor(() => bob.errors.includes('MODERATION_NOT_ALLOWED'), 3000, 'bob to be refused');
+  await waitFor(() => bob.errors.includes('MODERATION_NOT_ALLOWED'), 'bob to be refused', 3000);
 
   mo.mod.revoke(one.client.self!.id, 'leaked invitation');
   for (const m of [one, two]) {
@@ -243,11 +243,11 @@ test('revoke closes every session holding the participant\'s token with AUTH_TOK
     assert.is(error.code, 'AUTH_TOKEN_REVOKED');
     assert.match(error.message, /mo revoked it: leaked invitation/);
   }
-  await waitFor(() => bob.events.some((e) => e.action === 'revoked'), 3000, 'the room to be told');
+  await waitFor(() => bob.events.some((e) => e.action === 'revoked'), 'the room to be told', 3000);
   await refusedWith(ts, 'three', 'AUTH_TOKEN_REVOKED', shared);
   assert.is(bob.client.state, 'open');
   bob.say('still here');
-  await waitFor(() => mo.heard.includes('still here'), 3000, 'bob to be heard');
+  await waitFor(() => mo.heard.includes('still here'), 'bob to be heard', 3000);
 });
 
 test('a token refresh (auth) keeps a moderator\'s mute, gives the grants the new token adds, and the client is told through grantsChanged', async () => {
@@ -258,11 +258,11 @@ test('a token refresh (auth) keeps a moderator\'s mute, gives the grants the new
   await mo.client.connect();
   await alice.client.connect();
   mo.mod.mute(alice.client.self!.id);
-  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 3000, 'the mute');
+  await waitFor(() => !alice.mod.grants.includes('publish:audio'), 'the mute', 3000);
   const refreshed = await refresher.refresh(await token(ts, 'alice', MODERATOR));
   assert.ok(refreshed.grants.includes('moderate'), 'the new grant');
   assert.not.ok(refreshed.grants.includes('publish:audio'), 'still muted');
-  await waitFor(() => alice.mod.grants.includes('moderate'), 3000, 'alice to be told her new grants');
+  await waitFor(() => alice.mod.grants.includes('moderate'), 'alice to be told her new grants', 3000);
   assert.equal([...alice.mod.grants].sort(), [...refreshed.grants].sort());
 });
 
@@ -271,7 +271,7 @@ test('lock refuses newcomers with MODERATION_ROOM_LOCKED (moderators still get i
   const mo = await member(ts, 'mo', MODERATOR);
   await mo.client.connect();
   mo.mod.lock();
-  await waitFor(() => mo.mod.locked, 3000, 'the lock to be announced');
+  await waitFor(() => mo.mod.locked, 'the lock to be announced', 3000);
   const late = await member(ts, 'late');
   try {
     await late.client.connect();
@@ -283,7 +283,7 @@ test('lock refuses newcomers with MODERATION_ROOM_LOCKED (moderators still get i
   const mo2 = await member(ts, 'mo2', MODERATOR);
   await mo2.client.connect();
   mo.mod.unlock();
-  await waitFor(() => !mo.mod.locked, 3000, 'the unlock');
+  await waitFor(() => !mo.mod.locked, 'the unlock', 3000);
   const later = await member(ts, 'later');
   await later.client.connect();
 });
@@ -295,11 +295,11 @@ test('the lobby holds a newcomer before WELCOME (longer than its handshake timeo
   await mo.client.connect();
   await bob.client.connect();
   mo.mod.setLobby(true);
-  await waitFor(() => mo.mod.lobby, 3000, 'the lobby to be on');
+  await waitFor(() => mo.mod.lobby, 'the lobby to be on', 3000);
 
   const newcomer = await member(ts, 'newcomer', MEMBER, { handshakeTimeoutMs: 600 });
   const joined = newcomer.client.connect();
-  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the moderator to see the newcomer');
+  await waitFor(() => mo.mod.waiting.length === 1, 'the moderator to see the newcomer', 3000);
   assert.is(mo.mod.waiting[0]!.name, 'newcomer');
   await sleep(1000);
   assert.is(newcomer.client.state, 'connecting', 'still waiting, past its 600 ms handshake timeout');
@@ -310,8 +310,8 @@ test('the lobby holds a newcomer before WELCOME (longer than its handshake timeo
   mo.mod.admit(mo.mod.waiting[0]!.id);
   const welcome = await joined;
   assert.is(welcome.name, 'newcomer');
-  await waitFor(() => bob.client.peers.size === 2, 3000, 'bob to see the newcomer');
-  await waitFor(() => mo.mod.waiting.length === 0, 3000, 'the lobby to empty');
+  await waitFor(() => bob.client.peers.size === 2, 'bob to see the newcomer', 3000);
+  await waitFor(() => mo.mod.waiting.length === 0, 'the lobby to empty', 3000);
 });
 
 test('deny refuses a lobby newcomer with MODERATION_DENIED; one that hangs up leaves the lobby list', async () => {
@@ -319,11 +319,11 @@ test('deny refuses a lobby newcomer with MODERATION_DENIED; one that hangs up le
   const mo = await member(ts, 'mo', MODERATOR);
   await mo.client.connect();
   mo.mod.setLobby(true);
-  await waitFor(() => mo.mod.lobby, 3000, 'the lobby');
+  await waitFor(() => mo.mod.lobby, 'the lobby', 3000);
 
   const denied = await member(ts, 'denied');
   const attempt = denied.client.connect().catch((error: unknown) => error);
-  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the newcomer in the lobby');
+  await waitFor(() => mo.mod.waiting.length === 1, 'the newcomer in the lobby', 3000);
   mo.mod.deny(mo.mod.waiting[0]!.id);
   const error = await attempt;
   assert.ok(isConfabError(error));
@@ -331,9 +331,9 @@ test('deny refuses a lobby newcomer with MODERATION_DENIED; one that hangs up le
 
   const raw = await RawClient.tcp(ts.port);
   raw.sendJson(FrameType.HELLO, { v: 1, name: 'quitter', room: ROOM, token: await token(ts, 'quitter', MEMBER) });
-  await waitFor(() => mo.mod.waiting.length === 1, 3000, 'the quitter in the lobby');
+  await waitFor(() => mo.mod.waiting.length === 1, 'the quitter in the lobby', 3000);
   raw.destroy();
-  await waitFor(() => mo.mod.waiting.length === 0, 3000, 'the quitter to leave the lobby');
+  await waitFor(() => mo.mod.waiting.length === 0, 'the quitter to leave the lobby', 3000);
   assert.is([...ts.server.sessions.values()].length, 1, 'no session was made for the quitter');
 });
 

@@ -20,7 +20,7 @@ import { signToken } from '../../plugins/auth/token.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOM = 'lab1';
 const run = promisify(execFile);
@@ -31,8 +31,8 @@ test.after.each(async () => {
 });
 
 async function start(options: AuthOptions = {}, dataDir?: string): Promise<TestServer> {
-  const ts = await startServer([auth({ checkIntervalMs: 100, ...options }), chat()], dataDir ? { dataDir } : {});
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [auth({ checkIntervalMs: 100, ...options }), chat()], server: dataDir ? { dataDir } : {} });
+  cleanups.push(() => ts.close());
   return ts;
 }
 
@@ -93,7 +93,7 @@ test('confab token prints the jti; confab token revoke JTI (another process) clo
   const error = await closedWith(alice.closed, 'AUTH_TOKEN_REVOKED');
   assert.is(error.fatal, true);
   assert.is(alice.client.state, 'closed', 'not resumed: the client must join again with a new token');
-  await waitFor(() => bob.client.peers.size === 0, 3000, 'bob to see alice leave');
+  await waitFor(() => bob.client.peers.size === 0, 'bob to see alice leave', 3000);
 
   const again = await refused(ts.port, { name: 'alice', token: aliceToken });
   assert.equal([again.code, again.fatal], ['AUTH_TOKEN_REVOKED', true]);
@@ -107,7 +107,7 @@ test('confab token revoke TOKEN takes the jti from the token; the revocation sur
   const carolToken = await token(ts, 'carol');
   await run(process.execPath, ['cli/confab.mjs', 'token', 'revoke', carolToken, '--data-dir', ts.dataDir]);
   assert.is((await refused(ts.port, { name: 'carol', token: carolToken })).code, 'AUTH_TOKEN_REVOKED');
-  await ts.stop({ keepData: true });
+  await ts.close({ keepData: true });
   const again = await start({}, ts.dataDir);
   assert.is((await refused(again.port, { name: 'carol', token: carolToken })).code, 'AUTH_TOKEN_REVOKED', 'after a restart');
   for (const args of [['revoke'], ['revoke', 'a.b.c'], ['revoke', 'x'.repeat(65)], ['revoke', 'one', 'two'], ['bogus']]) {
@@ -134,9 +134,9 @@ test('a revoked token closes every session that holds it, detached ones too, so 
   const detached = await RawClient.join('tcp', ts.port, { name: 'dave', room: ROOM, token: daveToken });
   cleanups.push(() => detached.client.destroy());
   detached.client.destroy();
-  await waitFor(() => ts.server.sessions.get(detached.welcome.session)?.state === 'detached', 3000, 'dave to be detached');
+  await waitFor(() => ts.server.sessions.get(detached.welcome.session)?.state === 'detached', 'dave to be detached', 3000);
   await run(process.execPath, ['cli/confab.mjs', 'token', 'revoke', jtiOf(daveToken), '--data-dir', ts.dataDir]);
-  await waitFor(() => !ts.server.sessions.has(detached.welcome.session), 3000, 'the detached session to end');
+  await waitFor(() => !ts.server.sessions.has(detached.welcome.session), 'the detached session to end', 3000);
   const resume = await refused(ts.port, { name: 'dave', resume: detached.welcome.resume });
   assert.is(resume.code, 'RESUME_FAILED');
 });

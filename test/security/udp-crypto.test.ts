@@ -13,7 +13,7 @@ import { MediaSealer } from '../../core/media-crypto.js';
 import { FrameType, type Welcome } from '../../core/protocol.js';
 import type { ServerOptions } from '../../core/types.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { sleep, startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const cleanups: Array<() => unknown> = [];
 test.after.each(async () => {
@@ -31,8 +31,8 @@ const relay = definePlugin({
 });
 
 async function start(options: ServerOptions = {}): Promise<TestServer> {
-  const ts = await startServer([relay], options);
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [relay], server: options });
+  cleanups.push(() => ts.close());
   return ts;
 }
 
@@ -74,18 +74,18 @@ test('a replayed media datagram is relayed once; a replayed UDP_BIND from anothe
 
   const bind = sealer.seal(encodeFrame(FrameType.UDP_BIND, new Uint8Array(8)));
   await send(aliceUdp.socket, bind, ts.port);
-  await waitFor(() => aliceUdp.received.length === 1, 3000, 'the bind answer');
+  await waitFor(() => aliceUdp.received.length === 1, 'the bind answer', 3000);
   assert.is(aliceUdp.received[0]!.length, bind.length, 'the answer is exactly as large as the request');
 
   await send(attacker.socket, bind, ts.port);
-  await waitFor(() => refused(ts, 'replayed') === 1, 3000, 'the replayed bind to be dropped');
+  await waitFor(() => refused(ts, 'replayed') === 1, 'the replayed bind to be dropped', 3000);
   assert.is(ts.server.sessions.get(alice.welcome.session)!.udpAddress!.port, aliceUdp.socket.address().port, 'still bound to alice');
 
   const frame = sealer.seal(encodeFrame(alice.mediaId, new TextEncoder().encode('once')));
   await send(aliceUdp.socket, frame, ts.port);
   await send(aliceUdp.socket, frame, ts.port);
   await send(attacker.socket, frame, ts.port);
-  await waitFor(() => refused(ts, 'replayed') === 3, 3000, 'two more replays dropped');
+  await waitFor(() => refused(ts, 'replayed') === 3, 'two more replays dropped', 3000);
   await sleep(100);
   assert.is(bob.client.frames.filter((f) => f.type === alice.mediaId).length, 1, 'relayed once');
   assert.is(attacker.received.length, 0, 'the attacker got nothing back');
@@ -99,7 +99,7 @@ test('forged, tampered, unsealed, reflected and too-old datagrams are dropped wi
   const stranger = await udpSocket();
   const sealer = sealerFor(alice.welcome);
   await send(aliceUdp.socket, sealer.seal(encodeFrame(FrameType.UDP_BIND, new Uint8Array(4))), ts.port);
-  await waitFor(() => aliceUdp.received.length === 1, 3000, 'bound');
+  await waitFor(() => aliceUdp.received.length === 1, 'bound', 3000);
 
   const media = (text: string) => encodeFrame(alice.mediaId, new TextEncoder().encode(text));
   const tampered = Buffer.from(sealer.seal(media('tampered')));
@@ -113,19 +113,19 @@ test('forged, tampered, unsealed, reflected and too-old datagrams are dropped wi
   const reflected = ahead(new MediaSealer(Buffer.from(alice.welcome.mediaKey, 'base64'), alice.welcome.mediaToken, 'to-client'), 'reflected');
   for (const bytes of [tampered, forged, reflected]) await send(stranger.socket, bytes, ts.port);
   await send(aliceUdp.socket, tampered, ts.port);
-  await waitFor(() => refused(ts, 'not-authentic') === 4, 3000, 'four forgeries dropped');
+  await waitFor(() => refused(ts, 'not-authentic') === 4, 'four forgeries dropped', 3000);
   await send(stranger.socket, media('bare frame'), ts.port);
-  await waitFor(() => refused(ts, 'not-sealed') === 1, 3000, 'the unsealed frame dropped');
+  await waitFor(() => refused(ts, 'not-sealed') === 1, 'the unsealed frame dropped', 3000);
 
   // A genuine datagram sent from an address that is not bound is not relayed either.
   await send(stranger.socket, sealer.seal(media('wrong address')), ts.port);
-  await waitFor(() => refused(ts, 'address-not-bound') === 1, 3000, 'the unbound address dropped');
+  await waitFor(() => refused(ts, 'address-not-bound') === 1, 'the unbound address dropped', 3000);
 
   const old = sealer.seal(media('old'));
   for (let i = 0; i < 1100; i++) sealer.seal(media('skipped'));
   await send(aliceUdp.socket, sealer.seal(media('new')), ts.port);
   await send(aliceUdp.socket, old, ts.port);
-  await waitFor(() => refused(ts, 'replayed') === 1, 3000, 'the old datagram dropped');
+  await waitFor(() => refused(ts, 'replayed') === 1, 'the old datagram dropped', 3000);
   await sleep(100);
   assert.equal(bob.client.frames.filter((f) => f.type === alice.mediaId).map((f) => new TextDecoder().decode(f.payload)), ['new']);
   assert.is(stranger.received.length, 0, 'nothing was sent to the stranger');
@@ -148,10 +148,10 @@ test('ConfabClient({ udp: true }) binds, sends and receives media over sealed UD
   const bob = make('bob');
   await alice.client.connect();
   await bob.client.connect();
-  await waitFor(() => alice.client.mediaOverUdp && bob.client.mediaOverUdp, 3000, 'both to bind');
+  await waitFor(() => alice.client.mediaOverUdp && bob.client.mediaOverUdp, 'both to bind', 3000);
   const udpBefore = ts.server.metrics.framesIn.get('media') ?? 0;
   alice.say('over udp');
-  await waitFor(() => bob.heard.includes('over udp'), 3000, 'bob to hear alice');
+  await waitFor(() => bob.heard.includes('over udp'), 'bob to hear alice', 3000);
   assert.ok(ts.server.sessions.get(alice.client.self!.id)!.udpAddress, 'alice is bound');
   assert.ok(ts.server.sessions.get(bob.client.self!.id)!.udpAddress, 'bob is bound');
   assert.is((ts.server.metrics.framesIn.get('media') ?? 0) - udpBefore, 1);
@@ -171,7 +171,7 @@ test('ConfabClient({ udp: true }) keeps media on its connection when the server 
   await sleep(300);
   assert.is(clients[0]!.mediaOverUdp, false);
   say('over tcp');
-  await waitFor(() => heard.includes('over tcp'), 3000, 'bob to hear alice over the connection');
+  await waitFor(() => heard.includes('over tcp'), 'bob to hear alice over the connection', 3000);
 });
 
 test.run();

@@ -15,7 +15,7 @@ import { FrameType } from '../../core/protocol.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
 
 const cleanups: Array<() => unknown> = [];
 test.after.each(async () => {
@@ -23,8 +23,8 @@ test.after.each(async () => {
 });
 
 async function start(): Promise<TestServer> {
-  const ts = await startServer([chat()], { maxPayload: 64 * 1024 });
-  cleanups.push(() => ts.stop());
+  const ts = await startTestServer({ plugins: [chat()], server: { maxPayload: 64 * 1024 } });
+  cleanups.push(() => ts.close());
   return ts;
 }
 

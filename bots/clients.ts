@@ -1,16 +1,20 @@
 /**
- * The plugin client halves a bot (or the terminal client) attaches: one place that knows them all, so every
- * built-in bot gets the same set. A half whose plugin the server lacks stays attached but unused; `has()`
- * tells from WELCOME's channel list whether the server has it.
+ * The plugin client halves a bot (or the terminal client) attaches: the built-in ones from plugins/clients.ts,
+ * so every built-in bot gets the same set, and the client entries of other plugins it is given (a config's,
+ * `confab bot run --config`), attached once the server announces their plugin. A built-in half whose
+ * plugin the server lacks stays attached but unused; `has()` tells from WELCOME whether the server runs it.
  */
+import { ClientEntries } from '../core/client/entries.js';
+import type { AnyClientEntry } from '../core/client/entry.js';
 import { ConfabClient, ConfabError, serverUrl } from '../core/client/node.js';
 import type { ClientOptions } from '../core/client/types.js';
 import { audioClient, type AudioApi, type AudioClientOptions } from '../plugins/audio-mix/client.js';
-import { chatClient, type ChatApi } from '../plugins/chat/client.js';
+import type { ChatApi } from '../plugins/chat/client.js';
+import { BUILTIN_CLIENTS } from '../plugins/clients.js';
 import { filesClient, type FilesApi } from '../plugins/files/client-node.js';
-import { schedulerClient, type SchedulerApi } from '../plugins/scheduler/client.js';
-import { screenClient, type ScreenApi } from '../plugins/screen/client.js';
-import { videoClient, type VideoApi } from '../plugins/video-relay/client.js';
+import type { SchedulerApi } from '../plugins/scheduler/client.js';
+import type { ScreenApi } from '../plugins/screen/client.js';
+import type { VideoApi } from '../plugins/video-relay/client.js';
 
 /** The client halves of the built-in plugins, attached to one client. */
 export interface PluginClients {
@@ -22,49 +26,61 @@ export interface PluginClients {
   scheduler: SchedulerApi;
 }
 
-/** Plugin name → the channel whose presence in WELCOME says the server runs it. */
-const PLUGIN_CHANNELS = {
+/** Each built-in half's plugin, as WELCOME names it. */
+const PLUGIN_NAMES = {
   chat: 'chat',
-  video: 'video',
-  audio: 'audio',
+  video: 'video-relay',
+  audio: 'audio-mix',
   files: 'files',
   screen: 'screen',
   scheduler: 'scheduler',
-} as const satisfies Record<keyof PluginClients, string>;
+} as const satisfies Record<keyof PluginClients, keyof typeof BUILTIN_CLIENTS>;
 
 /** A connected-to-be client with every built-in plugin's half attached. */
 export interface BotClient extends PluginClients {
   client: ConfabClient;
+  /** The client's entries: the built-in ones, and those of `entries`, attached once their plugin is announced. */
+  entries: ClientEntries;
   /** Whether the server runs that plugin (known after WELCOME). */
   has(plugin: keyof PluginClients): boolean;
 }
 
-/** Options of `createBotClient`: the client's, plus the audio half's (default: Opus, not listening). */
+/**
+ * Options of `createBotClient`: the client's, plus the audio half's (default: Opus, not listening) and the
+ * client entries of plugins that are not built in.
+ */
 export interface BotClientOptions extends ClientOptions {
   audio?: AudioClientOptions;
+  entries?: readonly AnyClientEntry[];
 }
 
 /**
- * Creates a client (not yet connected) with the built-in client halves attached.
+ * Creates a client (not yet connected) with the built-in client halves attached, and `entries` offered.
  *
+ * @throws ConfabError PLUGIN_INVALID when an entry has the name of a built-in plugin or of another entry.
  * @example
  *   const bot = createBotClient({ url: 'tcp://127.0.0.1:5000', name: 'rec', room: 'lab' });
  *   await bot.client.connect();
  *   if (bot.has('video')) bot.video.subscribe({});
  */
 export function createBotClient(options: BotClientOptions): BotClient {
-  const { audio, ...clientOptions } = options;
+  const { audio, entries: offered = [], ...clientOptions } = options;
   const client = new ConfabClient({ clientKind: 'bot', ...clientOptions });
-  return {
+  const entries = new ClientEntries(client);
+  const bot: BotClient = {
     client,
-    chat: client.use(chatClient()),
-    video: client.use(videoClient()),
-    audio: client.use(audioClient({ listen: false, ...audio })),
-    files: client.use(filesClient()),
-    screen: client.use(screenClient()),
-    scheduler: client.use(schedulerClient()),
-    has: (plugin) => client.channels.has(PLUGIN_CHANNELS[plugin]),
+    entries,
+    chat: entries.use(BUILTIN_CLIENTS.chat),
+    video: entries.use(BUILTIN_CLIENTS['video-relay']),
+    audio: entries.use(BUILTIN_CLIENTS['audio-mix'], audioClient({ listen: false, ...audio })),
+    // The Node half: uploads from paths and downloads to them.
+    files: entries.use(BUILTIN_CLIENTS.files, filesClient()),
+    screen: entries.use(BUILTIN_CLIENTS.screen),
+    scheduler: entries.use(BUILTIN_CLIENTS.scheduler),
+    has: (plugin) => client.plugins.includes(PLUGIN_NAMES[plugin]),
   };
+  for (const entry of offered) entries.offer(entry);
+  return bot;
 }
 
 /**

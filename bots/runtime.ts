@@ -2,7 +2,8 @@
  * The bot runtime: `defineBot(async (bot) => { … })` describes a scripted participant, `runBot()` joins a
  * room with it and runs it until it leaves.
  *
- * A bot is a normal client (the Node SDK over TCP) with every built-in plugin's client half attached, plus
+ * A bot is a normal client (the Node SDK over TCP) with every built-in plugin's client half attached, and
+ * those of other plugins it is given (`confab bot run --config`: the config's plugins' client entries), plus
  * helpers for the things scripts do: say something, wait, react to messages and peers, publish a test card
  * or a media file as camera and microphone, leave.
  *
@@ -14,6 +15,7 @@
  *   });
  */
 import { Emitter } from '../core/client/emitter.js';
+import type { AnyClientEntry, ClientEntry } from '../core/client/entry.js';
 import type { Peer, PeerLeftEvent, Self } from '../core/client/types.js';
 import { ConfabError, isConfabError } from '../core/errors.js';
 import type { ChatMessage } from '../plugins/chat/protocol.js';
@@ -26,7 +28,7 @@ import { cameraOutlet, startVideoPublisher, type BotVideoCodec } from './media/v
 export type PlayOptions = Omit<SourceOptions, 'videoFormat'> & { codec?: BotVideoCodec };
 
 /** What a bot script's main function receives. */
-export interface Bot extends Pick<Emitter<BotEvents>, 'on' | 'off' | 'once'>, Omit<BotClient, 'has'> {
+export interface Bot extends Pick<Emitter<BotEvents>, 'on' | 'off' | 'once'>, Omit<BotClient, 'has' | 'entries'> {
   /** This bot's session: id, the name the server gave, room. */
   readonly self: Self;
   /** The other participants, by session id. */
@@ -37,6 +39,15 @@ export interface Bot extends Pick<Emitter<BotEvents>, 'on' | 'off' | 'once'>, Om
   readonly signal: AbortSignal;
   /** Whether the server runs a plugin (from WELCOME). */
   has(plugin: keyof PluginClients): boolean;
+  /**
+   * The API of a plugin's client half given in `entries` (`--config`), or undefined when the server does
+   * not run that plugin.
+   *
+   * @example
+   *   const polls = bot.plugin(pollsEntry);
+   *   if (polls) await polls.create('Lunch?', ['pizza', 'soup']);
+   */
+  plugin<Api>(entry: ClientEntry<Api>): Api | undefined;
   /** Sends a chat message to the room, or privately to a peer id with `to`. */
   say(text: string, options?: { to?: string }): Promise<ChatMessage>;
   /** Resolves after `ms`, or rejects with BOT_LEFT if the bot leaves first. */
@@ -104,6 +115,8 @@ export interface RunBotOptions {
   args?: Record<string, string>;
   /** Leave when this signal aborts (the CLI aborts it on SIGINT/SIGTERM). */
   signal?: AbortSignal;
+  /** Client entries of plugins that are not built in (a config's: `confab bot run --config`), for `bot.plugin()`. */
+  entries?: readonly AnyClientEntry[];
 }
 
 /** How a bot run ended. */
@@ -122,7 +135,7 @@ export interface BotRunResult {
  *   const result = await runBot(greeter, { server: '127.0.0.1:5000', room: 'lab', name: 'greeter' });
  */
 export async function runBot(definition: BotDefinition, options: RunBotOptions): Promise<BotRunResult> {
-  const clients = createBotClient({ url: botServerUrl(options.server), name: options.name, room: options.room });
+  const clients = createBotClient({ url: botServerUrl(options.server), name: options.name, room: options.room, entries: options.entries ?? [] });
   const { client } = clients;
   const events = new Emitter<BotEvents>();
   const aborter = new AbortController();
@@ -167,6 +180,7 @@ export async function runBot(definition: BotDefinition, options: RunBotOptions):
     args: options.args ?? {},
     signal: aborter.signal,
     has: (plugin) => clients.has(plugin),
+    plugin: (entry) => clients.entries.api(entry),
     say: (text, sayOptions) => clients.chat.send(text, sayOptions),
     sleep: (ms) => abortableSleep(ms, aborter.signal),
     nextMessage: (match = () => true, timeoutMs) => nextMessage(events, aborter.signal, match, timeoutMs),

@@ -9,6 +9,7 @@ import { formatLoadReport } from '../bots/load/report.js';
 import { loadBotScript } from '../bots/load-script.js';
 import { record } from '../bots/recorder/recorder.js';
 import { runBot } from '../bots/runtime.js';
+import { loadClientEntries } from './client-entries.js';
 import { formatDuration } from './progress.js';
 
 export const usage = `Usage: confab bot <command> [options]
@@ -26,6 +27,7 @@ Common options:
   -h, --help            show this help
 
 run:     confab bot run my-bot.ts --room lab [-- --key=value …]   (after --: the script's bot.args)
+         --config <file> (a plugins.config.ts: its plugins' client entries, for bot.plugin(entry))
 record:  --out <file.mkv|file.webm> (required)  --force (replace an existing file)  --tracks <dir> (also write
          each participant's camera and microphone into one file, and the audio mix into another, without
          re-encoding)  --wait (wait for someone to join an empty room)  --max-duration <time>  --keep-going
@@ -79,13 +81,14 @@ async function runScript(args: string[]): Promise<number> {
   const split = args.indexOf('--');
   const own = split < 0 ? args : args.slice(0, split);
   const scriptArgs = split < 0 ? [] : args.slice(split + 1);
-  const { values, positionals } = parseArgs({ args: own, options: COMMON, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: own, options: { ...COMMON, config: { type: 'string' } }, allowPositionals: true });
   const script = positionals[0];
   if (script === undefined || positionals.length > 1) {
     process.stderr.write('confab bot run: give one script: confab bot run my-bot.ts --room lab\n');
     return 2;
   }
   const definition = await loadBotScript(script);
+  const entries = values.config === undefined ? [] : await loadClientEntries(values.config);
   const signal = untilSignal();
   const result = await runBot(definition, {
     server: values.server,
@@ -93,6 +96,7 @@ async function runScript(args: string[]): Promise<number> {
     name: values.name ?? basename(script),
     args: parseScriptArgs(scriptArgs),
     signal,
+    entries,
   });
   if (result.error) throw result.error;
   process.stderr.write(`confab bot: ${values.name ?? basename(script)} left (${result.reason})\n`);

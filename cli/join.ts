@@ -7,6 +7,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { serverUrl } from '../core/client/server-url.js';
+import { loadClientEntries } from './client-entries.js';
 import { cliError } from './errors.js';
 import { pickServer } from './join/picker.js';
 import { runJoin } from './join/session.js';
@@ -23,6 +24,8 @@ Options:
   --room <name>         room to join (default "default")
   --name <name>         your display name (default: your user name); the server may add _1 if it is taken
   --token <token>       access token, for a server with the auth plugin
+  --config <file>       a plugins.config.ts whose plugins' client entries to bring: their panels and
+                        /commands show when the server runs them (e.g. the polls example's /poll)
   -h, --help            show this help
 
 In the UI: type and Enter to send; /msg NAME text for a private message; /upload PATH; /download N;
@@ -38,6 +41,7 @@ export async function run(args: string[]): Promise<number> {
       room: { type: 'string', default: 'default' },
       name: { type: 'string', default: safeUserName() },
       token: { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,6 +51,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const name = checkName('--name', values.name);
   const room = checkName('--room', values.room);
+  const entries = values.config === undefined ? [] : await loadClientEntries(values.config);
   let url: string;
   if (values.server !== undefined) {
     const given = serverUrl(values.server);
@@ -60,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
     }
     url = picked.url;
   }
-  return runJoin({ url, room, name, token: values.token });
+  return runJoin({ url, room, name, token: values.token, entries });
 }
 
 function safeUserName(): string {

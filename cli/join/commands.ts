@@ -1,5 +1,6 @@
 /**
- * The terminal client's input line: plain text goes to the room; a line starting with `/` is a command.
+ * The terminal client's input line: plain text goes to the room; a line starting with `/` is a command,
+ * built in or one that a plugin's client entry adds (core/client/extensions.ts).
  */
 
 /** What a line of input asks for. */
@@ -11,10 +12,11 @@ export type Command =
   | { kind: 'meetings' }
   | { kind: 'help' }
   | { kind: 'quit' }
+  | { kind: 'plugin'; name: string; args: string[] }
   | { kind: 'error'; message: string };
 
-/** Help for the commands and keys, one per line. */
-export const COMMAND_HELP = [
+/** Help for the built-in commands, one per line. */
+const COMMAND_HELP = [
   'text                  send to the whole room (// at the start sends a line that begins with /)',
   '/msg NAME text        private message to NAME',
   '/upload PATH [@NAME]  share a file with the room (or with NAME only); ~ is your home directory',
@@ -22,20 +24,36 @@ export const COMMAND_HELP = [
   '/meetings             refresh the upcoming meetings',
   '/help                 this help',
   '/quit                 leave',
+];
+
+/** Help for the keys. */
+const KEY_HELP = [
   'keys: ←→ Home End, Ctrl-A/E/U/W/K/Y edit, ↑↓ history, Tab completes names and /commands,',
   '      PgUp/PgDn scroll, F3 next panel, Esc dismisses the error line, Ctrl-C leaves (asks first)',
 ];
 
-/** The commands Tab completes. */
+/** The built-in commands Tab completes. */
 export const COMMAND_NAMES = ['/msg', '/upload', '/download', '/meetings', '/help', '/quit'];
 
 /**
- * Parses one line of input.
+ * The help /help shows: the built-in commands, then those of plugins (`[usage, what it does]`), then keys.
+ *
+ * @example
+ *   helpLines([['/vote POLL N', 'vote']])  // [..., '/vote POLL N          vote', 'keys: …', …]
+ */
+export function helpLines(pluginCommands: ReadonlyArray<readonly [usage: string, help: string]>): string[] {
+  return [...COMMAND_HELP, ...pluginCommands.map(([usage, help]) => `${usage.padEnd(21)} ${help}`), ...KEY_HELP];
+}
+
+/**
+ * Parses one line of input; `pluginCommands` are the names (without `/`) of the commands plugins add,
+ * whose words are split as a shell would split them: `"two words"` is one argument.
  *
  * @example
  *   parseCommand('/msg bob hi there')  // { kind: 'msg', to: 'bob', text: 'hi there' }
+ *   parseCommand('/poll "Lunch?" pizza soup', ['poll'])  // { kind: 'plugin', name: 'poll', args: ['Lunch?', 'pizza', 'soup'] }
  */
-export function parseCommand(line: string): Command | undefined {
+export function parseCommand(line: string, pluginCommands: readonly string[] = []): Command | undefined {
   const text = line.trim();
   if (text === '') return undefined;
   if (!text.startsWith('/')) return { kind: 'say', text };
@@ -73,6 +91,12 @@ export function parseCommand(line: string): Command | undefined {
     case 'q':
       return { kind: 'quit' };
     default:
+      if (pluginCommands.includes(name.toLowerCase())) return { kind: 'plugin', name: name.toLowerCase(), args: splitWords(args) };
       return { kind: 'error', message: `unknown command /${name}; /help lists them (start with // to send a line beginning with /)` };
   }
+}
+
+/** Words separated by spaces; `"quoted words"` are one word (an unclosed quote runs to the end). */
+export function splitWords(text: string): string[] {
+  return [...text.matchAll(/"([^"]*)"?|(\S+)/g)].map((match) => match[1] ?? match[2]!);
 }

@@ -1,14 +1,18 @@
 /**
  * Where the terminal client's parts go for a terminal size: a header line, the body, the error line, the
- * input line and the key help. From 80 columns the participants, files and meetings stack in a column
- * beside the chat; narrower, the body shows one panel at a time (F3 switches). Pure, so it is tested alone.
+ * input line and the key help. From 80 columns the participants, the files and a third panel stack in a
+ * column beside the chat: the meetings, or the plugin panel (core/client/extensions.ts) focused last.
+ * Narrower, the body shows one panel at a time (F3 switches). Pure, so it is tested alone.
  */
 
-/** The panels of the body. */
-export type PanelName = 'chat' | 'people' | 'files' | 'meetings';
+/** A panel of the body: a built-in one, or a plugin's (named after its plugin). */
+export type PanelName = string;
 
-/** The order F3 goes through the panels. */
+/** The built-in panels, in the order F3 goes through them; plugins' panels follow. */
 export const PANELS: readonly PanelName[] = ['chat', 'people', 'files', 'meetings'];
+
+/** The panels that always have a place in the wide layout; the others take turns in the third slot. */
+const FIXED: readonly PanelName[] = ['chat', 'people', 'files'];
 
 /** A rectangle in cells. */
 export interface Rect {
@@ -33,12 +37,14 @@ export interface Layout {
 export const SIDE_MIN_COLUMNS = 80;
 
 /**
- * The layout for `columns` × `rows`, with `focus` the panel the narrow layout shows.
+ * The layout for `columns` × `rows`, with `focus` the panel the narrow layout shows, and `third` the panel
+ * in the side column's third slot of the wide layout (default the meetings).
  *
  * @example
  *   computeLayout(80, 24, 'chat').panels.chat  // { top: 1, left: 0, width: 52, height: 20 }
+ *   computeLayout(80, 24, 'chat', 'polls').panels.polls  // where the meetings were
  */
-export function computeLayout(columns: number, rows: number, focus: PanelName): Layout {
+export function computeLayout(columns: number, rows: number, focus: PanelName, third: PanelName = 'meetings'): Layout {
   const width = Math.max(columns, 1);
   const height = Math.max(rows, 5);
   const bodyHeight = height - 4;
@@ -63,6 +69,11 @@ export function computeLayout(columns: number, rows: number, focus: PanelName): 
   const left = width - sideWidth;
   layout.panels.people = { top: 1, left, width: sideWidth, height: people };
   layout.panels.files = { top: 1 + people, left, width: sideWidth, height: files };
-  layout.panels.meetings = { top: 1 + people + files, left, width: sideWidth, height: meetings };
+  layout.panels[third] = { top: 1 + people + files, left, width: sideWidth, height: meetings };
   return layout;
+}
+
+/** The panel the third slot shows once `focus` is focused: `focus` itself unless it has a place of its own. */
+export function thirdSlot(focus: PanelName, current: PanelName): PanelName {
+  return FIXED.includes(focus) ? current : focus;
 }

@@ -1,12 +1,15 @@
 /**
- * The terminal client's session: the client SDK with every plugin's half, wired to the state and the UI.
+ * The terminal client's session: the client SDK with the built-in plugins' halves and the client entries it
+ * is given (a config's plugins': their panels and commands, extensions.ts), wired to the state and the UI.
  * It stays in the room through lost connections and server restarts (the SDK resumes or joins again), keeps
  * what was typed meanwhile (shown pending until acknowledged), and ends only when the user leaves or the
  * server refuses it for good.
  */
 import { createBotClient, type BotClient } from '../../bots/clients.js';
+import type { AnyClientEntry } from '../../core/client/entry.js';
 import { isConfabError, type ConfabError } from '../../core/errors.js';
-import { COMMAND_NAMES, parseCommand, type Command } from './commands.js';
+import { COMMAND_NAMES, helpLines, parseCommand, type Command } from './commands.js';
+import { TerminalExtensions } from './extensions.js';
 import { JoinState } from './state.js';
 import { download, reason, upload } from './transfers.js';
 import { JoinUi } from './ui.js';
@@ -17,6 +20,8 @@ export interface JoinOptions {
   room: string;
   name: string;
   token?: string;
+  /** Client entries of plugins that are not built in (a config's): their panels and commands are shown when the server runs them. */
+  entries?: readonly AnyClientEntry[];
 }
 
 /**
@@ -25,20 +30,22 @@ export interface JoinOptions {
  */
 export async function runJoin(options: JoinOptions): Promise<number> {
   const state = new JoinState();
-  const bot = createBotClient({ url: options.url, room: options.room, name: options.name, token: options.token, clientKind: 'terminal' });
+  const bot = createBotClient({ url: options.url, room: options.room, name: options.name, token: options.token, clientKind: 'terminal', entries: options.entries ?? [] });
   const { client } = bot;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((done) => (finish = done));
   const leave = () => void client.close().then(() => finish(0));
-  const ui = new JoinUi(state, {
+  const ui: JoinUi = new JoinUi(state, {
     title: () => ({ room: client.self?.room ?? options.room, name: client.self?.name ?? options.name, server: options.url }),
     completions: {
       names: () => [...state.participants.values()].filter((p) => !p.self).map((p) => p.name),
-      commands: () => COMMAND_NAMES,
+      commands: () => [...COMMAND_NAMES, ...extensions.names.map((name) => `/${name}`)],
     },
-    onLine: (line) => handle(parseCommand(line)),
+    onLine: (line) => handle(parseCommand(line, extensions.names)),
     onQuit: leave,
   });
+  const extensions: TerminalExtensions = new TerminalExtensions(client, state, ui);
+  bot.entries.on('available', (available) => extensions.add(available));
   const changed = () => ui.schedule();
   const fail = (error: ConfabError) => {
     state.error(`${error.code}: ${error.message}`);
@@ -93,7 +100,9 @@ export async function runJoin(options: JoinOptions): Promise<number> {
       case 'meetings':
         return void refreshMeetings(bot, state, changed);
       case 'help':
-        return ui.showHelp();
+        return ui.showHelp(helpLines(extensions.help));
+      case 'plugin':
+        return extensions.run(command.name, command.args);
       case 'quit':
         return leave();
       case 'error':

@@ -1,15 +1,14 @@
 /**
  * The terminal client's screen, drawn with blessed boxes: a header (room, the name the server gave, the
- * connection, unread count), the chat and the side panels (cli/join/layout.ts), one error line, the input
- * line and the key help. Keys are read from blessed's keypress events, one at a time and in order, into a
+ * connection, unread count), the chat and the side panels (cli/join/layout.ts), the plugins' panels, one
+ * error line, the input line and the key help. Keys are read from blessed's keypress events, one at a time and in order, into a
  * LineEditor (no blessed textbox: every key and every pasted line is kept).
  *
  * Redraws are batched: a change only schedules a redraw, at most every `redrawMs` (80 ms), so a busy room
  * costs a dozen redraws a second, not one per message.
  */
 import blessed from 'blessed';
-import { COMMAND_HELP } from './commands.js';
-import { computeLayout, PANELS, type Layout, type PanelName, type Rect } from './layout.js';
+import { computeLayout, PANELS, thirdSlot, type Layout, type PanelName, type Rect } from './layout.js';
 import { headerLine, inputView } from './input-view.js';
 import { LineEditor, type Completions } from './line-editor.js';
 import { chatLines, clock, fileLines, meetingLines, peopleLines } from './panels.js';
@@ -38,8 +37,12 @@ const HELP = [
   ' Tab · PgUp/Dn · F3 panels · /help · ^C quit',
 ];
 
-/** The panels' titles. */
-const LABELS: Record<PanelName, string> = { chat: 'Chat', people: 'Participants', files: 'Files', meetings: 'Upcoming meetings' };
+/** A panel: its box, its title and its text for a width. */
+interface Panel {
+  box: blessed.Widgets.BoxElement;
+  title: string;
+  lines(width: number): Line[];
+}
 
 /** What the keys do: edit a line, answer "leave?", or any key to exit once the client is closed. */
 type Mode = 'edit' | 'confirm-quit' | 'ended';
@@ -51,14 +54,17 @@ export class JoinUi {
   readonly #state: JoinState;
   readonly #options: JoinUiOptions;
   readonly #header: blessed.Widgets.BoxElement;
-  readonly #panels: Record<PanelName, blessed.Widgets.BoxElement>;
+  /** The panels, in the order F3 goes through them. */
+  readonly #panels = new Map<PanelName, Panel>();
   readonly #errorLine: blessed.Widgets.BoxElement;
   readonly #input: blessed.Widgets.BoxElement;
   readonly #help: blessed.Widgets.BoxElement;
   #layout: Layout;
   #focus: PanelName = 'chat';
-  /** Rows scrolled back from the end, per panel (0: the end is in view). */
-  #scroll: Record<PanelName, number> = { chat: 0, people: 0, files: 0, meetings: 0 };
+  /** The panel in the side column's third slot: the meetings, or the plugin panel focused last. */
+  #third: PanelName = 'meetings';
+  /** Rows scrolled back from the end, per panel (0 or none: the end is in view). */
+  readonly #scroll = new Map<PanelName, number>();
   #mode: Mode = 'edit';
   #onExit: (() => void) | undefined;
   #status = 'connecting…';
@@ -79,8 +85,14 @@ export class JoinUi {
     // fills the width exactly when it ends in a style tag.
     const line = (style: object) => blessed.box({ parent: this.screen, height: 1, tags: true, wrap: false, style });
     this.#header = line({ bg: 'blue', fg: 'white' });
-    const panel = (name: PanelName) => blessed.box({ parent: this.screen, label: ` ${LABELS[name]} `, border: 'line', tags: true, wrap: false });
-    this.#panels = { chat: panel('chat'), people: panel('people'), files: panel('files'), meetings: panel('meetings') };
+    const selfId = () => [...state.participants.values()].find((p) => p.self)?.id;
+    const builtin: Record<string, Omit<Panel, 'box'>> = {
+      chat: { title: 'Chat', lines: () => chatLines(state, selfId()) },
+      people: { title: 'Participants', lines: (width) => peopleLines(state, width) },
+      files: { title: 'Files', lines: (width) => fileLines(state, width) },
+      meetings: { title: 'Upcoming meetings', lines: () => meetingLines(state) },
+    };
+    for (const name of PANELS) this.#panels.set(name, { ...builtin[name]!, box: this.#box() });
     this.#errorLine = line({});
     this.#input = line({});
     this.#help = line({ fg: 'black', bg: 'white' });
@@ -102,14 +114,24 @@ export class JoinUi {
 
   /** True while the end of the chat is on screen: a message arriving now is read. */
   get chatInView(): boolean {
-    return this.#layout.panels.chat !== undefined && this.#scroll.chat === 0;
+    return this.#layout.panels.chat !== undefined && (this.#scroll.get('chat') ?? 0) === 0;
   }
 
-  /** Shows the command help as notices in the chat. */
-  showHelp(): void {
-    for (const text of COMMAND_HELP) this.#state.notice(text);
-    this.#scroll.chat = 0;
+  /** Shows help lines as notices in the chat. */
+  showHelp(lines: readonly string[]): void {
+    for (const text of lines) this.#state.notice(text);
+    this.#scroll.set('chat', 0);
     this.schedule();
+  }
+
+  /**
+   * Adds a panel after the others (a plugin's, named after its plugin): F3 reaches it, and on a wide
+   * terminal it takes the side column's third slot while it is the last of those focused.
+   */
+  addPanel(name: PanelName, title: string, lines: (width: number) => Line[]): void {
+    this.#panels.set(name, { title, lines, box: this.#box() });
+    this.#layout = this.#place();
+    this.schedule(true);
   }
 
   /** The client closed for good: the screen stays (with the conversation) until a key is pressed. */
@@ -140,17 +162,12 @@ export class JoinUi {
     const unread = this.#state.unread > 0 ? ` · ${this.#state.unread} unread` : '';
     const header = headerLine(` Confab · ${room} · ${name}${unread} · ${this.#status}`, `${server} `, this.#layout.header.width);
     this.#header.setContent(toTags([seg(header)]));
-    const selfId = [...this.#state.participants.values()].find((p) => p.self)?.id;
-    for (const panel of PANELS) {
-      const rect = this.#layout.panels[panel];
+    for (const [name, panel] of this.#panels) {
+      const rect = this.#layout.panels[name];
       if (!rect) continue;
       const inner = rect.width - 2;
-      const lines = panel === 'chat' ? chatLines(this.#state, selfId)
-        : panel === 'people' ? peopleLines(this.#state, inner)
-        : panel === 'files' ? fileLines(this.#state, inner)
-        : meetingLines(this.#state);
-      this.#panels[panel].setContent(windowOf(lines, inner, rect.height - 2, this.#scroll[panel]).map(toTags).join('\n'));
-      this.#panels[panel].setLabel(` ${this.#focus === panel && this.#layout.side ? '▸ ' : ''}${LABELS[panel]}${this.#layout.side ? '' : this.#narrowHint()} `);
+      panel.box.setContent(windowOf(panel.lines(inner), inner, rect.height - 2, this.#scroll.get(name) ?? 0).map(toTags).join('\n'));
+      panel.box.setLabel(` ${this.#focus === name && this.#layout.side ? '▸ ' : ''}${panel.title}${this.#layout.side ? '' : this.#narrowHint()} `);
     }
     this.#errorLine.setContent(toTags(this.#errorText()));
     this.#input.setContent(toTags(inputView(this.editor.text, this.editor.cursor, this.#layout.input.width)));
@@ -165,8 +182,17 @@ export class JoinUi {
   }
 
   #narrowHint(): string {
-    const next = PANELS[(PANELS.indexOf(this.#focus) + 1) % PANELS.length]!;
-    return ` · F3: ${LABELS[next]}`;
+    return ` · F3: ${this.#panels.get(this.#nextPanel())!.title}`;
+  }
+
+  /** The panel after the focused one, in F3's order. */
+  #nextPanel(): PanelName {
+    const names = [...this.#panels.keys()];
+    return names[(names.indexOf(this.#focus) + 1) % names.length]!;
+  }
+
+  #box(): blessed.Widgets.BoxElement {
+    return blessed.box({ parent: this.screen, border: 'line', tags: true, wrap: false });
   }
 
   #errorText(): Line {
@@ -185,7 +211,7 @@ export class JoinUi {
 
   /** Sizes the boxes for the terminal's current size. */
   #place(): Layout {
-    const layout = computeLayout(Number(this.screen.width), Number(this.screen.height), this.#focus);
+    const layout = computeLayout(Number(this.screen.width), Number(this.screen.height), this.#focus, this.#third);
     const put = (box: blessed.Widgets.BoxElement, rect: Rect | undefined) => {
       if (!rect) return void box.hide();
       Object.assign(box.position, rect);
@@ -196,7 +222,7 @@ export class JoinUi {
       box.show();
     };
     put(this.#header, layout.header);
-    for (const panel of PANELS) put(this.#panels[panel], layout.panels[panel]);
+    for (const [name, panel] of this.#panels) put(panel.box, layout.panels[name]);
     put(this.#errorLine, layout.errorLine);
     put(this.#input, layout.input);
     put(this.#help, layout.help);
@@ -224,15 +250,17 @@ export class JoinUi {
   #navigate(name: string): boolean {
     const rect = this.#layout.panels[this.#focus];
     const page = Math.max(1, (rect?.height ?? 6) - 3);
+    const scrolled = this.#scroll.get(this.#focus) ?? 0;
     switch (name) {
       case 'pageup':
-        this.#scroll[this.#focus] += page;
+        this.#scroll.set(this.#focus, scrolled + page);
         return true;
       case 'pagedown':
-        this.#scroll[this.#focus] = Math.max(0, this.#scroll[this.#focus] - page);
+        this.#scroll.set(this.#focus, Math.max(0, scrolled - page));
         return true;
       case 'f3':
-        this.#focus = PANELS[(PANELS.indexOf(this.#focus) + 1) % PANELS.length]!;
+        this.#focus = this.#nextPanel();
+        this.#third = thirdSlot(this.#focus, this.#third);
         this.#layout = this.#place();
         return true;
       case 'escape':
@@ -269,7 +297,7 @@ export class JoinUi {
 
   #submit(): void {
     const line = this.editor.submit();
-    this.#scroll.chat = 0;
+    this.#scroll.set('chat', 0);
     if (this.#focus !== 'chat' && !this.#layout.side) {
       this.#focus = 'chat';
       this.#layout = this.#place();

@@ -74,7 +74,7 @@ export function pollsTerminal({ api, client, changed, notice }: TerminalContext<
 }
 
 /**
- * The polls as text, newest first: each poll's id, question and state, then its options numbered for
+ * The polls as text, oldest first (a panel shows the end: the newest): each poll's id, question and state, then its options numbered for
  * /vote, with counts and bars (a ✓ on this participant's vote).
  *
  * @example
@@ -84,7 +84,7 @@ export function pollsTerminal({ api, client, changed, notice }: TerminalContext<
 export function pollLines(polls: Poll[], voted: ReadonlyMap<string, number>, width: number): string[] {
   if (polls.length === 0) return ['no polls yet; /poll "Question?" yes no'];
   const cells = Math.max(0, Math.min(BAR_CELLS, width - 24));
-  return polls.slice().reverse().flatMap((poll) => {
+  return polls.flatMap((poll) => {
     const votes = `${poll.total} vote${poll.total === 1 ? '' : 's'}`;
     const longest = Math.max(...poll.options.map((option) => option.length));
     return [

@@ -12,7 +12,7 @@ import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 const allPlugins = () => [chat(), videoRelay(), screen(), audioMix(), files(), scheduler(), web()];
 
@@ -69,7 +69,7 @@ async function waitForSound(page: Page): Promise<number> {
 }
 
 test('two browsers in one room see and hear each other, chat both ways and share a file; another room sees none of it', async () => {
-  const server = await startServer(allPlugins());
+  const server = await startTestServer({ plugins: allPlugins() });
   const browser = await launchBrowser();
   try {
     const alice = await joinIn(browser, server.port, 'alice', 'lab');
@@ -114,12 +114,12 @@ test('two browsers in one room see and hear each other, chat both ways and share
     await alice.screenshot({ path: `${ARTIFACTS_DIR}web-client-alice-phone.png`, fullPage: true });
   } finally {
     await browser.close();
-    await server.stop();
+    await server.close();
   }
 });
 
 test('the server serves the page, the bundles (gzip too), /api/config and /api/rooms', async () => {
-  const server = await startServer([chat(), web({ videoFps: 10 })]);
+  const server = await startTestServer({ plugins: [chat(), web({ videoFps: 10 })] });
   try {
     const base = `http://127.0.0.1:${server.port}`;
     const page = await fetch(`${base}/`);
@@ -145,7 +145,7 @@ test('the server serves the page, the bundles (gzip too), /api/config and /api/r
     assert.is((await fetch(`${base}/api/nothing`)).status, 404);
     assert.is((await fetch(`${base}/app.js`, { method: 'POST' })).status, 405);
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 

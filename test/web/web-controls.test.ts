@@ -7,7 +7,7 @@ import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
 
 const CONTROLS = ['mic-toggle', 'camera-toggle', 'screen-toggle', 'view-toggle', 'settings-toggle', 'panel-toggle', 'leave'];
 
@@ -15,12 +15,12 @@ let server: TestServer;
 let browser: Browser;
 
 test.before(async () => {
-  server = await startServer([chat(), videoRelay(), screen(), audioMix(), web()]);
+  server = await startTestServer({ plugins: [chat(), videoRelay(), screen(), audioMix(), web()] });
   browser = await launchBrowser();
 });
 test.after(async () => {
   await browser?.close();
-  await server?.stop();
+  await server?.close();
 });
 
 async function joinIn(name: string, room: string): Promise<Page> {

@@ -7,13 +7,13 @@ import { schedulerClient } from '../../plugins/scheduler/client.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { MEETINGS, type MeetingDirectory } from '../../plugins/scheduler/service.js';
 import { web } from '../../plugins/web/server.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 const rooms = async (port: number) => (await fetch(`http://127.0.0.1:${port}/api/rooms`)).json();
 
 test('/api/rooms lists rooms in use and the scheduler\'s coming meetings, from its MEETINGS service', async () => {
   // web before scheduler: the service is looked up per request, so the order of the plugins does not matter.
-  const server = await startServer([chat(), web(), scheduler()]);
+  const server = await startTestServer({ plugins: [chat(), web(), scheduler()] });
   const clients: ConfabClient[] = [];
   try {
     const url = `tcp://127.0.0.1:${server.port}`;
@@ -33,18 +33,18 @@ test('/api/rooms lists rooms in use and the scheduler\'s coming meetings, from i
     assert.equal((await rooms(server.port)).meetings.map((m: { title: string }) => m.title), ['Retro']);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
-    await server.stop();
+    await server.close();
   }
 });
 
 test('/api/rooms has no meetings without a MEETINGS service, and lists those of any plugin that provides it', async () => {
   const impostor = definePlugin({ name: 'scheduler', setup() {} });
   for (const plugins of [[chat(), web()], [web(), impostor]]) {
-    const server = await startServer(plugins);
+    const server = await startTestServer({ plugins: plugins });
     try {
       assert.equal(await rooms(server.port), { rooms: [], meetings: [] });
     } finally {
-      await server.stop();
+      await server.close();
     }
   }
   const meeting = { title: 'Demo', room: 'hall', startMs: 1_900_000_000_000, durationMinutes: 30 };
@@ -55,18 +55,18 @@ test('/api/rooms has no meetings without a MEETINGS service, and lists those of 
       ctx.provide(MEETINGS, { upcomingMeetings: () => [{ ...meeting, id: 'c1', start: '', description: '', organiser: 'x', createdAt: 0, updatedAt: 0 }] });
     },
   });
-  const server = await startServer([web(), calendar]);
+  const server = await startTestServer({ plugins: [web(), calendar] });
   try {
     assert.equal(await rooms(server.port), { rooms: [], meetings: [meeting] });
   } finally {
-    await server.stop();
+    await server.close();
   }
 });
 
 test('the scheduler\'s MEETINGS service lists only meetings that have not ended', async () => {
   let directory: MeetingDirectory | undefined;
   const reader = definePlugin({ name: 'reader', requires: [MEETINGS], setup: (ctx) => void (directory = ctx.service(MEETINGS)) });
-  const server = await startServer([scheduler(), reader]);
+  const server = await startTestServer({ plugins: [scheduler(), reader] });
   const client = new ConfabClient({ url: `tcp://127.0.0.1:${server.port}`, name: 'ann', room: 'r' });
   const schedule = client.use(schedulerClient());
   try {
@@ -77,7 +77,7 @@ test('the scheduler\'s MEETINGS service lists only meetings that have not ended'
     assert.equal(directory!.upcomingMeetings(meeting.startMs + 30 * 60_000), [], 'ended by then');
   } finally {
     await client.close();
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -20,7 +20,7 @@ import { screen } from '../../plugins/screen/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR } from '../helpers/browser.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 /** A media frame as the server saw it, with its bytes copied. */
 type Seen = Omit<MediaFrame, 'data'> & { data: Uint8Array };
@@ -47,7 +47,7 @@ test.before(async () => {
   const y4m = join(dir, 'camera.y4m');
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', y4m]);
   // Camera bitrate bounds wide apart, so that bitrate feedback shows in the frame sizes.
-  server = await startServer([chat(), videoRelay(), screen(), audioMix(), web({ videoBitrate: 800_000, videoMinBitrate: 100_000 })]);
+  server = await startTestServer({ plugins: [chat(), videoRelay(), screen(), audioMix(), web({ videoBitrate: 800_000, videoMinBitrate: 100_000 })] });
   const hooks = server.server.hooks;
   const record = (channel: string) => hooks.message.for(channel).tap('web-media-test', (session, message) => {
     const decoded = decodeMediaFrame(message as Uint8Array);
@@ -90,7 +90,7 @@ test.before(async () => {
 
 test.after(async () => {
   await browser?.close();
-  await server?.stop();
+  await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -187,7 +187,7 @@ test('two WebCodecs browsers see each other in VP8 with temporal layers and hear
   await Promise.all([mediaOn(alice), mediaOn(bob)]);
   await Promise.all([movingPictureOf(alice, 'bob', 'vp8'), movingPictureOf(bob, 'alice', 'vp8')]);
   await Promise.all([waitForSound(alice), waitForSound(bob)]);
-  await waitFor(() => (published.get('alice/video') ?? []).length >= 40, 20_000, '40 frames of alice');
+  await waitFor(() => (published.get('alice/video') ?? []).length >= 40, '40 frames of alice', 20_000);
 
   for (const name of ['alice', 'bob']) {
     const video = published.get(`${name}/video`)!;
@@ -265,20 +265,20 @@ test('a publisher makes a keyframe when the server asks, and follows bitrate fee
 
   let mark = frames().length;
   tellPublisher('ann', { op: 'keyframe' });
-  await waitFor(() => framesSince(mark).some((frame) => frame.keyframe), 10_000, 'a keyframe after the request');
+  await waitFor(() => framesSince(mark).some((frame) => frame.keyframe), 'a keyframe after the request', 10_000);
 
-  await waitFor(() => framesSince(mark).length >= 45, 20_000, 'frames at the full rate');
+  await waitFor(() => framesSince(mark).length >= 45, 'frames at the full rate', 20_000);
   const before = meanSize(frames().slice(-30));
   tellPublisher('ann', { op: 'bitrate', bps: 60_000 }); // under the minimum: clamped to 100 kbit/s
   mark = frames().length;
-  await waitFor(() => framesSince(mark).length >= 60, 20_000, 'frames at the lower rate');
+  await waitFor(() => framesSince(mark).length >= 60, 'frames at the lower rate', 20_000);
   const lowered = framesSince(mark).slice(30);
   assert.ok(meanSize(lowered) < before * 0.6, `frames shrink: ${meanSize(lowered).toFixed(0)} B from ${before.toFixed(0)} B`);
   assert.not.ok(lowered.some((frame) => frame.keyframe), 'a new bitrate makes no keyframe');
 
   tellPublisher('ann', { op: 'bitrate', bps: null });
   mark = frames().length;
-  await waitFor(() => framesSince(mark).length >= 60, 20_000, 'frames after the limit is lifted');
+  await waitFor(() => framesSince(mark).length >= 60, 'frames after the limit is lifted', 20_000);
   const raised = framesSince(mark).slice(30);
   assert.ok(meanSize(raised) > meanSize(lowered) * 1.5, `frames grow again: ${meanSize(raised).toFixed(0)} B`);
   await leave([ann, ben]);
@@ -303,7 +303,7 @@ test('a browser without WebCodecs sends JPEG and PCM, shows a placeholder for VP
   assert.equal([...codecsOf(published.get('erin/audio')!)], [MediaCodec.OPUS]);
   // The VP8 sender dave cannot decode costs him only its base layer.
   const erinId = sessionOf('erin').id;
-  await waitFor(() => (subscriptions.get('dave') ?? []).some((request) => (request.layers as Record<string, number> | null)?.[erinId] === 0), 10_000, 'dave to take erin at base layer');
+  await waitFor(() => (subscriptions.get('dave') ?? []).some((request) => (request.layers as Record<string, number> | null)?.[erinId] === 0), 'dave to take erin at base layer', 10_000);
   await dave.screenshot({ path: `${ARTIFACTS_DIR}web-media-fallback-dave.png` });
 
   await dave.getByRole('button', { name: 'Share screen', exact: true }).click();
@@ -321,20 +321,20 @@ test('speaker view takes the speaker at full rate and the thumbnails at base lay
   const [samId, tomId] = [sessionOf('sam').id, sessionOf('tom').id];
 
   await viewer.getByRole('button', { name: 'Speaker view' }).click();
-  await waitFor(() => (subscriptions.get('vic') ?? []).some((request) => request.layer === 0 && (request.layers as Record<string, number> | null)?.[samId] === 2), 15_000, 'the speaker at full rate');
+  await waitFor(() => (subscriptions.get('vic') ?? []).some((request) => request.layer === 0 && (request.layers as Record<string, number> | null)?.[samId] === 2), 'the speaker at full rate', 15_000);
   const subscribed = delivered.get('vic')!.length;
   const since = () => delivered.get('vic')!.slice(subscribed);
   // Frames already queued for vic when the subscription changed may still carry layers 1 and 2.
-  await waitFor(() => since().filter((frame) => frame.sender === tomId).length >= 20 && since().some((frame) => frame.sender === samId && frame.layer === 2), 20_000, 'frames of both');
+  await waitFor(() => since().filter((frame) => frame.sender === tomId).length >= 20 && since().some((frame) => frame.sender === samId && frame.layer === 2), 'frames of both', 20_000);
   const tomLayers = since().filter((frame) => frame.sender === tomId).slice(5).map((frame) => frame.layer);
   assert.equal([...new Set(tomLayers)], [0], 'the thumbnail comes at base layer only');
   await movingPictureOf(viewer, 'tom', 'vp8');
   await viewer.screenshot({ path: `${ARTIFACTS_DIR}web-media-speaker-view.png` });
 
   await viewer.getByRole('button', { name: 'Gallery view' }).click();
-  await waitFor(() => subscriptions.get('vic')!.at(-1)!.layer === null, 10_000, 'gallery view');
+  await waitFor(() => subscriptions.get('vic')!.at(-1)!.layer === null, 'gallery view', 10_000);
   const gallery = delivered.get('vic')!.length;
-  await waitFor(() => delivered.get('vic')!.slice(gallery).some((frame) => frame.sender === tomId && frame.layer === 2), 20_000, 'the thumbnail at full rate again');
+  await waitFor(() => delivered.get('vic')!.slice(gallery).some((frame) => frame.sender === tomId && frame.layer === 2), 'the thumbnail at full rate again', 20_000);
   await leave([speaker, thumbnail, viewer]);
 });
 

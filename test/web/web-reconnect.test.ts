@@ -6,7 +6,7 @@ import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chat } from '../../plugins/chat/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { startServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor } from '../../core/testing.js';
 
 /**
  * A loopback TCP proxy in front of the server, standing in for the network between browser and server:
@@ -69,7 +69,7 @@ async function say(page: Page, text: string): Promise<void> {
 }
 
 test('a network drop shows "reconnecting", then the page resumes the same session and chat goes on both ways', async () => {
-  const server = await startServer([chat(), audioMix(), web()]);
+  const server = await startTestServer({ plugins: [chat(), audioMix(), web()] });
   const link = await FlakyLink.start(server.port);
   const browser = await launchBrowser();
   try {
@@ -123,12 +123,12 @@ test('a network drop shows "reconnecting", then the page resumes the same sessio
   } finally {
     await browser.close();
     await link.close();
-    await server.stop();
+    await server.close();
   }
 });
 
 test('when the link comes back after the server dropped the session, the page joins again as a new session and stays in the meeting', async () => {
-  const server = await startServer([chat(), audioMix(), web()], { resumeGraceMs: 1000 });
+  const server = await startTestServer({ plugins: [chat(), audioMix(), web()], server: { resumeGraceMs: 1000 } });
   const link = await FlakyLink.start(server.port);
   const browser = await launchBrowser();
   try {
@@ -138,7 +138,7 @@ test('when the link comes back after the server dropped the session, the page jo
     link.down = true;
     link.cut();
     await page.locator('#status[data-state="reconnecting"]').waitFor();
-    await waitFor(() => server.server.sessions.size === 0, 10_000, 'the server to drop the detached session');
+    await waitFor(() => server.server.sessions.size === 0, 'the server to drop the detached session', 10_000);
     link.down = false;
     await page.getByRole('status').filter({ hasText: /Rejoined as carol/ }).waitFor({ timeout: 15_000 });
     assert.ok(await page.locator('#join-screen').isHidden(), 'no join screen');
@@ -149,7 +149,7 @@ test('when the link comes back after the server dropped the session, the page jo
   } finally {
     await browser.close();
     await link.close();
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -13,7 +13,7 @@ import { ConfabClient } from '../../core/client/node.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { ServeProcess } from '../cli/harness.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { waitFor } from '../helpers/server.js';
+import { waitFor } from '../../core/testing.js';
 
 async function joinIn(page: Page, port: number, name: string): Promise<void> {
   await page.goto(`http://127.0.0.1:${port}/`);
@@ -60,7 +60,7 @@ test('after kill -9 and a restart, both pages and an SDK client are back in the 
     await alice.locator('#grid .tile[aria-label="bob"]').waitFor();
     await bob.locator('#grid .tile[aria-label="alice"]').waitFor();
     await alice.screenshot({ path: `${ARTIFACTS_DIR}web-rejoined.png` });
-    await waitFor(() => daveChat.messages.some((m) => m.text === 'typed while the server was down'), 10_000, 'dave to have the line');
+    await waitFor(() => daveChat.messages.some((m) => m.text === 'typed while the server was down'), 'dave to have the line', 10_000);
 
     await say(bob, 'after the restart');
     await alice.locator('#messages').getByText('after the restart').waitFor();

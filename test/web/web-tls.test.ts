@@ -3,10 +3,10 @@ import * as assert from 'uvu/assert';
 import { chat } from '../../plugins/chat/server.js';
 import { web } from '../../plugins/web/server.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.js';
-import { startServer } from '../helpers/server.js';
+import { startTestServer } from '../../core/testing.js';
 
 test('over https with the self-signed certificate the page is a secure context and joins over wss', async () => {
-  const server = await startServer([chat(), web()], { tls: 'self-signed' });
+  const server = await startTestServer({ plugins: [chat(), web()], server: { tls: 'self-signed' } });
   const browser = await launchBrowser();
   try {
     // The test trusts the certificate as a person would after checking its fingerprint.
@@ -26,7 +26,7 @@ test('over https with the self-signed certificate the page is a secure context a
     await page.screenshot({ path: `${ARTIFACTS_DIR}web-client-https.png` });
   } finally {
     await browser.close();
-    await server.stop();
+    await server.close();
   }
 });
 

@@ -18,8 +18,8 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { ClientPlugin } from '../../core/client/types.js';
-import { ConfabError } from '../../core/errors.js';
 import { filesClient as neutralFilesClient, type FileInfo, type FileSink, type FileSource, type FilesApi, type Hasher } from './client.js';
+import { FILES_ERRORS } from './protocol.js';
 
 export type { FileInfo, FileSink, FileSource, FilesApi, Hasher, Transfer, UploadProgress, DownloadProgress, FilesEvents } from './client.js';
 
@@ -35,11 +35,11 @@ const READ_BYTES = 1024 * 1024;
 export function filesClient(): ClientPlugin<FilesApi> {
   return neutralFilesClient({
     openSource: (source) => {
-      if (typeof source !== 'string') return Promise.reject(new ConfabError('FILES_BAD_REQUEST', 'upload() takes a path, a Blob or a FileSource', { fatal: false }));
+      if (typeof source !== 'string') return Promise.reject(FILES_ERRORS.FILES_BAD_REQUEST({ message: 'upload() takes a path, a Blob or a FileSource' }));
       return fileSource(source);
     },
     openSink: (destination, file) => {
-      if (typeof destination !== 'string') return Promise.reject(new ConfabError('FILES_BAD_REQUEST', 'download() takes a path, a FileSink or a WritableStream', { fatal: false }));
+      if (typeof destination !== 'string') return Promise.reject(FILES_ERRORS.FILES_BAD_REQUEST({ message: 'download() takes a path, a FileSink or a WritableStream' }));
       return fileSink(destination, file);
     },
     createHasher: nodeHasher,
@@ -58,7 +58,7 @@ export async function fileSource(path: string): Promise<FileSource> {
   const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
   if (!isFile) {
     await handle.close();
-    throw new ConfabError('FILES_IO_FAILED', `${path} is not a regular file`, { fatal: false });
+    throw FILES_ERRORS.FILES_IO_FAILED({ message: `${path} is not a regular file` });
   }
   /** Reads up to `length` bytes at `offset` into `target` at `at`; resolves with the count (short only at the end). */
   const readInto = async (target: Uint8Array, at: number, offset: number, length: number) => {
@@ -143,6 +143,7 @@ async function openOrExplain(path: string, flags: string) {
   try {
     return await open(path, flags);
   } catch (error) {
-    throw new ConfabError('FILES_IO_FAILED', `cannot open ${path}: ${(error as Error).message}`, { fatal: false, cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw FILES_ERRORS.FILES_IO_FAILED({ message: `cannot open ${path}: ${reason}`, cause: error });
   }
 }

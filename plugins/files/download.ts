@@ -51,6 +51,16 @@ export class Download {
     return this.file.size;
   }
 
+  /** The file's name. */
+  get name(): string {
+    return this.file.name;
+  }
+
+  /** Bytes confirmed by the receiver. */
+  get confirmed(): number {
+    return this.acked;
+  }
+
   /** Bytes sent (or being read to be sent) but not confirmed. */
   get inFlight(): number {
     return this.sent - this.acked + this.#reading;

@@ -48,6 +48,8 @@ export class Upload {
   readonly startedAt = Date.now();
   /** Last time a chunk arrived or was written (ms since the epoch), to find stalled transfers. */
   lastProgress = Date.now();
+  /** True once `end` was taken: the upload is being verified and stored, and a repeated `end` is ignored. */
+  ending = false;
   #hash: Hash = createHash('sha256');
   #file: Promise<FileHandle>;
   #onWritten: (error?: unknown) => void;
@@ -74,6 +76,21 @@ export class Upload {
   /** The file's total size. */
   get size(): number {
     return this.offer.size;
+  }
+
+  /** The offer's ref, which the answers and errors about this upload carry. */
+  get ref(): string {
+    return this.offer.ref;
+  }
+
+  /** The file's clean name. */
+  get name(): string {
+    return this.offer.name;
+  }
+
+  /** Bytes confirmed to the sender: written to the temporary file. */
+  get confirmed(): number {
+    return this.written;
   }
 
   /** Bytes received but not written yet (held in memory). */

@@ -24,7 +24,7 @@ import { chatClient, type ChatApi } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
 import { filesClient } from '../../plugins/files/client-node.js';
 import type { FileSource } from '../../plugins/files/client.js';
-import { encodeChunk, FILES_CHANNEL, FILES_DATA_CHANNEL } from '../../plugins/files/protocol.js';
+import { encodeChunk, FILES, FILES_DATA } from '../../plugins/files/protocol.js';
 import { files } from '../../plugins/files/server.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
@@ -69,8 +69,8 @@ async function rawFiles(lab: TestServer, name: string) {
   const messages: Record<string, unknown>[] = [];
   const errors: ConfabError[] = [];
   const ctx = client.use({ name: 'raw-files', attach: (c: ClientPluginContext) => c });
-  ctx.onMessage(FILES_CHANNEL, (m: ClientMessage) => void messages.push(m as Record<string, unknown>));
-  ctx.onMessage(FILES_DATA_CHANNEL, () => undefined);
+  ctx.onMessage(FILES.name, (m: ClientMessage) => void messages.push(m as Record<string, unknown>));
+  ctx.onMessage(FILES_DATA.name, () => undefined);
   ctx.onError((error) => void errors.push(error));
   await client.connect();
   return { client, ctx, messages, errors };
@@ -163,10 +163,10 @@ diskTest('an upload that holds space and stalls is ended after lowDiskStallTimeo
     const alice = await member(lab, 'alice');
     const bob = await member(lab, 'bob');
     // 6 MiB fits the 8 MiB disk with its 1 MiB margin, and leaves it low (under 2 MiB beyond the upload).
-    mallory.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'hold', name: 'hold.bin', size: 6 * MIB });
+    mallory.ctx.send(FILES.name, { op: 'offer', ref: 'hold', name: 'hold.bin', size: 6 * MIB });
     await waitFor(() => mallory.messages.some((message) => message.op === 'accepted'), 'the offer to be accepted');
     const transfer = mallory.messages.find((message) => message.op === 'accepted')!.transfer as number;
-    mallory.ctx.send(FILES_DATA_CHANNEL, encodeChunk(transfer, 0, new Uint8Array(64 * 1024)));
+    mallory.ctx.send(FILES_DATA.name, encodeChunk(transfer, 0, new Uint8Array(64 * 1024)));
     const refused = await rejection(alice.files.upload(zeros('two.bin', 2 * MIB)).done);
     assert.is(refused.code, 'FILES_DISK_FULL', 'the space mallory holds is not offered twice');
     await chatWorks(alice.chat, bob.chat, 'chat is unaffected');

@@ -1,51 +1,35 @@
+/**
+ * The files plugin through its client API: uploads, announcements, lists and downloads that verify, targeted
+ * sharing, quotas, grants, deletion and expiry, resume after a lost connection, a restart, and the plugin's
+ * own hooks (per server). Hostile and malformed input is in files-hostile.test.ts.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfabClient } from '../../core/client/node.js';
-import type { ClientMessage, ClientPluginContext } from '../../core/client/types.js';
+import type { ClientPluginContext } from '../../core/client/types.js';
 import { definePlugin } from '../../core/config.js';
 import type { ConfabError } from '../../core/errors.js';
 import type { Grant } from '../../core/grants.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import type { Plugin } from '../../core/types.js';
-import { filesClient, type FileInfo, type FilesApi } from '../../plugins/files/client-node.js';
-import { encodeChunk, FILES_CHANNEL, FILES_DATA_CHANNEL } from '../../plugins/files/protocol.js';
-import { files, type FilesOptions, type TransferProgress } from '../../plugins/files/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { filesClient, type FileInfo } from '../../plugins/files/client-node.js';
+import { FILES } from '../../plugins/files/protocol.js';
+import { files, getFilesHooks, type FilesOptions, type TransferProgress } from '../../plugins/files/server.js';
 
 const work = mkdtempSync(joinPath(tmpdir(), 'confab-files-test-'));
 let counter = 0;
 
-interface Member {
-  client: ConfabClient;
-  files: FilesApi;
-  announced: FileInfo[];
-  removed: string[];
-}
-
-async function join(port: number, name: string, room = 'lab'): Promise<Member> {
-  const client = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name, room, backoff: { initialMs: 20, maxMs: 100 } });
-  const api = client.use(filesClient());
-  const member: Member = { client, files: api, announced: [], removed: [] };
-  api.on('file', (file) => member.announced.push(file));
-  api.on('removed', ({ id }) => member.removed.push(id));
-  await client.connect();
-  return member;
-}
-
-/** A client that speaks the files ops by hand, for lies and malformed input. */
-async function rawJoin(port: number, name: string, room = 'lab') {
-  const client = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name, room });
-  const messages: Record<string, unknown>[] = [];
-  const errors: ConfabError[] = [];
-  const ctx = client.use({ name: 'raw-files', attach: (c: ClientPluginContext) => c });
-  ctx.onMessage(FILES_CHANNEL, (m: ClientMessage) => void messages.push(m as Record<string, unknown>));
-  ctx.onMessage(FILES_DATA_CHANNEL, () => undefined);
-  ctx.onError((error) => void errors.push(error));
-  await client.connect();
-  return { client, ctx, messages, errors };
+/** Joins `room` with the files client half, recording the files announced and removed. */
+async function join(lab: TestServer, name: string, room = 'lab', client: { reconnect?: boolean } = {}) {
+  const member = await lab.connect(name, { room, plugins: { files: filesClient() }, client });
+  const announced: FileInfo[] = [];
+  const removed: string[] = [];
+  member.files.on('file', (file) => announced.push(file));
+  member.files.on('removed', ({ id }) => removed.push(id));
+  return Object.assign(member, { announced, removed });
 }
 
 function makeFile(bytes: number, name = `file-${++counter}.bin`): { path: string; data: Buffer; sha256: string } {
@@ -55,12 +39,13 @@ function makeFile(bytes: number, name = `file-${++counter}.bin`): { path: string
   return { path, data, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
-async function withServer(body: (t: TestServer) => Promise<void>, options: FilesOptions = {}, extra: Plugin[] = []): Promise<void> {
-  const server = await startServer([...extra, files(options)]);
+/** Runs `body` with a server running the files plugin (after `extra`), closing it and its clients after. */
+async function withServer(body: (lab: TestServer) => Promise<void>, options: FilesOptions = {}, extra: Plugin[] = []): Promise<void> {
+  const lab = await startTestServer({ plugins: [...extra, files(options)] });
   try {
-    await body(server);
+    await body(lab);
   } finally {
-    await server.stop();
+    await lab.close();
   }
 }
 
@@ -80,9 +65,9 @@ async function rejection(promise: Promise<unknown>): Promise<ConfabError> {
 }
 
 test('upload → announce → list → download: the bytes and the SHA-256 survive the round trip, with progress', async () => {
-  await withServer(async ({ port, dataDir }) => {
-    const alice = await join(port, 'alice');
-    const bob = await join(port, 'bob');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
+    const bob = await join(lab, 'bob');
     const source = makeFile(3 * 1024 * 1024 + 12345, 'report.pdf');
     const upload = alice.files.upload(source.path);
     const progress: number[] = [];
@@ -94,11 +79,11 @@ test('upload → announce → list → download: the bytes and the SHA-256 survi
     assert.is(stored.name, 'report.pdf');
     assert.is(stored.size, source.data.length);
     assert.is(stored.sha256, source.sha256);
-    assert.equal(stored.from, { id: alice.client.self!.id, name: 'alice' });
+    assert.equal(stored.from, { id: alice.id, name: 'alice' });
     assert.is(progress.at(-1), source.data.length);
     assert.ok(progress.every((value, i) => i === 0 || value > progress[i - 1]), 'progress only grows');
 
-    await waitFor(() => bob.announced.length === 1, 3000, 'bob to hear of the file');
+    await waitFor(() => bob.announced.length === 1, 'bob to hear of the file', 3000);
     assert.equal(bob.announced[0], stored);
     assert.is(alice.announced.length, 0, 'the sender gets stored, not file');
     assert.equal(await bob.files.list(), [stored]);
@@ -110,15 +95,13 @@ test('upload → announce → list → download: the bytes and the SHA-256 survi
     assert.equal(await download.done, stored);
     assert.is(received, source.data.length);
     assert.ok(readFileSync(out).equals(source.data));
-    assert.equal(disk(dataDir), { content: [stored.id], tmp: [] });
-    await alice.client.close();
-    await bob.client.close();
+    assert.equal(disk(lab.dataDir), { content: [stored.id], tmp: [] });
   });
 });
 
 test('download into a directory uses the clean name, and an empty file works', async () => {
-  await withServer(async ({ port }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     const empty = makeFile(0, 'empty.txt');
     const stored = await alice.files.upload(empty.path, { name: 'notes/empty.txt' }).done;
     assert.is(stored.name, 'empty.txt');
@@ -127,18 +110,17 @@ test('download into a directory uses the clean name, and an empty file works', a
     await alice.files.download(stored.id, dir).done;
     await alice.files.download(stored.id, dir).done;
     assert.equal(readdirSync(dir).sort(), ['empty (1).txt', 'empty.txt']);
-    await alice.client.close();
   });
 });
 
 test('a file shared with one participant is announced to and downloadable by that participant only', async () => {
-  await withServer(async ({ port }) => {
-    const alice = await join(port, 'alice');
-    const bob = await join(port, 'bob');
-    const carol = await join(port, 'carol');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
+    const bob = await join(lab, 'bob');
+    const carol = await join(lab, 'carol');
     const source = makeFile(100_000);
-    const stored = await alice.files.upload(source.path, { to: bob.client.self!.id }).done;
-    assert.equal(stored.to, { id: bob.client.self!.id, name: 'bob' });
+    const stored = await alice.files.upload(source.path, { to: bob.id }).done;
+    assert.equal(stored.to, { id: bob.id, name: 'bob' });
     await waitFor(() => bob.announced.length === 1);
     const roomWide = await alice.files.upload(makeFile(10).path).done;
     await waitFor(() => carol.announced.length === 1);
@@ -148,134 +130,28 @@ test('a file shared with one participant is announced to and downloadable by tha
     const refused = await rejection(carol.files.download(stored.id, joinPath(work, 'stolen')).done);
     assert.is(refused.code, 'FILES_NO_SUCH_FILE');
     // Even asking the server directly with the id is refused the same way.
-    const raw = await rawJoin(port, 'mallory');
-    raw.ctx.send(FILES_CHANNEL, { op: 'get', ref: 'r1', id: stored.id });
-    await waitFor(() => raw.errors.length === 1);
-    assert.is(raw.errors[0].code, 'FILES_NO_SUCH_FILE');
-    assert.is(raw.errors[0].ref, 'r1');
+    const mallory = await lab.connect('mallory', { room: 'lab', plugins: { raw: { name: 'raw-files', attach: (ctx: ClientPluginContext) => ctx } } });
+    mallory.raw.send(FILES.name, { op: 'get', ref: 'r1', id: stored.id });
+    const hidden = await mallory.waitForError('FILES_NO_SUCH_FILE');
+    assert.is(hidden.ref, 'r1');
     await bob.files.download(stored.id, joinPath(work, `bob-${++counter}`)).done;
-    for (const m of [alice.client, bob.client, carol.client, raw.client]) await m.close();
   });
-});
-
-test('a lying size, a wrong hash, a path-traversal name, an over-quota and a too-large file are refused; nothing is stored', async () => {
-  await withServer(async ({ port, dataDir }) => {
-    const raw = await rawJoin(port, 'liar');
-    const errorFor = async (ref: string) => {
-      await waitFor(() => raw.errors.some((e) => e.ref === ref), 3000, `an error for ${ref}`);
-      return raw.errors.find((e) => e.ref === ref)!;
-    };
-    const accepted = async (ref: string) => {
-      await waitFor(() => raw.messages.some((m) => m.ref === ref), 3000, `accepted ${ref}`);
-      return raw.messages.find((m) => m.ref === ref)!.transfer as number;
-    };
-
-    // More bytes than announced.
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'long', name: 'a.bin', size: 100 });
-    const long = await accepted('long');
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(long, 0, randomBytes(200)));
-    assert.is((await errorFor('long')).code, 'FILES_SIZE_MISMATCH');
-
-    // Fewer bytes than announced.
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'short', name: 'b.bin', size: 100 });
-    const short = await accepted('short');
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(short, 0, randomBytes(50)));
-    raw.ctx.send(FILES_CHANNEL, { op: 'end', transfer: short, sha256: '0'.repeat(64) });
-    assert.is((await errorFor('short')).code, 'FILES_SIZE_MISMATCH');
-
-    // The right size with a hash that lies.
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'hash', name: 'c.bin', size: 1000 });
-    const hash = await accepted('hash');
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(hash, 0, randomBytes(1000)));
-    raw.ctx.send(FILES_CHANNEL, { op: 'end', transfer: hash, sha256: createHash('sha256').update('other').digest('hex') });
-    assert.is((await errorFor('hash')).code, 'FILES_HASH_MISMATCH');
-
-    for (const [ref, name] of [['t1', '../../etc/passwd'], ['t2', '/etc/passwd'], ['t3', 'C:\\Windows\\x.dll'], ['t4', 'a\u0000b'], ['t5', 'CON.txt'], ['t6', 'x\nrm -rf']]) {
-      raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref, name, size: 10 });
-      assert.is((await errorFor(ref)).code, 'FILES_BAD_NAME', `name ${JSON.stringify(name)}`);
-    }
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'big', name: 'big.bin', size: 2_000_001 });
-    assert.is((await errorFor('big')).code, 'FILES_TOO_LARGE');
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'q1', name: 'q1.bin', size: 2_000_000 });
-    await accepted('q1');
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'q2', name: 'q2.bin', size: 1_500_000 });
-    assert.is((await errorFor('q2')).code, 'FILES_QUOTA_EXCEEDED', 'an upload in progress counts against the quota');
-
-    // The session is still fine, and nothing was stored or left behind (q1 is still running).
-    raw.ctx.send(FILES_CHANNEL, { op: 'list', ref: 'list' });
-    await waitFor(() => raw.messages.some((m) => m.ref === 'list'));
-    assert.equal(raw.messages.find((m) => m.ref === 'list')!.files, []);
-    await waitFor(() => disk(dataDir).tmp.length === 1, 3000, 'the refused uploads\' temporary files to go');
-    assert.equal(disk(dataDir).content, []);
-    await raw.client.close();
-    await waitFor(() => disk(dataDir).tmp.length === 0, 3000, 'the abandoned upload\'s temporary file to go');
-  }, { maxFileBytes: 2_000_000, roomQuotaBytes: 3_000_000 });
 });
 
 test('an over-quota upload through the client API is refused with FILES_QUOTA_EXCEEDED', async () => {
-  await withServer(async ({ port, dataDir }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     await alice.files.upload(makeFile(600_000).path).done;
     const error = await rejection(alice.files.upload(makeFile(600_000).path).done);
     assert.is(error.code, 'FILES_QUOTA_EXCEEDED');
-    assert.is(disk(dataDir).content.length, 1);
-    assert.equal(disk(dataDir).tmp, []);
-    await alice.client.close();
+    assert.is(disk(lab.dataDir).content.length, 1);
+    assert.equal(disk(lab.dataDir).tmp, []);
   }, { roomQuotaBytes: 1_000_000 });
 });
 
-test('malformed chunks and chunks for unknown transfers get coded errors; the session carries on', async () => {
-  await withServer(async ({ port }) => {
-    const raw = await rawJoin(port, 'fuzzer');
-    raw.ctx.send(FILES_DATA_CHANNEL, new Uint8Array(5));
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(99, 0, new Uint8Array(10)));
-    raw.ctx.send(FILES_CHANNEL, { op: 'explode' });
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'x', name: 'ok.txt', size: -1 });
-    await waitFor(() => raw.errors.length === 4);
-    assert.equal(raw.errors.map((e) => e.code), ['FILES_BAD_CHUNK', 'FILES_NO_SUCH_TRANSFER', 'FILES_BAD_REQUEST', 'FILES_BAD_REQUEST']);
-    // A download acknowledged beyond what was sent is refused.
-    raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref: 'up', name: 'ok.txt', size: 4 });
-    await waitFor(() => raw.messages.some((m) => m.ref === 'up'));
-    const up = raw.messages.find((m) => m.ref === 'up')!.transfer as number;
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(up, 0, new TextEncoder().encode('abcd')));
-    raw.ctx.send(FILES_CHANNEL, { op: 'end', transfer: up, sha256: createHash('sha256').update('abcd').digest('hex') });
-    await waitFor(() => raw.messages.some((m) => m.op === 'stored'));
-    const id = (raw.messages.find((m) => m.op === 'stored')!.file as FileInfo).id;
-    raw.ctx.send(FILES_CHANNEL, { op: 'get', ref: 'down', id });
-    await waitFor(() => raw.messages.some((m) => m.ref === 'down'));
-    const down = raw.messages.find((m) => m.ref === 'down')!.transfer as number;
-    raw.ctx.send(FILES_CHANNEL, { op: 'ack', transfer: down, offset: 1_000_000 });
-    await waitFor(() => raw.errors.length === 5);
-    assert.is(raw.errors[4].code, 'FILES_BAD_REQUEST');
-    assert.is(raw.messages.find((m) => m.ref === 'down')!.window, 2 * 1024 * 1024, 'sending tells the download window');
-    // Binary acks (empty chunks): one past the sent bytes and one carrying bytes are refused; a true one completes it.
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 5, new Uint8Array(0)));
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 4, new Uint8Array(1)));
-    await waitFor(() => raw.errors.length === 7);
-    assert.equal(raw.errors.slice(5).map((e) => e.code), ['FILES_BAD_CHUNK', 'FILES_BAD_CHUNK']);
-    raw.ctx.send(FILES_DATA_CHANNEL, encodeChunk(down, 4, new Uint8Array(0)));
-    raw.ctx.send(FILES_CHANNEL, { op: 'status', transfer: down });
-    await waitFor(() => raw.errors.length === 8);
-    assert.is(raw.errors[7].code, 'FILES_NO_SUCH_TRANSFER', 'the acknowledged download is complete and gone');
-    assert.is(raw.client.state, 'open');
-    await raw.client.close();
-  });
-});
-
-test('a session may run only maxTransfersPerSession transfers at once', async () => {
-  await withServer(async ({ port }) => {
-    const raw = await rawJoin(port, 'greedy');
-    for (const ref of ['a', 'b', 'c']) raw.ctx.send(FILES_CHANNEL, { op: 'offer', ref, name: `${ref}.bin`, size: 10 });
-    await waitFor(() => raw.errors.length === 1);
-    assert.is(raw.errors[0].code, 'FILES_TOO_MANY_TRANSFERS');
-    assert.is(raw.errors[0].ref, 'c');
-    await raw.client.close();
-  }, { maxTransfersPerSession: 2 });
-});
-
 test('an upload cut by a lost connection continues from the confirmed offset after the resume', async () => {
-  await withServer(async ({ port, dataDir }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     const source = makeFile(12 * 1024 * 1024);
     const upload = alice.files.upload(source.path);
     let resumed = 0;
@@ -291,16 +167,15 @@ test('an upload cut by a lost connection continues from the confirmed offset aft
     assert.ok(cut);
     assert.is(resumed, 1);
     assert.is(stored.sha256, source.sha256);
-    const content = readFileSync(joinPath(dataDir, 'plugins', 'files', 'content', stored.id));
+    const content = readFileSync(joinPath(lab.dataDir, 'plugins', 'files', 'content', stored.id));
     assert.ok(content.equals(source.data));
-    await alice.client.close();
   }, { maxFileBytes: 64 * 1024 * 1024 });
 });
 
 test('a download cut by a lost connection continues after the resume and verifies', async () => {
-  await withServer(async ({ port }) => {
-    const alice = await join(port, 'alice');
-    const bob = await join(port, 'bob');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
+    const bob = await join(lab, 'bob');
     const source = makeFile(12 * 1024 * 1024);
     const stored = await alice.files.upload(source.path).done;
     const out = joinPath(work, `cut-${++counter}.bin`);
@@ -315,23 +190,19 @@ test('a download cut by a lost connection continues after the resume and verifie
     await download.done;
     assert.is(cuts, 2);
     assert.ok(readFileSync(out).equals(source.data));
-    await alice.client.close();
-    await bob.client.close();
   }, { maxFileBytes: 64 * 1024 * 1024 });
 });
 
 test('a download whose session is lost for good leaves a .part file that the next download continues', async () => {
-  await withServer(async ({ port }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     const source = makeFile(6 * 1024 * 1024);
     const stored = await alice.files.upload(source.path).done;
     const out = joinPath(work, `part-${++counter}.bin`);
-    const bob = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name: 'bob', room: 'lab', reconnect: false });
-    const bobFiles = bob.use(filesClient());
-    await bob.connect();
-    const first = bobFiles.download(stored.id, out);
+    const bob = await join(lab, 'bob', 'lab', { reconnect: false });
+    const first = bob.files.download(stored.id, out);
     first.on('progress', ({ received }) => {
-      if (received >= 2 * 1024 * 1024) bob.dropConnection();
+      if (received >= 2 * 1024 * 1024) bob.client.dropConnection();
     });
     await rejection(first.done);
     const part = readdirSync(work).find((name) => name.startsWith(`part-${counter}.bin.`) && name.endsWith('.part'));
@@ -339,39 +210,34 @@ test('a download whose session is lost for good leaves a .part file that the nex
     const kept = readFileSync(joinPath(work, part!)).length;
     assert.ok(kept >= 2 * 1024 * 1024 && kept < source.data.length);
 
-    const again = await join(port, 'bob');
+    const again = await join(lab, 'bob');
     const second = again.files.download(stored.id, out);
     let firstProgress: number | undefined;
     second.on('progress', ({ received }) => (firstProgress ??= received));
     await second.done;
     assert.ok(firstProgress! > kept, 'the second download started after the kept bytes');
     assert.ok(readFileSync(out).equals(source.data));
-    await alice.client.close();
-    await again.client.close();
   }, { maxFileBytes: 64 * 1024 * 1024 });
 });
 
 test('stored files survive a server restart', async () => {
-  const first = await startServer([files()]);
-  const alice = await join(first.port, 'alice');
+  const first = await startTestServer({ plugins: [files()] });
+  const alice = await join(first, 'alice');
   const source = makeFile(300_000, 'keep.me');
   const stored = await alice.files.upload(source.path).done;
-  await alice.client.close();
-  await first.stop({ keepData: true });
+  await first.close({ keepData: true });
 
-  const second = await startServer([files()], { dataDir: first.dataDir });
+  const second = await startTestServer({ plugins: [files()], server: { dataDir: first.dataDir } });
   try {
-    const bob = await join(second.port, 'bob');
+    const bob = await join(second, 'bob');
     assert.equal(await bob.files.list(), [stored]);
     const out = joinPath(work, `restart-${++counter}`);
     await bob.files.download(stored.id, out).done;
     assert.ok(readFileSync(out).equals(source.data));
-    const other = await join(second.port, 'eve', 'other-room');
+    const other = await join(second, 'eve', 'other-room');
     assert.equal(await other.files.list(), [], 'files stay in their room');
-    await bob.client.close();
-    await other.client.close();
   } finally {
-    await second.stop();
+    await second.close();
   }
 });
 
@@ -388,62 +254,84 @@ function revoke(name: string, grant: Grant): Plugin {
 }
 
 test('a session without the files grant can neither share nor list nor download', async () => {
-  await withServer(async ({ port }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     const stored = await alice.files.upload(makeFile(1000).path).done;
-    const guest = await join(port, 'guest');
+    const guest = await join(lab, 'guest');
     assert.is((await rejection(guest.files.upload(makeFile(1000).path).done)).code, 'FILES_FORBIDDEN');
     assert.is((await rejection(guest.files.list())).code, 'FILES_FORBIDDEN');
     assert.is((await rejection(guest.files.download(stored.id, joinPath(work, 'nope')).done)).code, 'FILES_FORBIDDEN');
-    await alice.client.close();
-    await guest.client.close();
   }, {}, [revoke('guest', 'files')]);
 });
 
 test('delete removes a file for everyone; only its sender may delete it; expiry removes old files', async () => {
-  await withServer(async ({ port, dataDir }) => {
-    const alice = await join(port, 'alice');
-    const bob = await join(port, 'bob');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
+    const bob = await join(lab, 'bob');
     const stored = await alice.files.upload(makeFile(1000).path).done;
     assert.is((await rejection(bob.files.delete(stored.id))).code, 'FILES_NOT_ALLOWED');
     await alice.files.delete(stored.id);
     await waitFor(() => bob.removed.length === 1);
     assert.equal(bob.removed, [stored.id]);
-    assert.equal(disk(dataDir).content, []);
-    await alice.client.close();
-    await bob.client.close();
+    assert.equal(disk(lab.dataDir).content, []);
   }, {}, [revoke('bob', 'moderate')]);
-  await withServer(async ({ port, dataDir }) => {
-    const alice = await join(port, 'alice');
+  await withServer(async (lab) => {
+    const alice = await join(lab, 'alice');
     const stored = await alice.files.upload(makeFile(1000).path).done;
-    await waitFor(() => alice.removed.length === 1, 5000, 'the file to expire');
+    await waitFor(() => alice.removed.length === 1, 'the file to expire', 5000);
     assert.equal(alice.removed, [stored.id]);
     assert.equal(await alice.files.list(), []);
-    assert.equal(disk(dataDir).content, []);
-    await alice.client.close();
+    assert.equal(disk(lab.dataDir).content, []);
   }, { expireAfterMs: 300 });
 });
 
-test('the server-side hooks report progress and stored files', async () => {
-  const plugin = files();
-  const progress: TransferProgress[] = [];
-  const stored: string[] = [];
-  plugin.hooks.progress.tap('test', (p) => progress.push({ ...p }));
-  plugin.hooks.stored.tap('test', (file) => stored.push(file.name));
-  const server = await startServer([plugin]);
+test('getFilesHooks(server) reports progress and stored files; a plugin taps the same hooks with getFilesHooks(ctx)', async () => {
+  const audited: string[] = [];
+  const audit = definePlugin({
+    name: 'audit',
+    setup(ctx) {
+      getFilesHooks(ctx).stored.tap('audit', (file) => audited.push(file.name));
+    },
+  });
+  const lab = await startTestServer({ plugins: [audit, files()] });
   try {
-    const alice = await join(server.port, 'alice');
+    const progress: TransferProgress[] = [];
+    const stored: string[] = [];
+    getFilesHooks(lab.server).progress.tap('test', (p) => progress.push({ ...p }));
+    getFilesHooks(lab.server).stored.tap('test', (file) => stored.push(file.name));
+    const alice = await join(lab, 'alice');
     const file = await alice.files.upload(makeFile(700_000, 'hooked.bin').path).done;
     await alice.files.download(file.id, joinPath(work, `hooked-${++counter}`)).done;
     assert.equal(stored, ['hooked.bin']);
+    assert.equal(audited, ['hooked.bin'], 'a plugin set up before files taps the same hooks');
     const uploads = progress.filter((p) => p.direction === 'upload');
     const downloads = () => progress.filter((p) => p.direction === 'download');
     assert.is(uploads.at(-1)!.bytes, 700_000);
-    await waitFor(() => downloads().at(-1)?.bytes === 700_000);
+    await waitFor(() => downloads().at(-1)?.bytes === 700_000, 'the last download progress');
     assert.is(uploads[0].name, 'hooked.bin');
-    await alice.client.close();
   } finally {
-    await server.stop();
+    await lab.close();
+  }
+});
+
+test('getFilesHooks(): two servers that share one files() plugin object have hooks of their own', async () => {
+  const shared = files();
+  const first = await startTestServer({ plugins: [shared] });
+  const second = await startTestServer({ plugins: [shared] });
+  try {
+    assert.is.not(getFilesHooks(first.server), getFilesHooks(second.server));
+    const firstStored: string[] = [];
+    const secondStored: string[] = [];
+    getFilesHooks(first.server).stored.tap('test', (file) => firstStored.push(file.name));
+    getFilesHooks(second.server).stored.tap('test', (file) => secondStored.push(file.name));
+    await (await join(second, 'bob')).files.upload(makeFile(1000, 'second.bin').path).done;
+    assert.equal(firstStored, [], 'the first server\'s taps hear nothing of the second server');
+    await (await join(first, 'alice')).files.upload(makeFile(1000, 'first.bin').path).done;
+    assert.equal(firstStored, ['first.bin']);
+    assert.equal(secondStored, ['second.bin']);
+  } finally {
+    await second.close();
+    await first.close();
   }
 });
 

@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { ConfabClient } from '../core/client/node.js';
-import { ConfabError } from '../core/errors.js';
 import { filesClient, type FileInfo, type FilesApi } from '../plugins/files/client-node.js';
+import { FILES_ERRORS } from '../plugins/files/protocol.js';
 import { downloadTarget } from './download-target.js';
 import { withOneShotClient } from './one-shot.js';
 import { formatBytes, ProgressBar } from './progress.js';
@@ -86,7 +86,7 @@ async function send(client: ConfabClient, files: FilesApi, path: string, toName:
     to = [...client.peers.values()].find((peer) => peer.name === toName)?.id;
     if (to === undefined) {
       const present = [...client.peers.values()].map((peer) => peer.name).join(', ') || 'nobody';
-      throw new ConfabError('FILES_NO_SUCH_PEER', `nobody named "${toName}" is in the room (present: ${present})`);
+      throw FILES_ERRORS.FILES_NO_SUCH_PEER({ message: `nobody named "${toName}" is in the room (present: ${present})` });
     }
   }
   const upload = files.upload(path, { to, name });
@@ -118,7 +118,7 @@ async function list(files: FilesApi, room: string, json: boolean): Promise<numbe
 
 async function get(files: FilesApi, id: string, room: string, out: string, force: boolean): Promise<number> {
   const file = (await files.list()).find((candidate) => candidate.id === id);
-  if (!file) throw new ConfabError('FILES_NO_SUCH_FILE', `no file with id ${id} is shared in room ${room} (confab file list --room ${room} shows them)`);
+  if (!file) throw FILES_ERRORS.FILES_NO_SUCH_FILE({ message: `no file with id ${id} is shared in room ${room} (confab file list --room ${room} shows them)` });
   const path = await downloadTarget(out, file.name, { force });
   const download = files.download(id, path);
   let bar: ProgressBar | undefined;

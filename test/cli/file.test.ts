@@ -12,7 +12,7 @@ import type { Plugin } from '../../core/types.js';
 import { filesClient } from '../../plugins/files/client-node.js';
 import { files } from '../../plugins/files/server.js';
 import { formatBytes, formatDuration, ProgressBar } from '../../cli/progress.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'cli/confab.mjs');
@@ -46,10 +46,10 @@ function holdLists(): Plugin {
 }
 
 test.before(async () => {
-  server = await startServer([files(), holdLists()]);
+  server = await startTestServer({ plugins: [files(), holdLists()] });
 });
 test.after(async () => {
-  await server.stop();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -124,7 +124,7 @@ test('confab file joins quietly: participants see no one come and go, and Ctrl-C
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const cli = () => [...server.server.sessions.values()].some((s) => s.room.name === 'quiet' && s.name === 'confab-cli');
-  await waitFor(() => held > 0, 20_000, 'the list to be asked for');
+  await waitFor(() => held > 0, 'the list to be asked for', 20_000);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   child.kill('SIGINT');
   assert.is(await exited, 130, stderr);
@@ -167,7 +167,7 @@ test('confab file send --to NAME shares with that participant only; an unknown n
   const address = ['--server', `127.0.0.1:${server.port}`, '--room', 'private'];
   const sent = await confab(['send', 'secret.txt', '--to', 'bob', ...address]);
   assert.is(sent.code, 0, sent.stderr);
-  await waitFor(() => announced.length === 1);
+  await waitFor(() => announced.length === 1, 'bob to hear of the file');
   const others = await confab(['list', ...address, '--as', 'eve']);
   assert.is(others.stdout, 'No files in room private.\n', 'eve sees nothing');
   await bob.close();

@@ -23,6 +23,7 @@ export async function runUpload(
   let offer: Promise<FilesMessage> | undefined;
   try {
     const hasher = await context.createHasher();
+    checkStop(context, control);
     offer = context.control.request({ op: 'offer', name: options.name ?? source.name, size: source.size, to: options.to });
     const accepted = replyOf(await unlessStopped(context, control, offer), 'accepted');
     const id = accepted.transfer;

@@ -1,8 +1,8 @@
 /**
  * The files client half's own machinery (plugins/files/client-transfer.ts and the loops): chunks that come
- * with a download's answer before its loop starts are kept for it, and a transfer whose session is gone
- * after a server restart fails with FILES_SESSION_LOST instead of waiting forever, a download keeping what
- * it wrote.
+ * with a download's answer before its loop starts are kept for it, an upload cancelled before its offer is
+ * answered is ended on the server too, and a transfer whose session is gone after a server restart fails
+ * with FILES_SESSION_LOST instead of waiting forever, a download keeping what it wrote.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from '../../core/testing.js';
 import { RunningTransfers, type Running } from '../../plugins/files/client-transfer.js';
 import type { FileSink, FileSource } from '../../plugins/files/client.js';
 import { filesClient } from '../../plugins/files/client-node.js';
-import { files } from '../../plugins/files/server.js';
+import { files, getFilesHooks } from '../../plugins/files/server.js';
 
 const MIB = 2 ** 20;
 
@@ -53,6 +53,22 @@ test('RunningTransfers: what arrives for a transfer not started yet is kept whil
   const late = recorder('r2');
   transfers.start(8, late.running);
   assert.equal(late.chunks, [], 'with no loop waiting, chunks of unknown transfers are dropped');
+});
+
+test('an upload cancelled while its offer waits for the answer is ended on the server too', async () => {
+  const lab = await startTestServer({ plugins: [files()] });
+  try {
+    const failed: string[] = [];
+    getFilesHooks(lab.server).failed.tap('test', (_progress, error) => void failed.push(error.code));
+    const alice = await lab.connect('alice', { plugins: { files: filesClient() } });
+    const upload = alice.files.upload({ name: 'never.bin', size: MIB, read: async (_offset, length) => new Uint8Array(length) });
+    setImmediate(() => upload.cancel()); // after the offer went out, before its answer came back
+    assert.is((await rejection(upload.done)).code, 'FILES_CANCELLED');
+    await lab.waitFor(() => failed.includes('FILES_CANCELLED'), 'the server to end the upload');
+    assert.equal(alice.errors, [], 'no error about it');
+  } finally {
+    await lab.close();
+  }
 });
 
 /** A server on a port and data directory that it can be restarted on. */

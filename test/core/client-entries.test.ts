@@ -8,9 +8,12 @@ import { ConfabClient } from '../../core/client/node.js';
 import type { ConfabError } from '../../core/errors.js';
 import { startTestServer } from '../../core/testing.js';
 
+/** The one channel of a test plugin: the server says hello on it. */
+const helloChannel = (name: string) => jsonChannel<object, { op: 'hello' }>(name, { parse: () => ({}) });
+
 /** A server plugin with one channel that greets every joiner. */
 const greeter = (name: string) => {
-  const definition = jsonChannel<object, { op: 'hello' }>(name, { parse: () => ({}) });
+  const definition = helloChannel(name);
   return definePlugin({
     name,
     channels: [definition],
@@ -28,7 +31,7 @@ const counter = (name: string) => defineClientEntry({
     name,
     attach(ctx) {
       const state = { greetings: 0 };
-      ctx.onMessage(name, () => state.greetings++);
+      ctx.channel(helloChannel(name)).onMessage(() => state.greetings++);
       return state;
     },
   }),

@@ -1,6 +1,7 @@
 /**
- * `confab new plugin NAME`: scaffolds a plugin folder from the templates in cli/templates/plugin: a server
- * half, a client half, the shared protocol, a README and a passing test, under plugins/NAME or --dir.
+ * `confab new plugin NAME`: scaffolds a plugin folder from the templates in cli/templates/plugin, on the
+ * plugin API v2: the shared protocol (a typed channel, its parse function, defineErrors), a server half, a
+ * client half, a client entry with a web panel, a README and a passing test, under plugins/NAME or --dir.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -10,14 +11,16 @@ import { ConfabError } from '../core/errors.js';
 
 export const usage = `Usage: confab new plugin NAME [options]
 
-Creates a plugin folder you can build on: server.ts, client.ts, protocol.ts, README.md and NAME.test.ts
-(a room counter that passes its tests). NAME is lowercase letters, digits and "-", starting with a letter.
+Creates a plugin folder you can build on: protocol.ts, server.ts, client.ts, entry.ts (a tab in the web
+client), README.md and NAME.test.ts: a room counter that passes its tests. NAME is lowercase letters,
+digits and "-", starting with a letter.
 
 Options:
   --dir <folder>  where to create it (default plugins/NAME under the repository); must not exist or be empty
   -h, --help      show this help
 
-Then: npx tsx plugins/NAME/NAME.test.ts (npm test runs it too), and add NAME() to plugins.config.ts.
+Then: npx tsx plugins/NAME/NAME.test.ts (npm test runs it too), and add NAME() to plugins.config.ts:
+its tab shows in the web client. docs/plugin-guide.md explains every part.
 `;
 
 /** The repository root: the core the generated files import lives here. */
@@ -55,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
   process.stdout.write([
     `Created ${shown}${sep}: ${files.join(', ')}`,
     `Run its test:  npx tsx ${join(shown, `${name}.test.ts`)}`,
-    `Enable it:     add ${camelCase(name)}() to the plugins list in plugins.config.ts`,
+    `Enable it:     add ${camelCase(name)}() to the plugins list in plugins.config.ts; its tab shows in the web client`,
     '',
   ].join('\n'));
   return 0;
@@ -85,6 +88,7 @@ export function scaffoldPlugin(name: string, target: string): string[] {
     camel: camelCase(name),
     Pascal: camelCase(name).replace(/^./, (c) => c.toUpperCase()),
     CONST: name.toUpperCase().replaceAll('-', '_'),
+    title: name.replace(/^./, (c) => c.toUpperCase()).replaceAll('-', ' '),
     core,
     testPath: inRepo ? join(fromRoot, `${name}.test.ts`).split(sep).join('/') : `${name}.test.ts`,
     configImport: `${toImportPath(fromRoot)}/server.js`,
@@ -93,6 +97,7 @@ export function scaffoldPlugin(name: string, target: string): string[] {
     'protocol.ts.tmpl': 'protocol.ts',
     'server.ts.tmpl': 'server.ts',
     'client.ts.tmpl': 'client.ts',
+    'entry.ts.tmpl': 'entry.ts',
     'README.md.tmpl': 'README.md',
     'plugin.test.ts.tmpl': `${name}.test.ts`,
   };

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Plugin } from '../../core/types.js';
+import { startTestServer } from '../../core/testing.js';
+import { web } from '../../plugins/web/server.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'cli/confab.mjs');
@@ -24,16 +28,20 @@ test.before.each(() => {
 });
 test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
-test('confab new plugin NAME --dir scaffolds five files whose test passes and which type-check', async () => {
+test('confab new plugin NAME --dir scaffolds six files on the plugin API v2 whose test passes and which type-check', async () => {
   const target = join(dir, 'hand-signals');
   const made = await confab('new', 'plugin', 'hand-signals', '--dir', target);
   assert.is(made.code, 0, made.stderr);
-  assert.equal(readdirSync(target).sort(), ['README.md', 'client.ts', 'hand-signals.test.ts', 'protocol.ts', 'server.ts']);
+  assert.equal(readdirSync(target).sort(), ['README.md', 'client.ts', 'entry.ts', 'hand-signals.test.ts', 'protocol.ts', 'server.ts']);
   assert.match(made.stdout, /npx tsx .*hand-signals\.test\.ts/);
   const server = readFileSync(join(target, 'server.ts'), 'utf8');
   assert.match(server, /export function handSignals\(\): Plugin/);
   assert.match(server, /from '\.\.\/\.\.\/\.\.\/core\/config\.js'/, 'imports the core by a relative path');
-  assert.match(readFileSync(join(target, 'protocol.ts'), 'utf8'), /HAND_SIGNALS_BAD_REQUEST/);
+  assert.match(server, /client: new URL\('\.\/entry\.ts', import\.meta\.url\)/, 'names its client entry');
+  const protocol = readFileSync(join(target, 'protocol.ts'), 'utf8');
+  assert.match(protocol, /defineErrors\('hand-signals'/);
+  assert.match(protocol, /export const HAND_SIGNALS = jsonChannel<HandSignalsRequest, HandSignalsMessage>\('hand-signals', \{ parse: parseHandSignalsRequest/);
+  assert.not.match(readdirSync(target).map((f) => readFileSync(join(target, f), 'utf8')).join(''), / as (JsonObject|unknown)\b/, 'no casts on messages');
   assert.not.match(readdirSync(target).map((f) => readFileSync(join(target, f), 'utf8')).join(''), /\{\{/, 'no placeholder is left');
 
   const tested = await exec(process.execPath, ['--import', 'tsx', join(target, 'hand-signals.test.ts')], { cwd: ROOT });
@@ -43,6 +51,28 @@ test('confab new plugin NAME --dir scaffolds five files whose test passes and wh
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), include: ['./**/*.ts'] }));
   const checked = await exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(dir, 'tsconfig.json')]).catch((e) => e);
   assert.is(checked.code ?? 0, 0, `tsc: ${checked.stdout}`);
+});
+
+test('the scaffold\'s tab works in the browser: "Add one" counts up for the room', async () => {
+  const target = join(dir, 'hand-signals');
+  assert.is((await confab('new', 'plugin', 'hand-signals', '--dir', target)).code, 0);
+  const { handSignals } = (await import(pathToFileURL(join(target, 'server.ts')).href)) as { handSignals: () => Plugin };
+  const lab = await startTestServer({ plugins: [handSignals(), web()] });
+  const browser = await launchBrowser();
+  try {
+    const bob = await lab.connect('bob');
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${lab.port}/`);
+    await page.getByLabel('Your name').fill('alice');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('tab', { name: 'Hand signals' }).click();
+    await page.getByRole('button', { name: 'Add one' }).click();
+    await page.getByRole('status', { name: 'Counter' }).filter({ hasText: '1' }).waitFor();
+    await bob.waitForMessage('hand-signals', { op: 'count', value: 1 });
+  } finally {
+    await browser.close();
+    await lab.close();
+  }
 });
 
 test('confab new plugin refuses to overwrite a folder that is not empty, and writes nothing', async () => {

@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { ConfabClient } from '../core/client/node.js';
 import type { ClientPluginContext } from '../core/client/types.js';
 import { filesClient } from '../plugins/files/client-node.js';
+import { SEED_FILE } from './seed-protocol.js';
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -45,8 +46,8 @@ async function confab(): Promise<{ seconds: number; bytes: number; id?: string }
 
 async function seed(): Promise<{ seconds: number; bytes: number }> {
   const client = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name: 'bench-seed', room: 'bench' });
-  const ctx = client.use({ name: 'seed', attach: (c: ClientPluginContext) => c });
-  const done = new Promise<void>((resolve) => ctx.onMessage('seed-file', () => resolve()));
+  const channel = client.use({ name: 'seed', attach: (ctx: ClientPluginContext) => ctx.channel(SEED_FILE) });
+  const done = new Promise<void>((resolve) => channel.onMessage(() => resolve()));
   await client.connect();
   const path = arg('file')!;
   const size = statSync(path).size;
@@ -55,11 +56,11 @@ async function seed(): Promise<{ seconds: number; bytes: number }> {
   const buffer = Buffer.allocUnsafe(SEED_CHUNK);
   for (let offset = 0, id = 0; offset < size; offset += SEED_CHUNK, id++) {
     const { bytesRead } = await handle.read(buffer, 0, SEED_CHUNK, offset);
-    ctx.send('seed-file', { op: 'chunk', filename: 'bench.bin', chunk_id: id, data: buffer.toString('base64', 0, bytesRead) });
+    channel.send({ op: 'chunk', data: buffer.toString('base64', 0, bytesRead) });
     while (client.bufferedBytes > SEED_HIGH_WATER) await new Promise((resolve) => setImmediate(resolve));
   }
   await handle.close();
-  ctx.send('seed-file', { op: 'end' });
+  channel.send({ op: 'end' });
   await done;
   const seconds = (performance.now() - started) / 1000;
   await client.close();

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin } from '../core/config.js';
 import { createServer } from '../core/server.js';
-import type { JsonObject } from '../core/json.js';
+import { SEED_FILE } from './seed-protocol.js';
 import { files } from '../plugins/files/server.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'confab-bench-files-'));
@@ -30,16 +30,15 @@ const mode = process.argv[process.argv.indexOf('--mode') + 1];
 /** The seeds' file transfer: every chunk a JSON object with 4 KiB of base64, decoded and appended to a file. */
 const seedFiles = definePlugin({
   name: 'seed-files',
-  channels: { 'seed-file': { kind: 'json', maxPayload: 64 * 1024 } },
+  channels: [SEED_FILE],
   setup(ctx) {
-    const channel = ctx.channel('seed-file');
+    const channel = ctx.channel(SEED_FILE);
     const streams = ctx.perSession<{ out?: WriteStream }>(() => ({}));
-    channel.onMessage((session, raw) => {
-      const message = raw as JsonObject;
+    channel.onMessage((session, message) => {
       const state = streams.get(session);
       if (message.op === 'chunk') {
         state.out ??= createWriteStream(join(dataDir, `seed-${session.id}`));
-        state.out.write(Buffer.from(message.data as string, 'base64'));
+        state.out.write(Buffer.from(message.data, 'base64'));
       } else if (message.op === 'end') {
         const out = state.out;
         state.out = undefined;

@@ -3,7 +3,7 @@
  * map in WELCOME, and gives plugins a typed handle to send on it and receive from it: what a client sends
  * goes through the channel's `parse` (core/channel-def.ts) before the plugin's handler sees it.
  */
-import { requestRef, type AnyChannelDef } from './channel-def.js';
+import { requestRef } from './channel-def.js';
 import { ConfabError, isConfabError } from './errors.js';
 import { encodeFrame, encodeJsonFrame } from './frame.js';
 import type { ServerHooks } from './hooks.js';
@@ -12,7 +12,7 @@ import { FIRST_CHANNEL_ID, type ChannelKind } from './protocol.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 import type { JsonObject } from './json.js';
-import type { Channel, ChannelMessage, ChannelSpec, MediaSendOptions, OutgoingPayload, Plugin } from './types.js';
+import type { Channel, ChannelMessage, MediaSendOptions, OutgoingPayload, Plugin } from './types.js';
 
 /** A channel as the server knows it. */
 export interface ChannelDefinition {
@@ -27,12 +27,7 @@ export interface ChannelDefinition {
   refField: string;
 }
 
-/** A plugin's channels as definitions, whichever form it declared them in. */
-export function channelDefs(channels: Plugin['channels']): AnyChannelDef[] {
-  if (!channels) return [];
-  if (Array.isArray(channels)) return [...channels];
-  return Object.entries(channels as Record<string, ChannelSpec>).map(([name, spec]) => ({ name, kind: spec.kind, maxPayload: spec.maxPayload, parse: undefined }));
-}
+
 
 /** Every channel of every plugin, by name and by type id. */
 export class ChannelRegistry {
@@ -42,7 +37,7 @@ export class ChannelRegistry {
   constructor(plugins: Plugin[], serverMaxPayload: number) {
     let id = FIRST_CHANNEL_ID;
     for (const plugin of plugins) {
-      for (const { name, kind, maxPayload, parse, refField } of channelDefs(plugin.channels)) {
+      for (const { name, kind, maxPayload, parse, refField } of plugin.channels ?? []) {
         const definition = { name, kind, id: id++, maxPayload: Math.min(maxPayload ?? serverMaxPayload, serverMaxPayload), plugin: plugin.name, parse, refField: refField ?? 'ref' };
         this.byName.set(name, definition);
         this.byId.set(definition.id, definition);

@@ -33,12 +33,13 @@ export function defineConfig(config: ConfabConfig): ConfabConfig {
  * them with `readOptions` (core/options.ts) and returns `definePlugin({ … })`.
  *
  * @example
+ *   const ECHO = jsonChannel<{ text: string }, { text: string }>('echo', { parse: parseEcho });
  *   export const echo = () =>
  *     definePlugin({
  *       name: 'echo',
- *       channels: { echo: { kind: 'json' } },
+ *       channels: [ECHO],
  *       setup(ctx) {
- *         const channel = ctx.channel('echo');
+ *         const channel = ctx.channel(ECHO);
  *         channel.onMessage((session, message) => channel.send(session, message));
  *       },
  *     });

@@ -21,7 +21,6 @@ export { startTestServer, waitFor, sleep, type TestServer, type TestServerOption
 export type {
   Channel,
   ChannelMessage,
-  ChannelSpec,
   ConfabConfig,
   Connection,
   HandshakeInfo,

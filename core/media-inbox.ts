@@ -45,8 +45,8 @@ interface MalformedCount {
  *
  * @example
  *   const inbox = createMediaInbox(ctx.metrics, { grant: 'publish:video', codecs: [MediaCodec.JPEG], maxFrameBytes: 512 * 1024 });
- *   ctx.channel('video').onMessage((session, payload) => {
- *     const frame = inbox(session, payload as Uint8Array);
+ *   ctx.channel(VIDEO).onMessage((session, payload) => {
+ *     const frame = inbox(session, payload);
  *     if (frame) relay(session, frame);
  *   });
  */

@@ -57,7 +57,7 @@ export type OptionsOf<S extends OptionsSchema> = {
  *       historyLimit: { type: 'integer', min: 0, default: 200 },
  *       maxTextLength: { type: 'integer', min: 1, max: 65536, default: 4000 },
  *     });
- *     return definePlugin({ name: 'chat', channels: { chat: { kind: 'json' } }, setup(ctx) { … } });
+ *     return definePlugin({ name: 'chat', channels: [CHAT], setup(ctx) { … } });
  *   }
  *   chat({ historyLimit: -1 }); // CONFIG_INVALID: plugin "chat": option historyLimit must be an integer ≥ 0, got -1
  */

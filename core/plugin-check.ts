@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { channelDefs } from './channels.js';
 import { ConfabError } from './errors.js';
 import { isPluginGrant } from './grants.js';
 import { describeValue, didYouMean } from './options.js';
@@ -83,27 +82,25 @@ function checkPlugin(plugin: unknown, index: number, all: unknown[], claims: Cla
 
 function checkChannels(self: string, plugin: string, channels: unknown, claims: Claims): void {
   if (channels === undefined) return;
-  if (typeof channels !== 'object' || channels === null) {
-    throw fail(`${self}: channels must be a list of channel definitions (jsonChannel, binaryChannel, mediaChannel), got ${describeValue(channels)}`);
-  }
   if (!Array.isArray(channels)) {
-    for (const [channel, spec] of Object.entries(channels as Record<string, unknown>)) checkChannelSpec(self, channel, spec);
+    throw fail(`${self}: channels must be a list of channel definitions (jsonChannel, binaryChannel, mediaChannel from core/channel-def.ts), got ${describeValue(channels)}`);
   }
-  for (const channel of channelDefs(channels as Plugin['channels'])) {
+  for (const channel of channels as unknown[]) {
     if (typeof channel !== 'object' || channel === null) throw fail(`${self}: channels must be channel definitions, got ${describeValue(channel)}`);
-    checkChannelSpec(self, String(channel.name), { kind: channel.kind, ...(channel.maxPayload === undefined ? {} : { maxPayload: channel.maxPayload }) });
-    if (channel.kind === 'json' && Array.isArray(channels) && typeof channel.parse !== 'function') {
-      throw fail(`${self}: json channel "${channel.name}" needs a parse function that checks what clients send`);
+    const { name, kind, maxPayload, parse } = channel as Record<string, unknown>;
+    checkChannelSpec(self, name, { kind, ...(maxPayload === undefined ? {} : { maxPayload }) });
+    if (kind === 'json' && typeof parse !== 'function') {
+      throw fail(`${self}: json channel "${String(name)}" needs a parse function that checks what clients send`);
     }
-    const owner = claims.channels.get(channel.name);
-    if (owner !== undefined) throw fail(`${self}: channel "${channel.name}" is already declared by plugin "${owner}"; channel names are unique across plugins`);
-    claims.channels.set(channel.name, plugin);
+    const owner = claims.channels.get(name as string);
+    if (owner !== undefined) throw fail(`${self}: channel "${String(name)}" is already declared by plugin "${owner}"; channel names are unique across plugins`);
+    claims.channels.set(name as string, plugin);
   }
 }
 
-function checkChannelSpec(self: string, channel: string, spec: unknown): void {
-  if (!CHANNEL_NAME.test(channel)) {
-    throw fail(`${self}: channel ${JSON.stringify(channel)} must be lowercase letters, digits, "-", ":" and ".", starting with a letter`);
+function checkChannelSpec(self: string, channel: unknown, spec: unknown): asserts channel is string {
+  if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
+    throw fail(`${self}: channel ${describeValue(channel)} must be named with lowercase letters, digits, "-", ":" and ".", starting with a letter`);
   }
   const where = `${self}: channel "${channel}"`;
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {

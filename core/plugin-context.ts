@@ -4,7 +4,7 @@
  * directory and a logger.
  */
 import { join } from 'node:path';
-import type { AnyChannelDef } from './channel-def.js';
+import type { ChannelDef } from './channel-def.js';
 import { createChannel, type ChannelRegistry } from './channels.js';
 import { ConfabError } from './errors.js';
 import type { Grant } from './grants.js';
@@ -14,7 +14,7 @@ import type { Metrics } from './metrics.js';
 import type { Room } from './room.js';
 import type { ServiceKey } from './services.js';
 import type { Session } from './session.js';
-import type { Connection, Plugin, PluginContext, PluginStore, ResolvedServerOptions, StateOptions, StateSlot } from './types.js';
+import type { Channel, Connection, Plugin, PluginContext, PluginStore, ResolvedServerOptions, StateOptions, StateSlot } from './types.js';
 
 /** What the server lends to plugin contexts. */
 export interface PluginHost {
@@ -51,13 +51,14 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
       return store;
     },
     dataDir: join(host.options.dataDir, 'plugins', plugin.name),
-    channel(nameOrDefinition: string | AnyChannelDef) {
-      const name = typeof nameOrDefinition === 'string' ? nameOrDefinition : nameOrDefinition.name;
+    channel<Request, Message>(channelDefinition: ChannelDef<Request, Message>): Channel<Request, Message> {
+      const name = channelDefinition.name;
       const definition = host.channels.byName.get(name);
       if (!definition || definition.plugin !== plugin.name) {
         throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin.name}" has no channel "${name}"; declare it in channels`);
       }
-      return createChannel(definition, host.hooks, host.metrics);
+      // The channel checks what clients send with the definition's parse: its requests are of its type.
+      return createChannel(definition, host.hooks, host.metrics) as Channel<Request, Message>;
     },
     perRoom: <T>(create: (room: Room) => T, options?: StateOptions<Room, T>) => owned.state(create, options),
     perSession: <T>(create: (session: Session) => T, options?: StateOptions<Session, T>) => owned.state(create, options),

@@ -92,13 +92,6 @@ export interface ConfabConfig {
   plugins?: Plugin[];
 }
 
-/** How a plugin declares one of its channels. */
-export interface ChannelSpec {
-  kind: ChannelKind;
-  /** Largest payload accepted on this channel, in bytes. Default the server's maxPayload. */
-  maxPayload?: number;
-}
-
 /**
  * A plugin: a name, the channels it owns, what it declares to the server (error codes, grants, services)
  * and a `setup` that taps hooks and handles messages. Write one with `definePlugin`; a plugin with options
@@ -111,7 +104,7 @@ export interface Plugin {
    * The plugin's channels, as its protocol.ts defines them (`jsonChannel`, `binaryChannel`, `mediaChannel`);
    * the server assigns each a type id and tells clients in WELCOME.
    */
-  channels?: readonly AnyChannelDef[] | Record<string, ChannelSpec>;
+  channels?: readonly AnyChannelDef[];
   /** The plugin's error codes (`defineErrors`), listed in `/metrics` and docs/errors.md. */
   errors?: { readonly specs: readonly PluginErrorSpec[] };
   /** Grants of the plugin's own (`<plugin name>:<action>`): tokens may carry them, sessions start with them. */
@@ -212,8 +205,6 @@ export interface PluginContext {
   readonly dataDir: string;
   /** A handle on one of the plugin's declared channels, typed by its definition. */
   channel<Request, Message>(definition: ChannelDef<Request, Message>): Channel<Request, Message>;
-  /** A handle on one of the plugin's declared channels, by name (untyped). */
-  channel(name: string): Channel;
   /**
    * Declares typed per-room state, created on first `get` and gone with its room; `dispose` runs when the
    * room is disposed (or the server closes).

@@ -8,6 +8,7 @@
  * every layer), and decodable, by the video client half (`frame`).
  */
 import type { ClientPlugin } from '../../core/client/types.js';
+import { VIDEO } from '../../plugins/video-relay/protocol.js';
 import { decodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
 import { createBotClient, type BotClient } from '../clients.js';
 import { SineTone } from '../media/pcm.js';
@@ -117,8 +118,8 @@ function rawVideoProbe(onFrame: (frame: MediaFrame) => void): ClientPlugin<void>
   return {
     name: 'load-video-probe',
     attach(ctx) {
-      ctx.onMessage('video', (bytes) => {
-        const decoded = decodeMediaFrame(bytes as Uint8Array);
+      ctx.channel(VIDEO).onMessage((bytes) => {
+        const decoded = decodeMediaFrame(bytes);
         if (decoded.ok) onFrame(decoded.frame);
       });
     },

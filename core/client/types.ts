@@ -211,6 +211,9 @@ export interface ClientPluginContext {
   /** One of the plugin's channels, typed by its definition (`jsonChannel(…)` in the plugin's protocol.ts). */
   channel<Request, Message>(definition: ChannelDef<Request, Message>): ClientChannel<Message, Request>;
   /**
+   * The untyped way, for tools and tests that speak to any channel by name (a test recorder, a hostile
+   * client): client halves use `channel(definition)`.
+   *
    * Sends on a channel: an object (JSON-encoded) on a `json` channel, bytes on a `binary` or `media` one.
    * Returns false when a media message was dropped because the client is not connected.
    * Throws UNKNOWN_CHANNEL when the server has no such channel, INVALID_PAYLOAD for the wrong kind of

@@ -44,7 +44,7 @@ test.after.each(async () => {
 function serve(args: string[]): Run {
   const config = join(dir, 'test.config.ts');
   writeFileSync(config, `import { defineConfig, definePlugin } from ${CONFIG_TS};
-export default defineConfig({ server: { logLevel: 'warn' }, plugins: [definePlugin({ name: 'echo', channels: { echo: { kind: 'json' } }, setup() {} })] });\n`);
+export default defineConfig({ server: { logLevel: 'warn' }, plugins: [definePlugin({ name: 'echo', setup() {} })] });\n`);
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--config', config, '--data-dir', join(dir, 'data'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],

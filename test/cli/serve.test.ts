@@ -83,7 +83,7 @@ function writeConfig(body: string): string {
 }
 
 const ECHO_CONFIG = `
-const echo = definePlugin({ name: 'echo', channels: { echo: { kind: 'json' } }, setup() {} });
+const echo = definePlugin({ name: 'echo', setup() {} });
 export default defineConfig({ server: { port: 5000, logLevel: 'warn' }, plugins: [echo] });
 `;
 

@@ -9,6 +9,10 @@ import { definePlugin } from '../../core/config.js';
 import { FrameType } from '../../core/protocol.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
 import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { binaryChannel, mediaChannel } from '../../core/channel-def.js';
+
+const T_MEDIA = mediaChannel('t-media');
+const T_DATA = binaryChannel('t-data');
 
 const ROOM = 'bp';
 const KIB = 1024;
@@ -27,10 +31,10 @@ let afterRelay: (() => void) | undefined;
  */
 const relay = definePlugin({
   name: 'bp-relay',
-  channels: { 't-media': { kind: 'media' }, 't-data': { kind: 'binary' } },
+  channels: [T_MEDIA, T_DATA],
   setup(ctx) {
-    const media = ctx.channel('t-media');
-    const data = ctx.channel('t-data');
+    const media = ctx.channel(T_MEDIA);
+    const data = ctx.channel(T_DATA);
     media.onMessage((session, message) => {
       const bytes = message as Uint8Array;
       media.broadcast(session.room, bytes, { except: session, media: { stream: 'v:' + session.id, keyframe: bytes[0] === 1 } });

@@ -19,6 +19,7 @@ import {
   type ClientPlugin,
 } from '../../core/client/node.js';
 import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { binaryChannel, jsonChannel, mediaChannel } from '../../core/channel-def.js';
 
 const TRANSPORTS = ['tcp', 'ws'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -27,6 +28,10 @@ function url(transport: Transport, port: number): string {
   return transport === 'tcp' ? `tcp://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/ws`;
 }
 
+const RELAY = jsonChannel<JsonObject, JsonObject>('relay', { parse: (message) => message });
+const BLOB = binaryChannel('blob');
+const VIDEO = mediaChannel('video');
+
 /**
  * A server plugin for these tests: `relay` (json) broadcasts `{op:"say"}` to the room (sender included) and
  * refuses `{op:"fail"}`; `blob` (binary) echoes to the sender; `video` (media) goes to the others.
@@ -34,13 +39,13 @@ function url(transport: Transport, port: number): string {
 function relayServer(): Plugin {
   return {
     name: 'relay',
-    channels: { relay: { kind: 'json' }, blob: { kind: 'binary' }, video: { kind: 'media' } },
+    channels: [RELAY, BLOB, VIDEO],
     setup(ctx) {
-      const relay = ctx.channel('relay');
-      const blob = ctx.channel('blob');
-      const video = ctx.channel('video');
+      const relay = ctx.channel(RELAY);
+      const blob = ctx.channel(BLOB);
+      const video = ctx.channel(VIDEO);
       relay.onMessage((session, message) => {
-        const { op, text, ref } = message as JsonObject;
+        const { op, text, ref } = message;
         if (op === 'fail') {
           const error = new ConfabError('RELAY_REFUSED', 'the relay refuses this on purpose', { fatal: false });
           if (typeof ref === 'string') error.ref = ref;

@@ -56,12 +56,13 @@ async function failure(load: Promise<unknown>, code: string): Promise<string> {
 
 const VALID = `
 import { defineConfig, definePlugin } from ${CONFIG_TS};
+import { jsonChannel } from ${JSON.stringify(join(ROOT, 'core/channel-def.js'))};
 import type { Plugin } from ${JSON.stringify(join(ROOT, 'core/types.js'))};
 import { where } from './lib/where.js';
 
 const greeter: Plugin = definePlugin({
   name: 'greeter',
-  channels: { greet: { kind: 'json' } },
+  channels: [jsonChannel('greet', { parse: (message) => message })],
   setup() {},
 });
 
@@ -82,7 +83,7 @@ test('loadConfigFile() bundles a TS config and returns its path, config and depe
   assert.is(loaded.path, file);
   assert.equal(loaded.config.server, { port: 0, logLevel: 'silent' });
   assert.equal(loaded.config.plugins?.map((plugin) => plugin.name), ['greeter', 'where']);
-  assert.equal(loaded.config.plugins?.[0]?.channels, { greet: { kind: 'json' } });
+  assert.equal(loaded.config.plugins?.[0]?.channels?.map((channel) => [channel.name, channel.kind]), [['greet', 'json']]);
   assert.ok(loaded.dependencies.includes(file), 'the config itself');
   assert.ok(loaded.dependencies.includes(where), 'a local import');
   assert.ok(loaded.dependencies.includes(join(ROOT, 'core/config.ts')), 'the core, bundled by absolute path');

@@ -23,7 +23,6 @@ test('/health/ready is 503 until every plugin started (the listen hook), then 20
   const started = new Promise<void>((resolve) => (release = resolve));
   const slowStart = definePlugin({
     name: 'slow-start',
-    channels: {},
     setup(ctx) {
       ctx.hooks.listen.tapPromise('slow-start', () => started);
     },

@@ -9,7 +9,6 @@ import { auth } from '../../plugins/auth/server.js';
 
 const careless = definePlugin({
   name: 'careless',
-  channels: {},
   setup(ctx) {
     ctx.hooks.handshake.tapPromise('careless', async (hello) => {
       ctx.log.info('hello', { hello });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { binaryChannel, jsonChannel, mediaChannel } from '../../core/channel-def.js';
 import { definePlugin } from '../../core/config.js';
 import { ConfabError } from '../../core/errors.js';
 import { FrameType } from '../../core/protocol.js';
@@ -23,6 +24,9 @@ import { sleep, startTestServer, waitFor, type TestServer } from '../../core/tes
 
 const LONG = 5000;
 const cleanups: Array<() => unknown> = [];
+
+/** A json channel that takes any object (these tests look at the core, not at parsing). */
+const anyJson = (name: string) => jsonChannel<Record<string, unknown>, Record<string, unknown>>(name, { parse: (message) => message as Record<string, unknown> });
 
 test.after.each(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -57,6 +61,8 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string }> 
   throw new Error('expected a rejection');
 }
 
+const TALK = anyJson('talk');
+
 /**
  * A json channel `talk`: `{op:'say'}` goes to the whole room (the sender included) and the sender gets an
  * ack; `handled` counts the handler's calls.
@@ -65,9 +71,9 @@ function talkPlugin() {
   const state = { handled: 0 };
   const plugin = definePlugin({
     name: 'talk',
-    channels: { talk: { kind: 'json' } },
+    channels: [TALK],
     setup(ctx) {
-      const talk = ctx.channel('talk');
+      const talk = ctx.channel(TALK);
       talk.onMessage((session, message) => {
         state.handled++;
         talk.broadcast(session.room, message);
@@ -80,15 +86,16 @@ function talkPlugin() {
 
 test('channel ids are assigned 0x10, 0x11, … in plugin order and WELCOME lists them with their kinds', async () => {
   const seen: Record<string, number> = {};
+  const [alpha, beta, gamma, delta] = [anyJson('alpha'), binaryChannel('beta'), mediaChannel('gamma'), anyJson('delta.x')];
   const plugins = [
-    definePlugin({ name: 'p-one', channels: { alpha: { kind: 'json' }, beta: { kind: 'binary' } }, setup(ctx) {
-      seen.alpha = ctx.channel('alpha').id;
-      seen.beta = ctx.channel('beta').id;
+    definePlugin({ name: 'p-one', channels: [alpha, beta], setup(ctx) {
+      seen.alpha = ctx.channel(alpha).id;
+      seen.beta = ctx.channel(beta).id;
     } }),
     definePlugin({ name: 'p-none', setup() {} }),
-    definePlugin({ name: 'p-two', channels: { gamma: { kind: 'media' }, 'delta.x': { kind: 'json' } }, setup(ctx) {
-      seen.gamma = ctx.channel('gamma').id;
-      seen['delta.x'] = ctx.channel('delta.x').id;
+    definePlugin({ name: 'p-two', channels: [gamma, delta], setup(ctx) {
+      seen.gamma = ctx.channel(gamma).id;
+      seen['delta.x'] = ctx.channel(delta).id;
     } }),
   ];
   const ts = await start(plugins);
@@ -327,11 +334,13 @@ test('roomCreated, sessionJoined, sessionLeft and roomDisposed fire with their a
  * A json channel `strict`: `{op:'bad'}` throws ConfabError X_BAD (non-fatal), `{op:'kick'}` a fatal one,
  * `{op:'boom'}` a plain Error; anything else is answered with `{op:'ok'}`.
  */
+const STRICT = anyJson('strict');
+
 const strict = definePlugin({
   name: 'strict',
-  channels: { strict: { kind: 'json' } },
+  channels: [STRICT],
   setup(ctx) {
-    const channel = ctx.channel('strict');
+    const channel = ctx.channel(STRICT);
     channel.onMessage((session, message) => {
       const { op } = message as { op?: string };
       if (op === 'bad') throw new ConfabError('X_BAD', 'op "bad" is not allowed here', { fatal: false });
@@ -395,11 +404,12 @@ test('a handler that throws a plain Error gives INTERNAL_ERROR and the server ke
 });
 
 test('ctx.perRoom() gives each room its own state, and a room made again starts afresh', async () => {
+  const COUNT = anyJson('count');
   const counter = definePlugin({
     name: 'counter',
-    channels: { count: { kind: 'json' } },
+    channels: [COUNT],
     setup(ctx) {
-      const channel = ctx.channel('count');
+      const channel = ctx.channel(COUNT);
       const perRoom = ctx.perRoom((room) => ({ room: room.name, n: 0 }));
       const perSession = ctx.perSession(() => ({ n: 0 }));
       channel.onMessage((session) => {
@@ -435,13 +445,14 @@ test('ctx.perRoom() gives each room its own state, and a room made again starts 
 
 test('ctx.channel() throws PLUGIN_INVALID for a channel the plugin did not declare', async () => {
   const codes: Array<string | undefined> = [];
-  const owner = definePlugin({ name: 'owner', channels: { mine: { kind: 'json' } }, setup() {} });
+  const mine = anyJson('mine');
+  const owner = definePlugin({ name: 'owner', channels: [mine], setup() {} });
   const other = definePlugin({
     name: 'other',
     setup(ctx) {
-      for (const name of ['mine', 'not-mine']) {
+      for (const def of [mine, anyJson('not-mine')]) {
         try {
-          ctx.channel(name);
+          ctx.channel(def);
           codes.push('no error');
         } catch (error) {
           codes.push((error as ConfabError).code);
@@ -455,8 +466,8 @@ test('ctx.channel() throws PLUGIN_INVALID for a channel the plugin did not decla
 
 test('createServer() rejects two plugins that declare the same channel name with PLUGIN_INVALID', async () => {
   let setups = 0;
-  const first = definePlugin({ name: 'first', channels: { shared: { kind: 'json' } }, setup: () => void setups++ });
-  const second = definePlugin({ name: 'second', channels: { shared: { kind: 'binary' } }, setup: () => void setups++ });
+  const first = definePlugin({ name: 'first', channels: [anyJson('shared')], setup: () => void setups++ });
+  const second = definePlugin({ name: 'second', channels: [binaryChannel('shared')], setup: () => void setups++ });
   const error = await rejection(createServer({ server: { port: 0, dataDir: tempDir(), logLevel: 'silent' }, plugins: [first, second] }));
   assert.is(error.code, 'PLUGIN_INVALID');
   assert.is(setups, 0, 'no setup ran');

@@ -3,14 +3,18 @@ import * as assert from 'uvu/assert';
 import { definePlugin } from '../../core/config.js';
 import type { Session } from '../../core/session.js';
 import { startTestServer } from '../../core/testing.js';
+import { jsonChannel } from '../../core/channel-def.js';
+
+/** Any message on it ends its sender's session. */
+const ENDER = jsonChannel('ender', { parse: (message) => message });
 
 /** A plugin that ends the session of whoever sends it `{"op":"leave"}`, and records `sessionLeft`. */
 function ender(left: Array<{ name: string; reason: string }>) {
   return definePlugin({
     name: 'ender',
-    channels: { ender: { kind: 'json' } },
+    channels: [ENDER],
     setup(ctx) {
-      ctx.channel('ender').onMessage((session: Session) => session.end('kicked'));
+      ctx.channel(ENDER).onMessage((session: Session) => session.end('kicked'));
       ctx.hooks.sessionLeft.tap('ender', (session, _room, reason) => left.push({ name: session.name, reason }));
     },
   });

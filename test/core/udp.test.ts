@@ -14,6 +14,10 @@ import { MediaSealer, openSealed, readSealedHeader, ReplayWindow } from '../../c
 import { FrameType, type Welcome } from '../../core/protocol.js';
 import { RawClient, type ReceivedFrame } from '../helpers/raw-client.js';
 import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { jsonChannel, mediaChannel } from '../../core/channel-def.js';
+
+const U_MEDIA = mediaChannel('u-media');
+const U_JSON = jsonChannel('u-json', { parse: (message) => message });
 
 const ROOM = 'udp';
 /** How long a test waits to be reasonably sure that no reply is coming. */
@@ -26,10 +30,10 @@ let jsonHandled = 0;
 /** A test plugin: `u-media` relays each frame to the rest of the room; `u-json` relays too, reliably. */
 const relay = definePlugin({
   name: 'udp-relay',
-  channels: { 'u-media': { kind: 'media' }, 'u-json': { kind: 'json' } },
+  channels: [U_MEDIA, U_JSON],
   setup(ctx) {
-    const media = ctx.channel('u-media');
-    const json = ctx.channel('u-json');
+    const media = ctx.channel(U_MEDIA);
+    const json = ctx.channel(U_JSON);
     media.onMessage((session, message) => {
       media.broadcast(session.room, message, { except: session, media: { stream: 'v:' + session.id } });
     });

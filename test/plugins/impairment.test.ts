@@ -9,13 +9,16 @@ import { impairmentClient } from '../../plugins/impairment/client.js';
 import { parseImpairmentRequest } from '../../plugins/impairment/protocol.js';
 import { createRandom, sessionSeed } from '../../plugins/impairment/random.js';
 import { impairment, type ImpairmentOptions } from '../../plugins/impairment/server.js';
+import { mediaChannel } from '../../core/channel-def.js';
+
+const RELAY = mediaChannel('relay');
 
 /** A minimal media relay: each frame goes to the rest of the room, one stream per sender. */
 const relay = definePlugin({
   name: 'relay',
-  channels: { relay: { kind: 'media' } },
+  channels: [RELAY],
   setup(ctx) {
-    const channel = ctx.channel('relay');
+    const channel = ctx.channel(RELAY);
     channel.onMessage((session, frame) => channel.broadcast(session.room, frame, { except: session, media: { stream: session.id } }));
   },
 });

@@ -26,6 +26,9 @@ import { videoClient } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { mediaChannel } from '../../core/channel-def.js';
+
+const TEST_AUDIO = mediaChannel('test-audio');
 
 const ROOM = 'standup';
 const MEMBER: Grant[] = ['join', 'publish:audio', 'publish:video', 'publish:screen', 'subscribe', 'chat'];
@@ -39,9 +42,9 @@ test.after.each(async () => {
 /** A media plugin as the real ones are built: every frame through the media inbox, which checks the grant. */
 const audioRelay = definePlugin({
   name: 'test-audio',
-  channels: { 'test-audio': { kind: 'media' } },
+  channels: [TEST_AUDIO],
   setup(ctx) {
-    const channel = ctx.channel('test-audio');
+    const channel = ctx.channel(TEST_AUDIO);
     const inbox = createMediaInbox(ctx.metrics, { grant: 'publish:audio', codecs: [MediaCodec.PCM_S16LE], maxFrameBytes: 4096 });
     channel.onMessage((session, payload) => {
       const frame = inbox(session, payload as Uint8Array);

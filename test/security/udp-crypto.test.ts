@@ -14,6 +14,9 @@ import { FrameType, type Welcome } from '../../core/protocol.js';
 import type { ServerOptions } from '../../core/types.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sleep, startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { mediaChannel } from '../../core/channel-def.js';
+
+const MEDIA = mediaChannel('media');
 
 const cleanups: Array<() => unknown> = [];
 test.after.each(async () => {
@@ -23,9 +26,9 @@ test.after.each(async () => {
 /** Relays each media frame to the rest of the room. */
 const relay = definePlugin({
   name: 'relay',
-  channels: { media: { kind: 'media' } },
+  channels: [MEDIA],
   setup(ctx) {
-    const media = ctx.channel('media');
+    const media = ctx.channel(MEDIA);
     media.onMessage((session, message) => media.broadcast(session.room, message, { except: session, media: { stream: session.id } }));
   },
 });

@@ -104,6 +104,13 @@ const TEST_PROGRAMS = [
   { name: 'chromium', found: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), pkg: 'chromium' },
   { name: 'ffmpeg', found: () => Boolean(process.env.FFMPEG_PATH ?? onPath('ffmpeg')), pkg: 'ffmpeg' },
   { name: 'tmux', found: () => Boolean(onPath('tmux')), pkg: 'tmux' },
+  { name: 'redis-server', found: () => fs.existsSync('/usr/bin/redis-server') || Boolean(onPath('redis-server')), pkg: 'redis-server' },
+  // Debian keeps PostgreSQL's server programs under /usr/lib/postgresql/<major>/bin, off PATH.
+  {
+    name: 'PostgreSQL',
+    found: () => fs.existsSync('/usr/lib/postgresql') && fs.readdirSync('/usr/lib/postgresql').some((major) => fs.existsSync(path.join('/usr/lib/postgresql', major, 'bin', 'initdb'))),
+    pkg: 'postgresql',
+  },
   // Debian's python3 (not a pyenv one on PATH) is where the Debian package installs the parser.
   {
     name: 'the Prometheus parser for Python',

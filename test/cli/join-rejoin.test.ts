@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfabClient } from '../../core/client/node.js';
+import { waitFor } from '../../core/testing.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import type { ChatMessage } from '../../plugins/chat/protocol.js';
-import { waitFor } from '../helpers/server.js';
 import { CLI, ServeProcess, Terminal } from './harness.js';
 
 let dir = '';
@@ -50,7 +50,7 @@ for (const [how, signal] of [['kill -9', 'SIGKILL'], ['a clean stop (SIGTERM)', 
     const alice = openAlice();
     await alice.waitFor(/alice · connected/, 'alice to join');
     alice.line('before the restart');
-    await waitFor(() => chatBob.texts().includes('alice: before the restart'), 5000, 'bob to hear alice');
+    await waitFor(() => chatBob.texts().includes('alice: before the restart'), 'bob to hear alice', 5000);
 
     await serve.stop(signal);
     await alice.waitFor(/alice · re(connecting|joining) \(attempt \d+\)/, 'alice to notice');
@@ -62,7 +62,7 @@ for (const [how, signal] of [['kill -9', 'SIGKILL'], ['a clean stop (SIGTERM)', 
     await serve.start();
     let text = await alice.waitFor(/joined lab again as alice/, 'alice to rejoin');
     await fromBob;
-    await waitFor(() => chatBob.texts().includes('alice: typed while the server was down'), 10_000, 'bob to get alice’s pending line');
+    await waitFor(() => chatBob.texts().includes('alice: typed while the server was down'), 'bob to get alice’s pending line', 10_000);
     text = await alice.waitFor(/bob: bob, also while it was down/, 'alice to get bob’s line');
     text = await alice.waitFor(/^(?![\s\S]*sending)/, 'alice’s line acknowledged');
     assert.match(text, /alice: before the restart/, 'the conversation is still on screen');
@@ -70,7 +70,7 @@ for (const [how, signal] of [['kill -9', 'SIGKILL'], ['a clean stop (SIGTERM)', 
     assert.match(text, /bob/, 'bob in the participants again');
 
     alice.line('after the restart');
-    await waitFor(() => chatBob.texts().includes('alice: after the restart'), 5000, 'chat to go on');
+    await waitFor(() => chatBob.texts().includes('alice: after the restart'), 'chat to go on', 5000);
     assert.is(chatBob.texts().filter((line) => line === 'alice: typed while the server was down').length, 1, 'exactly once');
     assert.is(occurrences(alice.screen(), 'typed while the server was down'), 1, 'shown once');
     assert.is(occurrences(alice.screen(), 'bob, also while it was down'), 1, 'shown once');

@@ -12,6 +12,7 @@ import { JoinState } from '../../cli/join/state.js';
 import { reason } from '../../cli/join/transfers.js';
 import { ConfabError } from '../../core/errors.js';
 import { ConfabClient } from '../../core/client/node.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import { audioClient } from '../../plugins/audio-mix/client.js';
 import { audioMix } from '../../plugins/audio-mix/server.js';
 import { chatClient } from '../../plugins/chat/client.js';
@@ -22,7 +23,6 @@ import { files } from '../../plugins/files/server.js';
 import { schedulerClient } from '../../plugins/scheduler/client.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
-import { startServer, waitFor, type TestServer } from '../helpers/server.js';
 import { CLI, Terminal } from './harness.js';
 
 test('parseCommand() tells text, private messages, uploads, downloads and mistakes apart', () => {
@@ -86,7 +86,7 @@ const terminals: Terminal[] = [];
 const clients: ConfabClient[] = [];
 
 test.before(async () => {
-  server = await startServer([chat(), files(), videoRelay(), audioMix({ opus: false }), scheduler()]);
+  server = await startTestServer({ plugins: [chat(), files(), videoRelay(), audioMix({ opus: false }), scheduler()] });
 });
 test.before.each(() => {
   dir = mkdtempSync(join(tmpdir(), 'confab-join-'));
@@ -97,7 +97,7 @@ test.after.each(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 test.after(async () => {
-  await server.stop();
+  await server.close();
 });
 
 /** `confab join` in a terminal of the given size, with its stderr in the test's directory. */
@@ -137,18 +137,18 @@ test('confab join: chat both ways, private messages, the name the server gave (a
   assert.match(text, /bob/);
 
   alice.line('hello from the terminal');
-  await waitFor(() => bob.heard.some((m) => m.text === 'hello from the terminal' && m.from.name === 'alice_1'), 5000, 'bob to get the chat');
+  await waitFor(() => bob.heard.some((m) => m.text === 'hello from the terminal' && m.from.name === 'alice_1'), 'bob to get the chat', 5000);
   await bob.chat.send('hi alice, from bob');
   await alice.waitFor(/bob: hi alice, from bob/, 'bob’s message on screen');
   alice.line('/msg bob just for you');
-  await waitFor(() => bob.heard.some((m) => m.text === 'just for you' && m.to?.name === 'bob'), 5000, 'the private message');
+  await waitFor(() => bob.heard.some((m) => m.text === 'just for you' && m.to?.name === 'bob'), 'the private message', 5000);
   await alice.waitFor(/you → bob \(private\): just for you/, 'the private message on screen');
   bob.audio.setMuted(true);
   await alice.waitFor(/bob\s+✗mic/, 'bob muted in the list');
 
   writeFileSync(join(dir, 'agenda.txt'), 'one\ntwo\n');
   alice.line('/upload agenda.txt');
-  await waitFor(() => bobSaw.some((f) => f.name === 'agenda.txt'), 10_000, 'bob to see the upload');
+  await waitFor(() => bobSaw.some((f) => f.name === 'agenda.txt'), 'bob to see the upload', 10_000);
   await alice.waitFor(/▲ agenda\.txt done/, 'the finished upload');
   await alice.waitFor(/shared agenda\.txt \(8 B\)/, 'the notice');
   await firstAlice.client.close();
@@ -162,7 +162,7 @@ test('no input is lost: a pasted block and 200 lines typed as fast as tmux sends
   const typed = Array.from({ length: 200 }, (_, i) => `line ${i + 1} of 200`);
   for (const text of typed) alice.line(text);
   const expected = ['first pasted line', 'second pasted line', 'third pasted line', ...typed];
-  await waitFor(() => bob.heard.length >= expected.length, 30_000, `all ${expected.length} lines (bob has ${bob.heard.length})`);
+  await waitFor(() => bob.heard.length >= expected.length, `all ${expected.length} lines (bob has ${bob.heard.length})`, 30_000);
   assert.equal(bob.texts(), expected);
   await alice.waitFor(/alice: line 200 of 200/, 'the last line on screen');
   await alice.waitFor(/^(?![\s\S]*sending)/, 'every line acknowledged (none pending)');
@@ -178,7 +178,7 @@ test('line editing: ←→, Home/End, Ctrl-A/E/U/W/K/Y, history on ↑↓, and T
   alice.keys('End');
   alice.type('!!');
   alice.keys('Left', 'BSpace', 'Enter');
-  await waitFor(() => bob.texts().includes('hello world!'), 5000, 'the edited line');
+  await waitFor(() => bob.texts().includes('hello world!'), 'the edited line', 5000);
 
   alice.type('one two three');
   alice.keys('C-w');
@@ -188,23 +188,23 @@ test('line editing: ←→, Home/End, Ctrl-A/E/U/W/K/Y, history on ↑↓, and T
   alice.keys('C-u');
   alice.type('kept ');
   alice.keys('C-y', 'C-e', 'Enter');
-  await waitFor(() => bob.texts().includes('kept gone'), 5000, 'kill and yank');
+  await waitFor(() => bob.texts().includes('kept gone'), 'kill and yank', 5000);
 
   alice.keys('Up', 'Up', 'Enter');
-  await waitFor(() => bob.texts().filter((t) => t === 'hello world!').length === 2, 5000, 'the line from the history');
+  await waitFor(() => bob.texts().filter((t) => t === 'hello world!').length === 2, 'the line from the history', 5000);
 
   alice.type('hi bo');
   alice.keys('Tab');
   alice.type('and you');
   alice.keys('Enter');
-  await waitFor(() => bob.texts().includes('hi bobby and you'), 5000, 'a name completed');
+  await waitFor(() => bob.texts().includes('hi bobby and you'), 'a name completed', 5000);
   alice.type('/ms');
   alice.keys('Tab');
   alice.type('bob');
   alice.keys('Tab');
   alice.type('psst');
   alice.keys('Enter');
-  await waitFor(() => bob.heard.some((m) => m.text === 'psst' && m.to !== undefined), 5000, 'a command and a name completed');
+  await waitFor(() => bob.heard.some((m) => m.text === 'psst' && m.to !== undefined), 'a command and a name completed', 5000);
 });
 
 test('the layout adapts: at 60×20 the chat fills the width and F3 shows each panel; at 80×24 the chat keeps 50 columns; 22 files scroll with the newest in view', async () => {
@@ -251,13 +251,13 @@ test('Ctrl-C asks before leaving: another key stays, y leaves with BYE', async (
   assert.is(bob.client.peers.size, 1, 'still in the room');
   alice.type('still here');
   alice.keys('Enter');
-  await waitFor(() => bob.texts().includes('still here'), 5000, 'typing goes on');
+  await waitFor(() => bob.texts().includes('still here'), 'typing goes on', 5000);
   alice.keys('C-c');
   await alice.waitFor(/Leave the room\?/, 'the question again');
   alice.keys('y');
-  await waitFor(() => left.length === 1, 5000, 'alice to leave');
+  await waitFor(() => left.length === 1, 'alice to leave', 5000);
   assert.equal(left, ['alice:bye']);
-  await waitFor(() => !alice.running, 5000, 'the command to end');
+  await waitFor(() => !alice.running, 'the command to end', 5000);
 });
 
 test('every error goes to the one error line, in words: an unknown command, a missing upload (~ expanded), an unknown file number', async () => {
@@ -280,7 +280,7 @@ test('every error goes to the one error line, in words: an unknown command, a mi
 test('confab join prints a failure once, in words: an empty --name, a port that is not Confab, a refused join', async () => {
   const stderr = () => readFileSync(join(dir, 'stderr.txt'), 'utf8');
   const noName = openJoin('--room x --name " "');
-  await waitFor(() => !noName.running, 15_000, 'the command to end');
+  await waitFor(() => !noName.running, 'the command to end', 15_000);
   assert.is(stderr(), 'confab join: --name must not be empty; give a name like --name alice\n');
 
   const web = createHttpServer((_request, response) => response.end('not confab'));
@@ -289,7 +289,7 @@ test('confab join prints a failure once, in words: an empty --name, a port that 
     const port = (web.address() as { port: number }).port;
     const wrongPort = Terminal.open(`${process.execPath} ${CLI} join --server http://127.0.0.1:${port} --name alice 2> ${join(dir, 'stderr.txt')}`, { columns: 80, rows: 24, cwd: dir });
     terminals.push(wrongPort);
-    await waitFor(() => !wrongPort.running, 15_000, 'the command to end');
+    await waitFor(() => !wrongPort.running, 'the command to end', 15_000);
     const lines = stderr().trim().split('\n');
     assert.is(lines.length, 1, stderr());
     assert.match(lines[0]!, new RegExp(`^confab: NOT_A_CONFAB_SERVER: 127\\.0\\.0\\.1:${port} answered in HTTP`));

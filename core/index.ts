@@ -1,6 +1,8 @@
 /**
- * Confab's core, for plugin authors and embedders: the server, the plugin API, hooks, errors and the
- * protocol constants. The client SDK has its own entry points (`core/client/node.ts`, `core/client/browser.ts`).
+ * Confab's core, for plugin authors and embedders: the server's entry point, with the plugin API, hooks,
+ * errors and the protocol constants. It loads no client code: the wire format alone is `core/wire.ts`, the
+ * client SDK has its own entry points (`core/client/node.ts`, `core/client/browser.ts`) and so has the test
+ * harness (`core/testing.ts`). docs/architecture.md, "Layers".
  */
 export { createServer, ConfabServer } from './server.js';
 export { defineConfig, definePlugin } from './config.js';
@@ -17,7 +19,6 @@ export { createMediaInbox, type MediaInbox, type MediaInboxOptions } from './med
 export { GRANTS, allGrants, isGrant, type Grant } from './grants.js';
 export { MediaCodec, encodeMediaFrame, decodeMediaFrame, withSender, type MediaFrame, type DecodedMediaFrame, type MediaFrameProblem } from './media.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
-export { startTestServer, waitFor, sleep, type TestServer, type TestServerOptions, type TestClient, type TestConnectOptions, type MessageMatch, type ReceivedMessage } from './testing.js';
 export type {
   Channel,
   ChannelMessage,

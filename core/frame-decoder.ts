@@ -79,6 +79,14 @@ export class FrameDecoder {
     return error;
   }
 
+  /**
+   * Removes and returns the bytes of the unfinished frame (empty when there is none), for a connection handed
+   * to another process with what it already read.
+   */
+  takePending(): Uint8Array {
+    return this.#consume(this.#buffered).slice();
+  }
+
   /** The first `n` buffered bytes, without consuming them (n ≤ buffered). */
   #peek(n: number): Uint8Array {
     const first = this.#chunks[0];

@@ -102,6 +102,13 @@ export interface Welcome {
   heartbeatMs: number;
   /** True when this WELCOME continues an earlier session; the missed frames follow it. */
   resumed: boolean;
+  /**
+   * The UDP port for this session's media when it is not the port the client dialed (a cluster node: each
+   * worker has its own). Older servers leave it out: use the dialed port.
+   */
+  udpPort?: number;
+  /** The address for this session's UDP media when it is not the host the client dialed (a node of a cluster with `advertise`). */
+  udpHost?: string;
 }
 
 /** PEER_LEFT (0x07). */

@@ -18,8 +18,9 @@ const BIND_ATTEMPTS = 6;
 const BIND_RETRY_MS = 250;
 
 /**
- * Opens the UDP media path for a session, to the host and port of the client's URL. Undefined when the WELCOME
- * carries no usable media key or the URL names no port.
+ * Opens the UDP media path for a session, to the host and port of the client's URL, or to WELCOME's `udpHost`
+ * and `udpPort` when the server names them (a cluster node). Undefined when the WELCOME carries no usable
+ * media key or the URL names no port.
  */
 export const openUdpMediaPath: MediaPathFactory = (welcome, url, receive) => {
   const key = Buffer.from(typeof welcome.mediaKey === 'string' ? welcome.mediaKey : '', 'base64');
@@ -29,9 +30,10 @@ export const openUdpMediaPath: MediaPathFactory = (welcome, url, receive) => {
   } catch {
     return undefined;
   }
-  const port = Number(target.port || (target.protocol === 'wss:' ? 443 : 80));
-  if (key.length !== MEDIA_KEY_BYTES || !Number.isInteger(port) || port <= 0) return undefined;
-  return new UdpMediaPath(welcome, key, target.hostname.replace(/^\[(.*)\]$/, '$1'), port, receive);
+  const port = typeof welcome.udpPort === 'number' ? welcome.udpPort : Number(target.port || (target.protocol === 'wss:' ? 443 : 80));
+  if (key.length !== MEDIA_KEY_BYTES || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  const host = typeof welcome.udpHost === 'string' && welcome.udpHost !== '' ? welcome.udpHost : target.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new UdpMediaPath(welcome, key, host, port, receive);
 };
 
 /** Sealed UDP to the server's port. */

@@ -134,3 +134,23 @@ export interface ClusterBus {
   /** Stops delivering and disconnects. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * The `cluster` server option: this server is one node of a cluster whose directory and bus are on Redis.
+ * `confab serve` fills it from `--redis-url`, `--cluster-secret`, `--workers` and the environment
+ * (CONFAB_REDIS_URL, CONFAB_CLUSTER_SECRET); see docs/cluster.md.
+ */
+export interface ClusterOptions {
+  /** Redis URL (`redis://[:password@]host:port[/db]`); its password is never logged. */
+  redis: string;
+  /** The secret every node of the cluster shares, at least 16 characters: the node link refuses anyone without it. */
+  secret: string;
+  /** The address other nodes reach this node's link at. Default: the server's host. */
+  advertise?: string;
+  /** The port of the node link. Default 0: a free one, registered in the directory. */
+  linkPort?: number;
+  /** The machine's name in the directory: nodes with the same one pass sockets to each other. Default: the host name. */
+  machine?: string;
+  /** This node's number under `confab serve --workers N`; set by the primary, not by hand. */
+  worker?: number;
+}

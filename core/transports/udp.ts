@@ -44,11 +44,11 @@ export class UdpEndpoint {
     this.#socket.on('error', () => undefined);
   }
 
-  /** Binds the UDP port. */
+  /** Binds the UDP port (this process's own, even in a worker of `--workers`). */
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#socket.once('error', reject);
-      this.#socket.bind(port, host, () => {
+      this.#socket.bind({ port, address: host, exclusive: true }, () => {
         this.#socket.off('error', reject);
         resolve();
       });

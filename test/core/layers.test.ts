@@ -3,17 +3,19 @@
  * every core/**\/*.ts file is read (type-only, re-exports and dynamic `import()` too, comments not), and a
  * layer that imports above itself fails the test, naming the file and the import:
  *
- *   wire     imports wire only            (core/wire.ts and the modules it re-exports)
+ *   wire     imports wire only            (core/wire.ts, the modules it re-exports, and media-crypto.ts)
  *   client   imports wire and client      (core/client/)
  *   server   imports wire and server      (every other core file: never client or testing)
  *   testing  imports anything             (core/testing.ts)
  *
  * And what a server loads never reaches the client SDK or the harness: neither core/index.ts nor any
  * plugin's server half (whatever plugins/index.ts and each plugin's server.ts import, directly or not).
+ * core/wire.ts bundles for a browser.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,6 +32,9 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   testing: ['wire', 'server', 'client', 'testing'],
 };
 
+/** Wire modules that need Node, so core/wire.ts (which browsers import) leaves them out. */
+const NODE_ONLY_WIRE = ['core/media-crypto.ts'];
+
 /** A source file: its path from the repository root (`core/room.ts`) and its text. */
 type Sources = ReadonlyMap<string, string>;
 
@@ -45,9 +50,9 @@ function resolveImport(from: string, specifier: string, sources: Sources): strin
   return candidates.find((candidate) => sources.has(candidate));
 }
 
-/** The wire layer: core/wire.ts and every core module it re-exports. */
+/** The wire layer: core/wire.ts, every core module it re-exports, and the Node-only wire modules. */
 function wireModules(sources: Sources): Set<string> {
-  const wire = new Set(['core/wire.ts']);
+  const wire = new Set(['core/wire.ts', ...NODE_ONLY_WIRE.filter((file) => sources.has(file))]);
   for (const specifier of importsOf(sources.get('core/wire.ts') ?? '')) {
     const file = resolveImport('core/wire.ts', specifier, sources);
     if (file) wire.add(file);
@@ -164,6 +169,12 @@ test('the server entry (core/index.ts) and every plugin\'s server half reach nei
   for (const entry of entries) assert.ok(existsSync(join(ROOT, entry)), entry);
   const chains = reachesClientOrTesting(entries, sources);
   assert.equal(chains, [], `server code that loads the client SDK or the harness:\n  ${chains.join('\n  ')}`);
+});
+
+test('core/wire.ts bundles for a browser: nothing it re-exports needs Node', async () => {
+  const result = await build({ entryPoints: [join(ROOT, 'core/wire.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+  assert.is(result.errors.length, 0);
+  assert.ok(result.outputFiles[0]!.contents.length > 0);
 });
 
 test('each layer has its entry point: core/wire.ts, core/index.ts, core/client/node.ts and browser.ts, core/testing.ts', () => {

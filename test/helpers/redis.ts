@@ -79,8 +79,11 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     async restart(whileDown) {
       if (stopped) throw new Error('this test Redis is stopped');
       await terminate(current);
-      if (whileDown) await whileDown();
-      current = await launch(port, dir, options.password);
+      try {
+        if (whileDown) await whileDown();
+      } finally {
+        current = await launch(port, dir, options.password);
+      }
     },
     stop() {
       stopped ??= terminate(current).finally(() => rmSync(dir, { recursive: true, force: true }));

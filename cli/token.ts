@@ -5,12 +5,12 @@
  * list in the server's store, after checking that it names a token of that server.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfabError } from '../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../core/grants.js';
 import { MAX_NAME_LENGTH } from '../core/room.js';
-import { openStore } from '../core/store.js';
+import { openStore, parseStoreUrl, STORE_URL_ENV } from '../core/store.js';
 import { readTokenClaims } from '../plugins/auth/client.js';
 import { openRevocations } from '../plugins/auth/revocations.js';
 import { secretPath } from '../plugins/auth/server.js';
@@ -131,7 +131,9 @@ async function revoke(args: string[], dataDir: string, reason: string): Promise<
       + 'printed as "jti …" when the token was made); give that id, or the whole token\n');
     return 2;
   }
-  if (!existsSync(join(dataDir, 'confab.db'))) {
+  // The server's store: CONFAB_STORE_URL when it names PostgreSQL, else the SQLite file of the data directory.
+  const location = parseStoreUrl(process.env[STORE_URL_ENV], dataDir);
+  if (location.dialect === 'sqlite' && !existsSync(location.path)) {
     throw cliError('CLI_DATA_DIR_EMPTY', `${dataDir} has no store (confab.db): is --data-dir the server's data directory? Nothing was revoked`);
   }
   const secretFile = secretPath(dataDir);
@@ -141,19 +143,18 @@ async function revoke(args: string[], dataDir: string, reason: string): Promise<
       throw cliError('CLI_NOT_A_TOKEN_ID', `this token was not signed with the secret in ${dataDir}: it is another server's (or --data-dir is wrong). Nothing was revoked`);
     }
   }
-  const store = openStore(dataDir);
+  const store = openStore({ dataDir, url: process.env[STORE_URL_ENV] });
   let already: boolean;
   try {
-    const revocations = openRevocations(store.forPlugin('auth'));
-    already = revocations.isRevoked(jti);
-    revocations.revoke(jti, { expiresAt: claims?.exp, reason });
+    const revocations = await openRevocations(store.forPlugin('auth'));
+    already = !(await revocations.revoke(jti, { expiresAt: claims?.exp, reason }));
   } finally {
-    store.close();
+    await store.close();
   }
   const what = claims ? ` (room ${claims.room}${claims.name ? `, ${claims.name}` : ''}, valid until ${new Date(claims.exp * 1000).toISOString()})` : '';
   process.stderr.write(already
-    ? `${jti}${what} was already revoked in ${store.path}\n`
-    : `revoked ${jti}${what} in ${store.path}; a server using this data directory closes its sessions within seconds\n`);
+    ? `${jti}${what} was already revoked in ${store.location}\n`
+    : `revoked ${jti}${what} in ${store.location}; a server using this store closes its sessions within seconds\n`);
   return 0;
 }
 

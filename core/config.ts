@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ConfabError } from './errors.js';
 import { checkOptions, describeValue, didYouMean, type OptionSpec } from './options.js';
 import { DEFAULT_MAX_PAYLOAD } from './protocol.js';
+import { parseStoreUrl, STORE_URL_ENV } from './store/url.js';
 import { validatePlugins } from './plugin-check.js';
 import type { ConfabConfig, Plugin, ResolvedServerOptions, ServerOptions, TlsOption } from './types.js';
 
@@ -62,6 +63,7 @@ function serverSchema() {
     host: { type: 'string', nonEmpty: true, default: '127.0.0.1' },
     port: { type: 'integer', min: 0, max: 65535, default: 5000 },
     dataDir: { type: 'string', nonEmpty: true, default: '.confab' },
+    store: { type: 'string' },
     name: { type: 'string', nonEmpty: true, default: hostname() },
     maxPayload: { type: 'integer', min: 1, max: 2 ** 32 - 1, default: DEFAULT_MAX_PAYLOAD },
     heartbeatMs: { type: 'integer', min: 1, max: MAX_TIMER_MS, default: 3000 },
@@ -109,6 +111,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
   const resolved: ResolvedServerOptions = {
     ...read,
     dataDir: resolve(process.cwd(), read.dataDir),
+    store: resolveStoreOption(read.store, resolve(process.cwd(), read.dataDir)),
     idleTimeoutMs: read.idleTimeoutMs ?? Math.min(5 * read.heartbeatMs, MAX_TIMER_MS),
     tls: resolveTlsOption(tls, read.host, fail),
   };
@@ -167,4 +170,15 @@ export function validateConfig(config: unknown): ConfabConfig {
   resolveServerOptions(server);
   validatePlugins(plugins);
   return config as ConfabConfig;
+}
+
+/**
+ * The store's location: `server.store` when given, else `CONFAB_STORE_URL`, else the SQLite file in the data
+ * directory; a SQLite location comes back as its absolute path, a PostgreSQL one as the URL (which holds
+ * credentials: show it only through `redactStoreUrl`).
+ */
+function resolveStoreOption(given: string | undefined, dataDir: string): string {
+  const chosen = given?.trim() || process.env[STORE_URL_ENV]?.trim() || undefined;
+  const location = parseStoreUrl(chosen, dataDir);
+  return location.dialect === 'postgres' ? location.url : location.path;
 }

@@ -19,6 +19,7 @@ export { createMediaInbox, type MediaInbox, type MediaInboxOptions } from './med
 export { GRANTS, allGrants, isGrant, type Grant } from './grants.js';
 export { MediaCodec, encodeMediaFrame, decodeMediaFrame, withSender, type MediaFrame, type DecodedMediaFrame, type MediaFrameProblem } from './media.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
+export { isStoreError, storeWriteError, redactStoreUrl, type MigrationStep, type StoreDialect } from './store.js';
 export type {
   Channel,
   ChannelMessage,

@@ -135,7 +135,7 @@ export class ConfabServer implements SessionHost {
    * and the `listen` hook), the store is open if a plugin opened it, and it is not closing.
    */
   get readiness(): Readiness {
-    const store = this.#store === undefined ? 'unused' : this.#store.db.open ? 'open' : 'closed';
+    const store = this.#store === undefined ? 'unused' : this.#store.open ? 'open' : 'closed';
     const plugins = this.#started ? 'started' : 'starting';
     const ready = this.#started && store !== 'closed' && !this.#closing;
     return { ready, plugins, store, closing: this.#closing !== undefined };
@@ -143,7 +143,7 @@ export class ConfabServer implements SessionHost {
 
   /** The embedded store, opened on first use. */
   get store(): Store {
-    this.#store ??= openStore(this.options.dataDir);
+    this.#store ??= openStore({ dataDir: this.options.dataDir, url: this.options.store });
     return this.#store;
   }
 
@@ -397,7 +397,7 @@ export class ConfabServer implements SessionHost {
     await tcpClosed;
     await this.#udp?.close();
     await this.hooks.close.promise();
-    this.#store?.close();
+    await this.#store?.close();
     if (this.#address) this.log.info('closed');
   }
 

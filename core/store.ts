@@ -1,144 +1,178 @@
 /**
- * The embedded store: one SQLite database (better-sqlite3) in the server's data directory, shared by the
- * plugins, each of which keeps its own tables and its own schema version.
+ * The store: one SQL database shared by the plugins, each of which keeps its own tables and its own schema
+ * version. Plugins reach it through one async, typed query interface, Kysely: SQLite (better-sqlite3) in
+ * the data directory by default, PostgreSQL (`pg`) when the store URL is `postgres://…` — the same queries and
+ * the same migrations on both. See docs/store.md.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { ConfabError } from './errors.js';
+import { isConnectionError, reason } from './store/errors.js';
+import { ensureMigrationsTable, migratePlugin } from './store/migrate.js';
+import { parseStoreUrl, redactPassword, type StoreDialect } from './store/url.js';
 import type { PluginStore } from './types.js';
+
+export { isConnectionError, isStoreError, storeWriteError } from './store/errors.js';
+export type { MigrationStep } from './store/migrate.js';
+export { parseStoreUrl, redactStoreUrl, STORE_URL_ENV, type StoreDialect, type StoreLocation } from './store/url.js';
 
 /** The server's store: the database and a view of it per plugin. */
 export interface Store {
-  /** Path of the database file, `<dataDir>/confab.db`. */
-  readonly path: string;
-  /** The better-sqlite3 database. */
-  readonly db: Database.Database;
-  /** The plugin's view of the store; the same object for the same name. */
-  forPlugin(name: string): PluginStore;
-  /** Closes the database. Idempotent. */
-  close(): void;
+  /** `sqlite` or `postgres`. */
+  readonly dialect: StoreDialect;
+  /** Where the store is, safe to show: the SQLite file's path, or the PostgreSQL URL with its password as `***`. */
+  readonly location: string;
+  /** Path of the SQLite file (`<dataDir>/confab.db` by default); undefined on PostgreSQL. */
+  readonly path: string | undefined;
+  /** The Kysely instance over the whole database. */
+  readonly db: Kysely<any>;
+  /** False once `close()` was called. */
+  readonly open: boolean;
+  /** The plugin's view of the store; the same object for the same name. Throws STORE_CLOSED once closed. */
+  forPlugin<Tables = any>(name: string): PluginStore<Tables>;
+  /** Closes the database (the SQLite file, or the PostgreSQL pool). Idempotent. */
+  close(): Promise<void>;
 }
 
-/** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
+/** Options of `openStore`. */
+export interface OpenStoreOptions {
+  /** The server's data directory: where the default SQLite file is, and relative SQLite paths start. */
+  dataDir: string;
+  /** `postgres://user:password@host:port/db`, `sqlite:<path>`, or undefined/empty for `<dataDir>/confab.db`. */
+  url?: string;
+}
+
+/** How long a SQLite statement waits for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+/** How long a PostgreSQL query waits for a connection before failing (so an unreachable server is an error, not a hang). */
+const PG_CONNECT_TIMEOUT_MS = 5000;
+/** PostgreSQL's type ids of int8 and numeric, which `pg` returns as strings: the store's ms times and sums fit a double. */
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
 
 /**
- * Opens (creating if needed) `<dataDir>/confab.db` in WAL mode. Throws STORE_OPEN_FAILED naming the path
- * when the directory cannot be created or the file is not a usable database.
+ * Opens the store: the SQLite file (created if needed, WAL mode), or a pool of connections to PostgreSQL,
+ * which connects on first use. Throws STORE_OPEN_FAILED naming the (redacted) location when the SQLite file
+ * is not usable; an unreachable PostgreSQL fails the first migration with STORE_OPEN_FAILED, and a later
+ * query with an error that `isStoreError` recognises.
  *
  * @example
- *   const store = openStore('/var/lib/confab');
- *   const chat = store.forPlugin('chat');
- *   chat.migrate([
- *     'CREATE TABLE chat_messages (id TEXT PRIMARY KEY, room TEXT NOT NULL, body TEXT NOT NULL, ts INTEGER NOT NULL)',
- *     'CREATE INDEX chat_messages_room_ts ON chat_messages (room, ts)',
+ *   const store = openStore({ dataDir: '/var/lib/confab' });
+ *   const chat = store.forPlugin<{ chat_notes: { id: string; text: string } }>('chat');
+ *   await chat.migrate([
+ *     (db) => db.schema.createTable('chat_notes').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('text', 'text', (c) => c.notNull()).execute(),
  *   ]);
- *   chat.db.prepare('INSERT INTO chat_messages VALUES (?, ?, ?, ?)').run(id, room, body, Date.now());
- *   store.close();
+ *   await chat.db.insertInto('chat_notes').values({ id: 'n1', text: 'hello' }).execute();
+ *   await store.close();
  */
-export function openStore(dataDir: string): Store {
-  const path = join(dataDir, 'confab.db');
-  let db: Database.Database | undefined;
+export function openStore(options: OpenStoreOptions | string): Store {
+  const { dataDir, url } = typeof options === 'string' ? { dataDir: options, url: undefined } : options;
+  const location = parseStoreUrl(url, dataDir);
+  return location.dialect === 'postgres' ? openPostgres(location.url, location.display) : openSqlite(location.path);
+}
+
+function openSqlite(path: string): Store {
+  let database: Database.Database | undefined;
   try {
-    mkdirSync(dataDir, { recursive: true });
-    db = new Database(path);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE IF NOT EXISTS confab_migrations (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    mkdirSync(dirname(path), { recursive: true });
+    database = new Database(path);
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.exec('CREATE TABLE IF NOT EXISTS confab_migrations (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   } catch (error) {
-    db?.close();
+    database?.close();
     throw new ConfabError('STORE_OPEN_FAILED', `cannot open the store at ${path}: ${reason(error)}`, { cause: error });
   }
-  const opened = db;
+  const opened = database;
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: opened }) });
+  return makeStore({ dialect: 'sqlite', location: path, path, db, ready: Promise.resolve(), close: async () => {
+    await db.destroy();
+    if (opened.open) opened.close();
+  } });
+}
+
+function openPostgres(url: string, display: string): Store {
+  let pool: pg.Pool;
+  try {
+    pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+      max: 10,
+      types: { getTypeParser: ((id: number, format?: string) => id === PG_INT8 || id === PG_NUMERIC ? Number : pg.types.getTypeParser(id, format as 'text')) as typeof pg.types.getTypeParser },
+    });
+  } catch (error) {
+    throw new ConfabError('STORE_OPEN_FAILED', `cannot open the store at ${display}: ${redactPassword(reason(error), url)}`, { cause: error });
+  }
+  // An idle connection that the server drops (a restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  let ready: Promise<void> | undefined;
+  const store = makeStore({
+    dialect: 'postgres', location: display, path: undefined, db,
+    get ready() {
+      ready ??= ensureMigrationsTable(db, 'postgres').catch((error: unknown) => {
+        ready = undefined;
+        throw new ConfabError('STORE_OPEN_FAILED', `cannot open the store at ${display}: ${redactPassword(reason(error), url)}`, { cause: error });
+      });
+      return ready;
+    },
+    close: () => db.destroy(),
+  });
+  return store;
+}
+
+interface StoreParts {
+  dialect: StoreDialect;
+  location: string;
+  path: string | undefined;
+  db: Kysely<any>;
+  /** Resolves once `confab_migrations` exists. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+function makeStore(parts: StoreParts): Store {
   const views = new Map<string, PluginStore>();
+  let closing: Promise<void> | undefined;
+  const closed = (plugin: string) => new ConfabError('STORE_CLOSED', `the store at ${parts.location} is closed; plugin "${plugin}" cannot use it`);
   return {
-    path,
-    db: opened,
-    forPlugin(name) {
-      if (!opened.open) throw new ConfabError('STORE_CLOSED', `the store at ${path} is closed; plugin "${name}" cannot use it`);
+    dialect: parts.dialect,
+    location: parts.location,
+    path: parts.path,
+    db: parts.db,
+    get open() {
+      return closing === undefined;
+    },
+    forPlugin<Tables>(name: string): PluginStore<Tables> {
+      if (closing) throw closed(name);
       let view = views.get(name);
       if (!view) {
-        view = pluginStore(opened, name);
+        view = {
+          db: parts.db,
+          dialect: parts.dialect,
+          migrate: async (steps) => {
+            if (closing) throw closed(name);
+            await parts.ready;
+            await migratePlugin(parts.db, parts.dialect, name, steps).catch((error: unknown) => {
+              if (isConnectionError(error)) {
+                throw new ConfabError('STORE_OPEN_FAILED', `cannot open the store at ${parts.location}: ${reason(error)}`, { cause: error });
+              }
+              throw error;
+            });
+          },
+        };
         views.set(name, view);
       }
-      return view;
+      return view as PluginStore<Tables>;
     },
     close() {
-      if (opened.open) opened.close();
+      closing ??= parts.close();
+      return closing;
     },
   };
-}
-
-function pluginStore(db: Database.Database, plugin: string): PluginStore {
-  const readVersion = db.prepare<[string], { version: number }>('SELECT version FROM confab_migrations WHERE plugin = ?');
-  const writeVersion = db.prepare<[string, number]>(
-    'INSERT INTO confab_migrations (plugin, version) VALUES (?, ?) ON CONFLICT (plugin) DO UPDATE SET version = excluded.version',
-  );
-  const versionNow = () => readVersion.get(plugin)?.version ?? 0;
-  const fail = (message: string, cause?: unknown) =>
-    new ConfabError('STORE_MIGRATION_FAILED', `plugin "${plugin}": ${message}`, { cause });
-
-  // Each step is its own write transaction; the version is read again inside it, so two processes
-  // migrating the same file apply a step once.
-  const applyStep = db.transaction((steps: readonly string[], index: number) => {
-    if (versionNow() > index) return;
-    try {
-      db.exec(steps[index]!);
-    } catch (error) {
-      throw fail(`migration step ${index + 1} of ${steps.length} failed: ${reason(error)}`, error);
-    }
-    writeVersion.run(plugin, index + 1);
-  });
-
-  return {
-    db,
-    migrate(steps) {
-      if (!db.open) throw new ConfabError('STORE_CLOSED', `the store is closed; plugin "${plugin}" cannot migrate`);
-      if (!Array.isArray(steps) || steps.some((step) => typeof step !== 'string')) {
-        throw fail('migrate() takes an array of SQL strings, one per schema version');
-      }
-      const current = versionNow();
-      if (current > steps.length) {
-        throw fail(
-          `the store is at schema version ${current} but the plugin knows ${steps.length} steps; ` +
-            'it was written by a newer version of the plugin (steps must only be appended)',
-        );
-      }
-      for (let index = current; index < steps.length; index++) applyStep.immediate(steps, index);
-    },
-  };
-}
-
-/**
- * True for an error of the store's database, which the request did not cause: better-sqlite3's SqliteError
- * (SQLITE_FULL when the disk is full, SQLITE_IOERR_*, SQLITE_BUSY, SQLITE_READONLY…).
- */
-export function isStoreError(error: unknown): boolean {
-  return error instanceof Database.SqliteError;
-}
-
-/**
- * The error to answer a request with when writing it to the store failed: STORE_WRITE_FAILED, non-fatal and
- * retryable, with the request's `ref` and SQLite's reason. Nothing of the request was stored.
- *
- * @example
- *   try {
- *     history.add(message);
- *   } catch (error) {
- *     if (isStoreError(error)) throw storeWriteError(error, request.clientId);
- *     throw error;
- *   }
- */
-export function storeWriteError(error: unknown, ref?: string): ConfabError {
-  const failure = new ConfabError('STORE_WRITE_FAILED',
-    `the server could not store this (${reason(error)}); nothing was stored: send it again later`, { cause: error });
-  if (ref !== undefined) failure.ref = ref;
-  return failure;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

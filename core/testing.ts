@@ -122,7 +122,20 @@ export interface TestServer {
 }
 
 /**
- * Starts a server with the given plugins on 127.0.0.1 and a free port, with a temporary data directory.
+ * The store of a test server that names none: undefined (SQLite in its data directory) unless
+ * `CONFAB_TEST_STORE=postgres`, then a fresh database on the test run's private PostgreSQL
+ * (test/helpers/postgres.ts, loaded only then).
+ */
+async function testStoreUrl(): Promise<string | undefined> {
+  if (process.env.CONFAB_TEST_STORE !== 'postgres') return undefined;
+  const helper = new URL('../test/helpers/postgres.js', import.meta.url).href;
+  const { testStoreUrl: fresh } = (await import(helper)) as { testStoreUrl(): Promise<string | undefined> };
+  return fresh();
+}
+
+/**
+ * Starts a server with the given plugins on 127.0.0.1 and a free port, with a temporary data directory
+ * (and the store there, unless `CONFAB_TEST_STORE=postgres`: see testStoreUrl).
  *
  * @example
  *   const lab = await startTestServer({ plugins: [polls()], server: { heartbeatMs: 500 } });
@@ -133,8 +146,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   let server: ConfabServer;
   try {
+    const store = given.store ?? await testStoreUrl();
     server = await createServer({
-      server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...given, dataDir },
+      server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...given, dataDir, ...(store !== undefined ? { store } : {}) },
       plugins: options.plugins ?? [],
     });
   } catch (error) {

@@ -2,7 +2,7 @@
  * The core's public types, in one place: server options, plugins and what they are given, channels,
  * connections. Session, Room and the hooks are classes and live in their own files.
  */
-import type { Database } from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { AnyChannelDef, ChannelDef } from './channel-def.js';
 import type { ConfabError, PluginErrorSpec } from './errors.js';
 import type { Grant, PluginGrant } from './grants.js';
@@ -13,6 +13,8 @@ import type { ChannelKind, Hello } from './protocol.js';
 import type { Room } from './room.js';
 import type { ServerHooks } from './hooks.js';
 import type { Session } from './session.js';
+import type { MigrationStep } from './store/migrate.js';
+import type { StoreDialect } from './store/url.js';
 import type { AnyServiceKey, ServiceKey } from './services.js';
 
 /** Options of the server, the `server` block of `plugins.config.ts`. Every field has a default. */
@@ -23,6 +25,12 @@ export interface ServerOptions {
   port?: number;
   /** Directory for the embedded store and plugin files. Default `.confab` under the working directory. */
   dataDir?: string;
+  /**
+   * Where the store is: a `postgres://user:password@host:port/db` (or `postgresql://`) URL, or `sqlite:<path>`.
+   * Default: `CONFAB_STORE_URL` from the environment, else the SQLite file `<dataDir>/confab.db`. The
+   * password is never logged or shown (docs/store.md).
+   */
+  store?: string;
   /** The name the server gives itself (discovery, /health). Default the host name. */
   name?: string;
   /** Largest frame payload accepted, in bytes. Default 16 MiB. */
@@ -178,15 +186,43 @@ export interface StateSlot<Owner extends object, T> {
   peek(owner: Owner): T | undefined;
 }
 
-/** A plugin's view of the embedded store (SQLite). */
-export interface PluginStore {
-  /** The better-sqlite3 database. Name tables after the plugin (`chat_messages`). */
-  readonly db: Database;
+/**
+ * A plugin's view of the store: one async, typed query interface (Kysely) over SQLite (better-sqlite3, the
+ * default, `<dataDir>/confab.db`) or PostgreSQL (`server.store` / `CONFAB_STORE_URL` = `postgres://…`).
+ * Give the plugin's tables as `Tables` (`ctx.store as PluginStore<ChatTables>`) to have typed queries.
+ * See docs/store.md.
+ *
+ * @example
+ *   interface NotesTables { notes_items: { id: string; room: string; text: string; created_at: number } }
+ *   const store = ctx.store as PluginStore<NotesTables>;
+ *   await store.migrate([
+ *     (db) => db.schema.createTable('notes_items')
+ *       .addColumn('id', 'text', (c) => c.primaryKey())
+ *       .addColumn('room', 'text', (c) => c.notNull())
+ *       .addColumn('text', 'text', (c) => c.notNull())
+ *       .addColumn('created_at', 'bigint', (c) => c.notNull())
+ *       .execute(),
+ *   ]);
+ *   await store.db.insertInto('notes_items').values({ id, room: room.name, text, created_at: Date.now() }).execute();
+ */
+export interface PluginStore<Tables = any> {
   /**
-   * Applies the plugin's schema migrations in order, each once, in a transaction.
-   * Append new steps; never edit a step that has shipped.
+   * The Kysely instance. Name tables after the plugin (`chat_messages`). A write has committed once its
+   * promise resolved: acknowledge a request only then. Failures that are the database's (a full disk, an
+   * unreachable PostgreSQL) are recognised by `isStoreError` (core/store.ts) and answered with
+   * `storeWriteError`, STORE_WRITE_FAILED, retryable.
    */
-  migrate(steps: string[]): void;
+  readonly db: Kysely<Tables>;
+  /** `sqlite` or `postgres`, for the rare step or query that must differ (an auto-increment key). */
+  readonly dialect: StoreDialect;
+  /**
+   * Applies the plugin's schema migrations in order, each once, each in its own write transaction, recording
+   * the version in `confab_migrations`; safe when several processes migrate at once. A step is a function
+   * of the Kysely instance bound to its transaction (use that one) and the dialect, written with Kysely's
+   * schema builder so that it runs on both dialects. Append new steps; never edit a step that has shipped.
+   * Rejects with STORE_MIGRATION_FAILED (or STORE_OPEN_FAILED when the database cannot be reached).
+   */
+  migrate(steps: readonly MigrationStep[]): Promise<void>;
 }
 
 /** What `setup` receives: the server's hooks and the plugin's own channels, state, store and logger. */

@@ -90,9 +90,9 @@ export function auth(options: AuthOptions = {}): Plugin {
     channels: [AUTH],
     errors: AUTH_ERRORS,
     provides: [TOKENS],
-    setup(ctx) {
+    async setup(ctx) {
       const secret = loadOrCreateSecret(secretPath(ctx.options.dataDir));
-      const revocations = openRevocations(ctx.store);
+      const revocations = await openRevocations(ctx.store);
       const channel = ctx.channel(AUTH);
       const failures = new Map<string, { since: number; count: number }>();
       const credentials = ctx.perSession((session): Credential => ({ token: undefined, grants: [], warned: false, name: session.name }));
@@ -134,7 +134,7 @@ export function auth(options: AuthOptions = {}): Plugin {
             return refused(info, AUTH_ERRORS.AUTH_WRONG_NAME({ message: `the access token is for "${claims.name}"; join with that name` }));
           }
           if (!claims.grants.includes('join')) return refused(info, AUTH_ERRORS.AUTH_NO_JOIN());
-          if (revocations.isRevoked(claims.jti)) return refused(info, AUTH_ERRORS.AUTH_TOKEN_REVOKED());
+          if (await isRevoked(claims.jti)) return refused(info, AUTH_ERRORS.AUTH_TOKEN_REVOKED());
           return accept(hello, info, claims.grants, claims);
         }
         const expected = passwordHashes.get(hello.room);
@@ -150,6 +150,20 @@ export function auth(options: AuthOptions = {}): Plugin {
           ? `room "${hello.room}" needs its password (HELLO "password") or an access token (HELLO "token")`
           : `room "${hello.room}" needs an access token (HELLO "token"); make one with: confab token --room ${hello.room} --name <name>` });
       };
+
+      /**
+       * Whether a token is revoked: what this process knows at once, else the store (another process may
+       * have revoked it). When the store cannot answer (PostgreSQL unreachable), what this process knows.
+       */
+      async function isRevoked(jti: string): Promise<boolean> {
+        if (revocations.known(jti)) return true;
+        try {
+          return await revocations.isRevoked(jti);
+        } catch (error) {
+          ctx.log.warn('revocation list not read; using the one in memory', { error: String(error) });
+          return false;
+        }
+      }
 
       ctx.hooks.handshake.tapPromise('auth', (hello, info) => check(hello, info));
 
@@ -170,8 +184,14 @@ export function auth(options: AuthOptions = {}): Plugin {
         return found;
       };
 
-      const revoke: TokenAuthority['revoke'] = (jti, { expiresAt, reason = '' } = {}) => {
-        revocations.revoke(jti, { expiresAt, reason });
+      const revoke: TokenAuthority['revoke'] = (jti, options) => {
+        const done = revokeNow(jti, options);
+        // A caller that does not wait (a moderator's request) must not leave an unhandled rejection; one that awaits still sees it.
+        done.catch((error: unknown) => ctx.log.error('token not revoked: the store did not take it', { jti, error: String(error) }));
+        return done;
+      };
+      const revokeNow = async (jti: string, { expiresAt, reason = '' }: { expiresAt?: number; reason?: string } = {}) => {
+        await revocations.revoke(jti, { expiresAt, reason });
         ctx.log.info('token revoked', { jti, reason });
         let closed = 0;
         for (const [session, token] of tokenSessions()) {
@@ -184,9 +204,9 @@ export function auth(options: AuthOptions = {}): Plugin {
 
       /** Closes sessions whose token expired or was revoked (by any process); warns those about to expire. */
       let lastPrune = 0;
-      const sweep = () => {
+      const sweep = async () => {
         const sessions = tokenSessions();
-        const revoked = revocations.revokedAmong([...new Set(sessions.map(([, token]) => token.jti))]);
+        const revoked = await revocations.revokedAmong([...new Set(sessions.map(([, token]) => token.jti))]);
         const now = Date.now() / 1000;
         for (const [session, token] of sessions) {
           if (revoked.has(token.jti)) {
@@ -202,17 +222,18 @@ export function auth(options: AuthOptions = {}): Plugin {
         }
         if (now - lastPrune > 60) {
           lastPrune = now;
-          revocations.prune(Math.floor(now));
+          await revocations.prune(Math.floor(now));
         }
       };
       let timer: NodeJS.Timeout | undefined;
       ctx.hooks.listen.tapPromise('auth', async () => {
+        let sweeping = false;
         timer = setInterval(() => {
-          try {
-            sweep();
-          } catch (error) {
-            ctx.log.error('token check failed', { error: String(error) });
-          }
+          if (sweeping) return;
+          sweeping = true;
+          sweep().catch((error: unknown) => ctx.log.error('token check failed', { error: String(error) })).finally(() => {
+            sweeping = false;
+          });
         }, checkIntervalMs);
         timer.unref();
       });
@@ -238,7 +259,7 @@ export function auth(options: AuthOptions = {}): Plugin {
         if (claims.room !== session.room.name) throw AUTH_ERRORS.AUTH_WRONG_ROOM({ message: `the access token is for room "${claims.room}", not "${session.room.name}"` });
         if (claims.name !== undefined && claims.name !== credential.name) throw AUTH_ERRORS.AUTH_WRONG_NAME({ message: `the access token is for "${claims.name}", not "${credential.name}"` });
         if (!claims.grants.includes('join')) throw AUTH_ERRORS.AUTH_NO_JOIN();
-        if (revocations.isRevoked(claims.jti)) throw AUTH_ERRORS.AUTH_TOKEN_REVOKED();
+        if (await isRevoked(claims.jti)) throw AUTH_ERRORS.AUTH_TOKEN_REVOKED();
         // The new token's grants, except those the old credential gave but the session lost since (a moderator muted it).
         const grants = claims.grants.filter((grant) => session.grants.has(grant) || !credential.grants.includes(grant));
         credential.token = { jti: claims.jti, exp: claims.exp };

@@ -20,11 +20,12 @@ export interface TokenAuthority {
   /** The token of a HELLO this plugin accepted, for the handshake taps after it (a lobby, a ban list). */
   tokenOfHello(hello: ValidHello): TokenRef | undefined;
   /**
-   * Revokes a token: written to the store, and every live session holding it closed at once with
-   * AUTH_TOKEN_REVOKED. `expiresAt` (seconds) lets the row be pruned when the token would have expired.
-   * Returns how many sessions were closed.
+   * Revokes a token: written to the store, and once that committed every live session holding it closed
+   * with AUTH_TOKEN_REVOKED. `expiresAt` (seconds) lets the row be pruned when the token would have expired.
+   * Resolves to how many sessions were closed; rejects with the store's error (`isStoreError`) when the
+   * store did not take it (nothing was revoked then).
    */
-  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): number;
+  revoke(jti: string, options?: { expiresAt?: number; reason?: string }): Promise<number>;
 }
 
 /** The key of the auth plugin's service. */

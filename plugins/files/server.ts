@@ -48,7 +48,7 @@ export function files(options: FilesOptions = {}): Plugin {
   });
 }
 
-function setupFiles(ctx: PluginContext, settings: FilesSettings): void {
+async function setupFiles(ctx: PluginContext, settings: FilesSettings): Promise<void> {
   const hooks = getFilesHooks(ctx);
   const files: FilesServerContext = {
     ctx,
@@ -56,7 +56,7 @@ function setupFiles(ctx: PluginContext, settings: FilesSettings): void {
     hooks,
     control: ctx.channel(FILES),
     data: ctx.channel(FILES_DATA),
-    store: new FileStore(ctx.store, ctx.dataDir),
+    store: await FileStore.open(ctx.store, ctx.dataDir),
     transfers: new Transfers(ctx, hooks, settings.maxTransfersPerSession),
     throughput: throughputHistogram(ctx),
   };

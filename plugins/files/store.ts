@@ -1,22 +1,40 @@
 /**
  * Where stored files live: content under `<dataDir>/content/<id>` (generated ids, never the file's name),
- * metadata in the core's SQLite store (table `files_entries`), uploads in progress under `<dataDir>/tmp/`.
- * Survives a restart; at start-up it removes what a crash left half-way (temporary files, content without a
- * row, rows without content).
+ * metadata in the core's store (table `files_entries`, SQLite or PostgreSQL), uploads in progress under
+ * `<dataDir>/tmp/`. The metadata is also kept in memory (read at start, changed only after a write
+ * committed), so lookups stay synchronous. Survives a restart; at start-up it removes what a crash left
+ * half-way (temporary files, content without a row, rows without content).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PluginStore } from '../../core/types.js';
+import type { MigrationStep, PluginStore } from '../../core/index.js';
 import type { FileInfo } from './protocol.js';
 
-/** The schema, append-only. */
-const MIGRATIONS = [
-  `CREATE TABLE files_entries (
-     id TEXT PRIMARY KEY, room TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
-     from_id TEXT NOT NULL, from_name TEXT NOT NULL, to_id TEXT, to_name TEXT, created_at INTEGER NOT NULL)`,
-  'CREATE INDEX files_entries_room ON files_entries (room, created_at)',
+/** The files plugin's table. */
+export interface FilesTables {
+  files_entries: Row;
+}
+
+/** The schema, append-only. Steps 1 and 2 are version 1's SQL written with the schema builder. */
+export const FILES_MIGRATIONS: MigrationStep[] = [
+  (db, dialect) => {
+    const int64 = dialect === 'postgres' ? 'bigint' : 'integer';
+    return db.schema.createTable('files_entries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('room', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('size', int64, (c) => c.notNull())
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('from_id', 'text', (c) => c.notNull())
+      .addColumn('from_name', 'text', (c) => c.notNull())
+      .addColumn('to_id', 'text')
+      .addColumn('to_name', 'text')
+      .addColumn('created_at', int64, (c) => c.notNull())
+      .execute();
+  },
+  (db) => db.schema.createIndex('files_entries_room').on('files_entries').columns(['room', 'created_at']).execute(),
 ];
 
 interface Row {
@@ -41,18 +59,31 @@ export interface StoredFile extends FileInfo {
 export class FileStore {
   readonly contentDir: string;
   readonly tmpDir: string;
-  #store: PluginStore;
+  #store: PluginStore<FilesTables>;
+  /** Every stored file by id, as the table has them (changed after each committed write). */
+  #files = new Map<string, StoredFile>();
 
-  /** Opens the storage under `dataDir` and removes leftovers of a crash. */
-  constructor(store: PluginStore, dataDir: string) {
-    this.#store = store;
+  /**
+   * Opens the storage under `dataDir`: migrates the table, reads it, and removes leftovers of a crash.
+   *
+   * @example
+   *   const store = await FileStore.open(ctx.store, ctx.dataDir);
+   */
+  static async open(store: PluginStore, dataDir: string): Promise<FileStore> {
+    const files = new FileStore(store, dataDir);
+    await files.#store.migrate(FILES_MIGRATIONS);
+    rmSync(files.tmpDir, { recursive: true, force: true });
+    mkdirSync(files.tmpDir, { recursive: true });
+    mkdirSync(files.contentDir, { recursive: true });
+    for (const row of await files.#store.db.selectFrom('files_entries').selectAll().execute()) files.#files.set(row.id, fromRow(row));
+    await files.#removeLeftovers();
+    return files;
+  }
+
+  private constructor(store: PluginStore, dataDir: string) {
+    this.#store = store as PluginStore<FilesTables>;
     this.contentDir = join(dataDir, 'content');
     this.tmpDir = join(dataDir, 'tmp');
-    store.migrate(MIGRATIONS);
-    rmSync(this.tmpDir, { recursive: true, force: true });
-    mkdirSync(this.tmpDir, { recursive: true });
-    mkdirSync(this.contentDir, { recursive: true });
-    this.#removeLeftovers();
   }
 
   /** A new path for an upload in progress. */
@@ -66,61 +97,65 @@ export class FileStore {
   }
 
   /**
-   * Moves a verified upload into the store and records it; returns the stored file. When the record cannot
-   * be written (a full disk), the content is removed again and the store's error is thrown.
+   * Moves a verified upload into the store and records it; resolves with the stored file once the record
+   * committed. When the record cannot be written (a full disk, an unreachable PostgreSQL), the content is
+   * removed again and the store's error is thrown.
    */
   async add(tempPath: string, file: Omit<StoredFile, 'id'>): Promise<StoredFile> {
     const stored = { ...file, id: newId() };
     await rename(tempPath, this.contentPath(stored.id));
     try {
-      this.#store.db
-        .prepare('INSERT INTO files_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(stored.id, stored.room, stored.name, stored.size, stored.sha256, stored.from.id, stored.from.name,
-          stored.to?.id ?? null, stored.to?.name ?? null, stored.createdAt);
+      await this.#store.db.insertInto('files_entries').values({
+        id: stored.id, room: stored.room, name: stored.name, size: stored.size, sha256: stored.sha256,
+        from_id: stored.from.id, from_name: stored.from.name, to_id: stored.to?.id ?? null, to_name: stored.to?.name ?? null,
+        created_at: stored.createdAt,
+      }).execute();
     } catch (error) {
       await rm(this.contentPath(stored.id), { force: true });
       throw error;
     }
+    this.#files.set(stored.id, stored);
     return stored;
   }
 
   /** The file with this id, if it exists. */
   get(id: string): StoredFile | undefined {
-    const row = this.#store.db.prepare<[string], Row>('SELECT * FROM files_entries WHERE id = ?').get(id);
-    return row && fromRow(row);
+    return this.#files.get(id);
   }
 
   /** Every file of a room, oldest first. */
   list(room: string): StoredFile[] {
-    return this.#store.db
-      .prepare<[string], Row>('SELECT * FROM files_entries WHERE room = ? ORDER BY created_at, id')
-      .all(room)
-      .map(fromRow);
+    return [...this.#files.values()].filter((file) => file.room === room)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Bytes the room's stored files take. */
   roomBytes(room: string): number {
-    const row = this.#store.db.prepare<[string], { total: number | null }>('SELECT SUM(size) AS total FROM files_entries WHERE room = ?').get(room);
-    return row?.total ?? 0;
+    let total = 0;
+    for (const file of this.#files.values()) if (file.room === room) total += file.size;
+    return total;
   }
 
   /** Removes a file (row, then content). */
   async remove(id: string): Promise<void> {
-    this.#store.db.prepare('DELETE FROM files_entries WHERE id = ?').run(id);
+    await this.#store.db.deleteFrom('files_entries').where('id', '=', id).execute();
+    this.#files.delete(id);
     await rm(this.contentPath(id), { force: true });
   }
 
   /** Files stored before `time` (ms since the epoch), for expiry. */
   olderThan(time: number): StoredFile[] {
-    return this.#store.db.prepare<[number], Row>('SELECT * FROM files_entries WHERE created_at < ?').all(time).map(fromRow);
+    return [...this.#files.values()].filter((file) => file.createdAt < time);
   }
 
-  #removeLeftovers(): void {
-    const ids = new Set(this.#store.db.prepare<[], { id: string }>('SELECT id FROM files_entries').all().map((row) => row.id));
+  async #removeLeftovers(): Promise<void> {
     const present = new Set(readdirSync(this.contentDir));
-    for (const name of present) if (!ids.has(name)) rmSync(join(this.contentDir, name), { force: true });
-    const missing = this.#store.db.prepare('DELETE FROM files_entries WHERE id = ?');
-    for (const id of ids) if (!present.has(id)) missing.run(id);
+    for (const name of present) if (!this.#files.has(name)) rmSync(join(this.contentDir, name), { force: true });
+    for (const id of [...this.#files.keys()]) {
+      if (present.has(id)) continue;
+      await this.#store.db.deleteFrom('files_entries').where('id', '=', id).execute();
+      this.#files.delete(id);
+    }
   }
 }
 
@@ -134,10 +169,10 @@ function fromRow(row: Row): StoredFile {
     id: row.id,
     room: row.room,
     name: row.name,
-    size: row.size,
+    size: Number(row.size),
     sha256: row.sha256,
     from: { id: row.from_id, name: row.from_name },
-    createdAt: row.created_at,
+    createdAt: Number(row.created_at),
   };
   if (row.to_id !== null) file.to = { id: row.to_id, name: row.to_name ?? '' };
   return file;

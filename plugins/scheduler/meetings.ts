@@ -1,136 +1,135 @@
 /**
- * The scheduler's meetings in the embedded store (SQLite), so they survive a restart and a crash: each
- * change is one statement or one transaction, which SQLite applies whole or not at all.
- * Meetings that have ended are dropped (`dropEnded`); everything else is read from the database when asked.
+ * The scheduler's meetings in the store (SQLite or PostgreSQL), so they survive a restart and a crash: each
+ * change is one statement or one transaction, which the database applies whole or not at all, and each
+ * method resolves once it has committed. Meetings that have ended are dropped (`dropEnded`); everything
+ * else is read from the database when asked.
  */
-import type { Database, Statement } from 'better-sqlite3';
-import type { PluginStore } from '../../core/index.js';
+import type { MigrationStep, PluginStore } from '../../core/index.js';
 import type { Meeting } from './protocol.js';
 
-interface Row {
-  id: string;
-  title: string;
-  room: string;
-  start: string;
-  start_ms: number;
-  duration_minutes: number;
-  description: string;
-  organiser: string;
-  created_at: number;
-  updated_at: number;
+/** The scheduler's table. */
+export interface SchedulerTables {
+  scheduler_meetings: {
+    id: string;
+    title: string;
+    room: string;
+    start: string;
+    start_ms: number;
+    end_ms: number;
+    duration_minutes: number;
+    description: string;
+    organiser: string;
+    created_at: number;
+    updated_at: number;
+    announced: number;
+  };
 }
 
-/** The schema, one step per version: append steps, never edit one that has shipped. */
-const MIGRATIONS = [
-  `CREATE TABLE scheduler_meetings (
-     id TEXT PRIMARY KEY,
-     title TEXT NOT NULL,
-     room TEXT NOT NULL,
-     start TEXT NOT NULL,
-     start_ms INTEGER NOT NULL,
-     end_ms INTEGER NOT NULL,
-     duration_minutes INTEGER NOT NULL,
-     description TEXT NOT NULL,
-     organiser TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     announced INTEGER NOT NULL DEFAULT 0
-   );
-   CREATE INDEX scheduler_meetings_start ON scheduler_meetings (start_ms);
-   CREATE INDEX scheduler_meetings_end ON scheduler_meetings (end_ms);`,
+type Row = Omit<SchedulerTables['scheduler_meetings'], 'end_ms' | 'announced'>;
+
+/**
+ * The schema, one step per version: append steps, never edit one that has shipped. Step 1 is version 1's SQL
+ * written with the schema builder.
+ */
+export const SCHEDULER_MIGRATIONS: MigrationStep[] = [
+  async (db, dialect) => {
+    const int64 = dialect === 'postgres' ? 'bigint' : 'integer';
+    await db.schema.createTable('scheduler_meetings')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('room', 'text', (c) => c.notNull())
+      .addColumn('start', 'text', (c) => c.notNull())
+      .addColumn('start_ms', int64, (c) => c.notNull())
+      .addColumn('end_ms', int64, (c) => c.notNull())
+      .addColumn('duration_minutes', 'integer', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('organiser', 'text', (c) => c.notNull())
+      .addColumn('created_at', int64, (c) => c.notNull())
+      .addColumn('updated_at', int64, (c) => c.notNull())
+      .addColumn('announced', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('scheduler_meetings_start').on('scheduler_meetings').column('start_ms').execute();
+    await db.schema.createIndex('scheduler_meetings_end').on('scheduler_meetings').column('end_ms').execute();
+  },
 ];
 
-const COLUMNS = 'id, title, room, start, start_ms, duration_minutes, description, organiser, created_at, updated_at';
+const COLUMNS = ['id', 'title', 'room', 'start', 'start_ms', 'duration_minutes', 'description', 'organiser', 'created_at', 'updated_at'] as const;
 
 /** The meetings table and its queries. */
 export class MeetingStore {
-  #db: Database;
-  #insert: Statement;
-  #update: Statement;
-  #delete: Statement;
-  #byId: Statement;
-  #upcoming: Statement;
-  #countUpcoming: Statement;
-  #nextUnannounced: Statement;
-  #due: Statement;
-  #markAnnounced: Statement;
-  #dropEnded: Statement;
-  #takeDue: (now: number) => Meeting[];
+  #store: PluginStore<SchedulerTables>;
 
-  /** Migrates the schema and prepares the statements. */
+  /** Wraps the plugin's store; call `migrate()` first. */
   constructor(store: PluginStore) {
-    store.migrate(MIGRATIONS);
-    this.#db = store.db;
-    this.#insert = this.#db.prepare(
-      `INSERT INTO scheduler_meetings (${COLUMNS}, end_ms) VALUES (@id, @title, @room, @start, @startMs, @durationMinutes, @description, @organiser, @createdAt, @updatedAt, @endMs)`);
-    this.#update = this.#db.prepare(
-      `UPDATE scheduler_meetings SET title = @title, room = @room, start = @start, start_ms = @startMs, end_ms = @endMs,
-         duration_minutes = @durationMinutes, description = @description, updated_at = @updatedAt,
-         announced = CASE WHEN @startMoved THEN 0 ELSE announced END
-       WHERE id = @id`);
-    this.#delete = this.#db.prepare('DELETE FROM scheduler_meetings WHERE id = ?');
-    this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM scheduler_meetings WHERE id = ? AND end_ms > ?`);
-    this.#upcoming = this.#db.prepare(`SELECT ${COLUMNS} FROM scheduler_meetings WHERE end_ms > ? ORDER BY start_ms, created_at`);
-    this.#countUpcoming = this.#db.prepare('SELECT COUNT(*) AS count FROM scheduler_meetings WHERE end_ms > ?');
-    this.#nextUnannounced = this.#db.prepare('SELECT MIN(start_ms) AS next FROM scheduler_meetings WHERE announced = 0 AND end_ms > ?');
-    this.#due = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM scheduler_meetings WHERE announced = 0 AND start_ms <= ? AND end_ms > ? ORDER BY start_ms`);
-    this.#markAnnounced = this.#db.prepare('UPDATE scheduler_meetings SET announced = 1 WHERE id = ?');
-    this.#dropEnded = this.#db.prepare('DELETE FROM scheduler_meetings WHERE end_ms <= ?');
-    this.#takeDue = this.#db.transaction((now: number) => {
-      const due = (this.#due.all(now, now) as Row[]).map(toMeeting);
-      for (const meeting of due) this.#markAnnounced.run(meeting.id);
-      return due;
-    });
+    this.#store = store as PluginStore<SchedulerTables>;
+  }
+
+  /** Brings the table to the current schema. */
+  migrate(): Promise<void> {
+    return this.#store.migrate(SCHEDULER_MIGRATIONS);
   }
 
   /** Meetings that have not ended at `now`, earliest start first. */
-  upcoming(now: number): Meeting[] {
-    return (this.#upcoming.all(now) as Row[]).map(toMeeting);
+  async upcoming(now: number): Promise<Meeting[]> {
+    const rows = await this.#store.db.selectFrom('scheduler_meetings').select(COLUMNS).where('end_ms', '>', now).orderBy('start_ms').orderBy('created_at').execute();
+    return rows.map(toMeeting);
   }
 
   /** How many meetings have not ended at `now`. */
-  countUpcoming(now: number): number {
-    return (this.#countUpcoming.get(now) as { count: number }).count;
+  async countUpcoming(now: number): Promise<number> {
+    const row = await this.#store.db.selectFrom('scheduler_meetings').select((eb) => eb.fn.countAll().as('count')).where('end_ms', '>', now).executeTakeFirst();
+    return Number(row?.count ?? 0);
   }
 
   /** The meeting with this id, unless it has ended at `now`. */
-  get(id: string, now: number): Meeting | undefined {
-    const row = this.#byId.get(id, now) as Row | undefined;
+  async get(id: string, now: number): Promise<Meeting | undefined> {
+    const row = await this.#store.db.selectFrom('scheduler_meetings').select(COLUMNS).where('id', '=', id).where('end_ms', '>', now).executeTakeFirst();
     return row && toMeeting(row);
   }
 
   /** Stores a new meeting. */
-  insert(meeting: Meeting): void {
-    this.#insert.run({ ...meeting, endMs: endOf(meeting) });
+  async insert(meeting: Meeting): Promise<void> {
+    await this.#store.db.insertInto('scheduler_meetings').values({ ...toRow(meeting), end_ms: endOf(meeting), announced: 0 }).execute();
   }
 
   /** Stores a changed meeting; a moved start makes it due for a `started` notice again. */
-  update(meeting: Meeting, startMoved: boolean): void {
-    this.#update.run({ ...meeting, endMs: endOf(meeting), startMoved: startMoved ? 1 : 0 });
+  async update(meeting: Meeting, startMoved: boolean): Promise<void> {
+    const { id, organiser: _organiser, created_at: _created, ...fields } = toRow(meeting);
+    await this.#store.db.updateTable('scheduler_meetings')
+      .set({ ...fields, end_ms: endOf(meeting), ...(startMoved ? { announced: 0 } : {}) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Deletes a meeting. */
-  remove(id: string): void {
-    this.#delete.run(id);
+  async remove(id: string): Promise<void> {
+    await this.#store.db.deleteFrom('scheduler_meetings').where('id', '=', id).execute();
   }
 
   /** The earliest start of a meeting not yet announced and not ended at `now`, or undefined. */
-  nextStart(now: number): number | undefined {
-    return (this.#nextUnannounced.get(now) as { next: number | null }).next ?? undefined;
+  async nextStart(now: number): Promise<number | undefined> {
+    const row = await this.#store.db.selectFrom('scheduler_meetings').select((eb) => eb.fn.min('start_ms').as('next'))
+      .where('announced', '=', 0).where('end_ms', '>', now).executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
   }
 
   /**
    * The meetings that have started by `now`, have not ended and were not announced yet, marked announced
    * in the same transaction: each is announced once, even across restarts.
    */
-  takeDue(now: number): Meeting[] {
-    return this.#takeDue(now);
+  takeDue(now: number): Promise<Meeting[]> {
+    return this.#store.db.transaction().execute(async (trx) => {
+      const due = (await trx.selectFrom('scheduler_meetings').select(COLUMNS)
+        .where('announced', '=', 0).where('start_ms', '<=', now).where('end_ms', '>', now).orderBy('start_ms').execute()).map(toMeeting);
+      if (due.length > 0) await trx.updateTable('scheduler_meetings').set({ announced: 1 }).where('id', 'in', due.map((m) => m.id)).execute();
+      return due;
+    });
   }
 
   /** Deletes the meetings that have ended by `now`; returns how many. */
-  dropEnded(now: number): number {
-    return this.#dropEnded.run(now).changes;
+  async dropEnded(now: number): Promise<number> {
+    const result = await this.#store.db.deleteFrom('scheduler_meetings').where('end_ms', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
 
@@ -145,11 +144,26 @@ function toMeeting(row: Row): Meeting {
     title: row.title,
     room: row.room,
     start: row.start,
-    startMs: row.start_ms,
-    durationMinutes: row.duration_minutes,
+    startMs: Number(row.start_ms),
+    durationMinutes: Number(row.duration_minutes),
     description: row.description,
     organiser: row.organiser,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRow(meeting: Meeting): Row {
+  return {
+    id: meeting.id,
+    title: meeting.title,
+    room: meeting.room,
+    start: meeting.start,
+    start_ms: meeting.startMs,
+    duration_minutes: meeting.durationMinutes,
+    description: meeting.description,
+    organiser: meeting.organiser,
+    created_at: meeting.createdAt,
+    updated_at: meeting.updatedAt,
   };
 }

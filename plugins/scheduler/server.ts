@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';
-import { MeetingStore } from './meetings.js';
+import { ConfabError, isConfabError } from '../../core/errors.js';
+import { isStoreError, storeWriteError } from '../../core/store.js';
+import { endOf, MeetingStore } from './meetings.js';
 import { SCHEDULER, SCHEDULER_ERRORS, type Meeting, type MeetingChange, type SchedulerReply, type SchedulerRequest } from './protocol.js';
 import { MEETINGS } from './service.js';
 import { StartTimer } from './start-timer.js';
@@ -42,31 +44,53 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
     channels: [SCHEDULER],
     errors: SCHEDULER_ERRORS,
     provides: [MEETINGS],
-    setup(ctx) {
+    async setup(ctx) {
       const channel = ctx.channel(SCHEDULER);
       const meetings = new MeetingStore(ctx.store);
+      await meetings.migrate();
       const replies = ctx.perSession(() => new Map<string, SchedulerReply>());
-      ctx.provide(MEETINGS, { upcomingMeetings: (now = Date.now()) => meetings.upcoming(now) });
+      /**
+       * What other plugins read synchronously (the MEETINGS service) and the timer's next start: refreshed
+       * from the store after every change has committed, after every announcement and at start.
+       */
+      const view = { upcoming: [] as Meeting[], nextStart: undefined as number | undefined };
+      ctx.provide(MEETINGS, { upcomingMeetings: (now = Date.now()) => view.upcoming.filter((meeting) => endOf(meeting) > now) });
+      /** Requests and announcements run one at a time, in order: a check and the write it allows see the same table. */
+      let tail: Promise<unknown> = Promise.resolve();
+      const serial = <T>(task: () => Promise<T>): Promise<T> => {
+        const result = tail.then(task);
+        tail = result.catch(() => undefined);
+        return result;
+      };
+      const refresh = async () => {
+        const now = Date.now();
+        view.upcoming = await meetings.upcoming(now);
+        view.nextStart = await meetings.nextStart(now);
+      };
 
-      const announce = () => {
-        for (const meeting of meetings.takeDue(Date.now())) {
+      const announce = async () => {
+        for (const meeting of await meetings.takeDue(Date.now())) {
           const room = ctx.room(meeting.room);
           ctx.log.info('meeting started', { id: meeting.id, room: meeting.room, participants: room?.size ?? 0 });
           if (room) channel.broadcast(room, { op: 'started', meeting });
         }
-        meetings.dropEnded(Date.now());
+        await meetings.dropEnded(Date.now());
+        await refresh();
       };
-      const timer = new StartTimer(() => meetings.nextStart(Date.now()), () => {
-        try {
-          announce();
-        } catch (error) {
-          ctx.log.error('could not announce the meetings that started', { error: String(error) });
-        }
-      });
-      const dropped = meetings.dropEnded(Date.now());
+      const timer = new StartTimer(() => view.nextStart, () => serial(announce).catch((error: unknown) => {
+        ctx.log.error('could not announce the meetings that started', { error: String(error) });
+      }));
+      const dropped = await meetings.dropEnded(Date.now());
       if (dropped > 0) ctx.log.info('dropped meetings that ended while the server was down', { count: dropped });
+      await refresh();
       ctx.hooks.listen.tap('scheduler', () => timer.arm());
       ctx.hooks.close.tap('scheduler', () => timer.stop());
+      /** After a change committed: the view again, then the timer for what starts next. */
+      const rearm = async () => {
+        // The change itself has committed: a failed read here must not refuse it (the client would repeat it).
+        await refresh().catch((error: unknown) => ctx.log.warn('scheduler view not refreshed', { error: String(error) }));
+        timer.arm();
+      };
 
       /** Tells every session in every room that a meeting changed. */
       const changed = (change: MeetingChange, meeting: Meeting) => {
@@ -76,51 +100,51 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
       const mayChange = (session: Session, meeting: Meeting) =>
         meeting.organiser === session.name || session.grants.has('moderate');
 
-      const existing = (id: string, now: number) => {
-        const meeting = meetings.get(id, now);
+      const existing = async (id: string, now: number) => {
+        const meeting = await meetings.get(id, now);
         if (!meeting) throw SCHEDULER_ERRORS.SCHEDULER_NOT_FOUND({ message: `no upcoming meeting has the id "${id.slice(0, 40)}"` });
         return meeting;
       };
 
       /** Does what the request asks and returns the reply; throws a coded error when it cannot. */
-      const handle = (session: Session, request: SchedulerRequest): SchedulerReply => {
+      const handle = async (session: Session, request: SchedulerRequest): Promise<SchedulerReply> => {
         const now = Date.now();
         switch (request.op) {
           case 'list':
-            return { op: 'list', ref: request.ref, meetings: meetings.upcoming(now) };
+            return { op: 'list', ref: request.ref, meetings: await meetings.upcoming(now) };
           case 'get':
-            return { op: 'meeting', ref: request.ref, meeting: existing(request.id, now) };
+            return { op: 'meeting', ref: request.ref, meeting: await existing(request.id, now) };
           case 'create': {
             const fields = checkMeeting(request.meeting, now, now);
-            if (meetings.countUpcoming(now) >= maxMeetings) {
+            if (await meetings.countUpcoming(now) >= maxMeetings) {
               throw SCHEDULER_ERRORS.SCHEDULER_FULL({ message: `the server holds ${maxMeetings} upcoming meetings, its limit; remove some first` });
             }
             const meeting: Meeting = { id: randomBytes(5).toString('hex'), ...fields, organiser: session.name, createdAt: now, updatedAt: now };
-            meetings.insert(meeting);
+            await meetings.insert(meeting);
             ctx.log.info('meeting created', { id: meeting.id, room: meeting.room, start: meeting.start, organiser: meeting.organiser });
             changed('created', meeting);
-            timer.arm();
+            await rearm();
             return { op: 'meeting', ref: request.ref, meeting };
           }
           case 'update': {
-            const before = existing(request.id, now);
+            const before = await existing(request.id, now);
             if (!mayChange(session, before)) throw SCHEDULER_ERRORS.SCHEDULER_FORBIDDEN();
             const merged = { ...before, ...request.patch };
             const startMoved = request.patch.start !== undefined && request.patch.start.trim() !== before.start;
             const fields = checkMeeting(merged, now, startMoved ? now : undefined);
             const meeting: Meeting = { ...before, ...fields, updatedAt: now };
-            meetings.update(meeting, startMoved);
+            await meetings.update(meeting, startMoved);
             changed('updated', meeting);
-            timer.arm();
+            await rearm();
             return { op: 'meeting', ref: request.ref, meeting };
           }
           case 'remove': {
-            const meeting = existing(request.id, now);
+            const meeting = await existing(request.id, now);
             if (!mayChange(session, meeting)) throw SCHEDULER_ERRORS.SCHEDULER_FORBIDDEN();
-            meetings.remove(meeting.id);
+            await meetings.remove(meeting.id);
             ctx.log.info('meeting removed', { id: meeting.id, by: session.name });
             changed('removed', meeting);
-            timer.arm();
+            await rearm();
             return { op: 'removed', ref: request.ref, id: meeting.id };
           }
         }
@@ -132,12 +156,31 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
         const remembered = replies.get(session);
         const earlier = ref === undefined ? undefined : remembered.get(ref);
         if (earlier) return channel.send(session, earlier);
-        const reply = handle(session, request);
-        if (ref !== undefined && request.op !== 'list' && request.op !== 'get') {
-          remembered.set(ref, reply);
-          if (remembered.size > REMEMBERED_REPLIES) remembered.delete(remembered.keys().next().value!);
-        }
-        channel.send(session, reply);
+        // Answered once its change has committed; a failed write is refused with STORE_WRITE_FAILED (retryable).
+        serial(async () => {
+          const again = ref === undefined ? undefined : remembered.get(ref);
+          if (again) return channel.send(session, again);
+          const reply = await handle(session, request);
+          if (ref !== undefined && request.op !== 'list' && request.op !== 'get') {
+            remembered.set(ref, reply);
+            if (remembered.size > REMEMBERED_REPLIES) remembered.delete(remembered.keys().next().value!);
+          }
+          if (session.state !== 'closed') channel.send(session, reply);
+        }).catch((error: unknown) => {
+          let failure: ConfabError;
+          if (isConfabError(error)) failure = error;
+          else if (isStoreError(error)) {
+            ctx.log.warn('scheduler change not stored', { error: String(error) });
+            failure = storeWriteError(error, ref);
+          } else {
+            ctx.log.error('scheduler request failed', { error: String(error) });
+            failure = new ConfabError('INTERNAL_ERROR', 'the "scheduler" plugin failed on this request');
+          }
+          failure.channel ??= 'scheduler';
+          if (ref !== undefined) failure.ref ??= ref;
+          ctx.metrics.add(ctx.metrics.errors, failure.code);
+          if (session.state !== 'closed') session.sendError(failure);
+        });
       });
     },
   });

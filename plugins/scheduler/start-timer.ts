@@ -10,15 +10,16 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** Calls `due` at the next start that `nextStart` reports, then asks again. */
 export class StartTimer {
   #nextStart: () => number | undefined;
-  #due: () => void;
+  #due: () => void | Promise<void>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
   /**
    * @param nextStart the earliest start (ms since the epoch) still to announce, or undefined for none
-   * @param due called when that time has come; it must announce (and so mark) what is due
+   * @param due called when that time has come; it must announce (and so mark) what is due. When it returns
+   *   a promise, the timer is set again once it settled (so `nextStart` no longer reports what was due).
    */
-  constructor(nextStart: () => number | undefined, due: () => void) {
+  constructor(nextStart: () => number | undefined, due: () => void | Promise<void>) {
     this.#nextStart = nextStart;
     this.#due = due;
   }
@@ -33,8 +34,9 @@ export class StartTimer {
     const delay = Math.min(Math.max(0, next - Date.now()), MAX_TIMEOUT_MS);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (next <= Date.now()) this.#due();
-      this.arm();
+      const done = next <= Date.now() ? this.#due() : undefined;
+      if (done) void done.finally(() => this.arm());
+      else this.arm();
     }, delay);
   }
 

@@ -12,6 +12,7 @@ const [dataDir, prefix] = process.argv.slice(2);
 if (!dataDir || !prefix) throw new Error('usage: scheduler-crash-writer.ts <dataDir> <id prefix>');
 const store = openStore(dataDir);
 const meetings = new MeetingStore(store.forPlugin('scheduler'));
+await meetings.migrate();
 const startMs = Date.now() + 24 * 60 * 60 * 1000;
 
 for (let n = 0; ; n++) {
@@ -28,8 +29,8 @@ for (let n = 0; ; n++) {
     createdAt: now,
     updatedAt: now,
   };
-  meetings.insert(meeting);
+  await meetings.insert(meeting);
   // Every third meeting is also changed, so the kill can land in an update too.
-  if (n % 3 === 0) meetings.update({ ...meeting, title: `Meeting ${n} (moved)`, durationMinutes: 45, updatedAt: now }, false);
+  if (n % 3 === 0) await meetings.update({ ...meeting, title: `Meeting ${n} (moved)`, durationMinutes: 45, updatedAt: now }, false);
   process.stdout.write(`${meeting.id}\n`);
 }

@@ -7,7 +7,7 @@
  *   npm run docs:errors     (node --import tsx plugins/error-table.ts > docs/errors.md)
  */
 import { pathToFileURL } from 'node:url';
-import { ERRORS, type PluginErrorSpec } from '../core/errors.js';
+import { ERRORS, type PluginErrorSpec } from '../core/wire.js';
 import type { Plugin } from '../core/types.js';
 import { auth } from './auth/server.js';
 import { handRaise } from './examples/hand-raise/server.js';

@@ -21,7 +21,7 @@
  */
 import { Emitter } from '../../core/client/emitter.js';
 import type { ClientPlugin } from '../../core/client/types.js';
-import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
+import { decodeMediaFrame, encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/wire.js';
 import { loadOpus, type OpusCodec, type OpusDecoder, type OpusEncoder } from './opus-codec.js';
 import { bytesToPcm, pcmToBytes } from './pcm.js';
 import {

@@ -23,9 +23,7 @@
  *                    {"op":"levels","levels":{"<id>":-23,…}}        speakers whose level changed (dBFS), ≤ 5 per s
  *   errors           ERROR frames with "channel":"audio-control" (codes in AUDIO_ERRORS)
  */
-import { jsonChannel, mediaChannel } from '../../core/channel-def.js';
-import { defineErrors } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
+import { defineErrors, jsonChannel, mediaChannel, type JsonObject } from '../../core/wire.js';
 
 /** Samples per second. */
 export const SAMPLE_RATE = 48_000;

@@ -8,7 +8,7 @@
  * once per codec and shared (the same payload object for all of them). No Session in here: the server
  * delivers payloads, and the bench drives a RoomMixer directly.
  */
-import { encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/media.js';
+import { encodeMediaFrame, MediaCodec, type MediaFrame } from '../../core/wire.js';
 import { Concealer } from './concealment.js';
 import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
 import { LevelMeter } from './level-meter.js';

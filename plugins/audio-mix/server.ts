@@ -5,10 +5,9 @@
  * state to the room, and exposes the mixer's tick lateness in `/metrics`.
  */
 import { definePlugin } from '../../core/config.js';
-import { encodeFrame } from '../../core/frame.js';
+import { encodeFrame, MediaCodec } from '../../core/wire.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
-import { MediaCodec } from '../../core/media.js';
 import { readOptions } from '../../core/options.js';
 import { DEFAULT_OPUS_BITRATE, loadOpus } from './opus-codec.js';
 import {

@@ -7,9 +7,8 @@
  * Cheap per frame: nothing at all in a room without track listeners; otherwise one header rewrite and one
  * frame encode, shared by every listener.
  */
-import { encodeFrame } from '../../core/frame.js';
+import { encodeFrame, withSender, type MediaFrame } from '../../core/wire.js';
 import type { Session } from '../../core/index.js';
-import { withSender, type MediaFrame } from '../../core/media.js';
 
 /**
  * One room's track listeners.

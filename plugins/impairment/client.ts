@@ -9,7 +9,7 @@
  *   net.set({ bandwidthKbps: 300 }, { session: peer.id });            // one participant
  *   const { stats } = await net.get();                                // delivered / lost / overflow
  */
-import type { ConfabError } from '../../core/errors.js';
+import type { ConfabError } from '../../core/wire.js';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { replyOf } from '../../core/client/requests.js';

@@ -12,9 +12,7 @@
  * Without `session`, a rule applies to every member of the sender's room; a session's own rule wins over
  * its room's. A rule impairs the media frames the server sends to a session (what it receives).
  */
-import { jsonChannel, requestRef } from '../../core/channel-def.js';
-import { defineErrors } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
+import { defineErrors, jsonChannel, requestRef, type JsonObject } from '../../core/wire.js';
 
 /** How a session's incoming media is impaired. Every field defaults to 0 (no effect). */
 export interface ImpairmentRule {

@@ -7,7 +7,7 @@
  * It taps the core's `mediaOut` hook: a frame it delays is handed back later with `session.deliverMediaFrame`,
  * which still applies the core's slow-receiver policy. Reliable channels (chat…) are never impaired.
  */
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError } from '../../core/wire.js';
 import { definePlugin } from '../../core/config.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Room, Session } from '../../core/index.js';

@@ -3,7 +3,7 @@
  * core's JSON frames) the `op`, a short excerpt of the text, and for an ERROR frame its code and the channel
  * it names. Bytes of binary and media frames are not looked into.
  */
-import { FrameType } from '../../core/protocol.js';
+import { FrameType } from '../../core/wire.js';
 import type { TraceRecord } from './trace.js';
 
 /** The core frames whose payload is a JSON object. */

@@ -14,7 +14,7 @@
  * File header (24 bytes, little-endian): magic a1b2c3d4, version 2.4, thiszone 0, sigfigs 0, snaplen, 147.
  * Record header (16 bytes, little-endian): ts_sec, ts_usec, incl_len, orig_len.
  */
-import { FRAME_HEADER_BYTES } from '../../core/protocol.js';
+import { FRAME_HEADER_BYTES } from '../../core/wire.js';
 
 /** LINKTYPE_USER0 / DLT_USER0. */
 export const LINKTYPE_USER0 = 147;

@@ -10,9 +10,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { definePlugin } from '../../core/config.js';
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError, FrameType } from '../../core/wire.js';
 import { describeValue, readOptions } from '../../core/options.js';
-import { FrameType } from '../../core/protocol.js';
 import type { Plugin, Session } from '../../core/index.js';
 import { summarisePayload } from './describe.js';
 import { DEFAULT_SNAPLEN, pcapFileHeader, pcapRecord } from './pcap.js';

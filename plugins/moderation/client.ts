@@ -12,7 +12,7 @@
  */
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import type { Grant } from '../../core/grants.js';
+import type { Grant } from '../../core/wire.js';
 import { MODERATION, type AllowableGrant, type ModerationEvent, type ModerationParty, type ModerationRequest } from './protocol.js';
 
 /** Events of the moderation client half. */

@@ -19,10 +19,7 @@
  * server → moderators {"op":"waiting","waiting":[{id,name}…]}    the lobby changed
  * waiting newcomer non-fatal ERROR MODERATION_IN_LOBBY before WELCOME (repeated while it waits)
  */
-import { jsonChannel, requestRef } from '../../core/channel-def.js';
-import { defineErrors } from '../../core/errors.js';
-import type { Grant } from '../../core/grants.js';
-import type { JsonObject } from '../../core/json.js';
+import { defineErrors, jsonChannel, requestRef, type Grant, type JsonObject } from '../../core/wire.js';
 
 /** A participant as moderation names it. */
 export interface ModerationParty {

@@ -21,11 +21,8 @@
 import { randomBytes } from 'node:crypto';
 import { definePlugin } from '../../core/config.js';
 import { TOKENS } from '../auth/service.js';
-import { ConfabError } from '../../core/errors.js';
-import { encodeJsonFrame } from '../../core/frame.js';
-import type { Grant } from '../../core/grants.js';
+import { ConfabError, encodeJsonFrame, FrameType, type Grant } from '../../core/wire.js';
 import { readOptions } from '../../core/options.js';
-import { FrameType } from '../../core/protocol.js';
 import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import type { HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';

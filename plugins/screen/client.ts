@@ -15,8 +15,7 @@
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { replyOf } from '../../core/client/requests.js';
-import { MediaStreamReader, type KeyframeReason } from '../../core/media-reader.js';
-import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
+import { decodeMediaFrame, MediaCodec, MediaStreamReader, MediaStreamWriter, type KeyframeReason, type MediaFrame, type PublishOptions } from '../../core/wire.js';
 import { SCREEN, SCREEN_CONTROL, type Presenter, type StopReason } from './protocol.js';
 
 /** Events of the screen client half. */

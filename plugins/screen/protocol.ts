@@ -21,10 +21,7 @@
  *   server → presenter {"op":"bitrate","bps":800000|null}  what the receivers can take now (null: no limit)
  *   errors           ERROR frames with "channel":"screen-control" and "ref" (codes in SCREEN_ERRORS)
  */
-import { jsonChannel, mediaChannel, requestRef } from '../../core/channel-def.js';
-import { defineErrors } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
-import type { KeyframeReason } from '../../core/media-reader.js';
+import { defineErrors, jsonChannel, mediaChannel, requestRef, type JsonObject, type KeyframeReason } from '../../core/wire.js';
 
 /** The presenter, as the messages name it. */
 export interface Presenter {

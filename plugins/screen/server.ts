@@ -11,10 +11,9 @@
  */
 import { definePlugin } from '../../core/config.js';
 import { TokenBucket } from '../../core/limits.js';
-import { encodeFrame } from '../../core/frame.js';
+import { encodeFrame, MAX_TEMPORAL_LAYER, MediaCodec, withSender } from '../../core/wire.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
 import { LayeredRelay } from '../../core/media-relay.js';
-import { MAX_TEMPORAL_LAYER, MediaCodec, withSender } from '../../core/media.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Room, Session } from '../../core/index.js';
 import { ShareCache } from './share-cache.js';

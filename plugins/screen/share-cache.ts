@@ -7,7 +7,7 @@
  * keyframe for long would grow without end: past MAX_CACHE_FRAMES or MAX_CACHE_BYTES the cache is dropped,
  * and the plugin asks the presenter for a keyframe to start a new one.
  */
-import { MediaCodec, type MediaFrame } from '../../core/media.js';
+import { MediaCodec, type MediaFrame } from '../../core/wire.js';
 
 /** Most frames kept since a keyframe. */
 export const MAX_CACHE_FRAMES = 256;

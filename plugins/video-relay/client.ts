@@ -21,8 +21,7 @@
  */
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
-import { MediaStreamReader, type KeyframeReason } from '../../core/media-reader.js';
-import { decodeMediaFrame, MediaCodec, MediaStreamWriter, type MediaFrame, type PublishOptions } from '../../core/media.js';
+import { decodeMediaFrame, MediaCodec, MediaStreamReader, MediaStreamWriter, type KeyframeReason, type MediaFrame, type PublishOptions } from '../../core/wire.js';
 import { VIDEO, VIDEO_CONTROL, type VideoSubscription } from './protocol.js';
 
 /** Events of the video client half. */
@@ -41,7 +40,7 @@ export type VideoEvents = {
 };
 
 /** What a publisher may say about one frame (core/media.ts). */
-export type { PublishOptions } from '../../core/media.js';
+export type { PublishOptions } from '../../core/wire.js';
 
 /** Options of `videoClient()`. */
 export interface VideoClientOptions {

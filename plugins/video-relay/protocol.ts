@@ -24,11 +24,7 @@
  *                                                                         no limit); encode at most that
  *   errors           ERROR frames with "channel":"video-control" (codes in VIDEO_ERRORS)
  */
-import { jsonChannel, mediaChannel } from '../../core/channel-def.js';
-import { defineErrors } from '../../core/errors.js';
-import type { JsonObject } from '../../core/json.js';
-import type { KeyframeReason } from '../../core/media-reader.js';
-import { MAX_TEMPORAL_LAYER } from '../../core/media.js';
+import { defineErrors, jsonChannel, MAX_TEMPORAL_LAYER, mediaChannel, type JsonObject, type KeyframeReason } from '../../core/wire.js';
 
 /** Most senders one subscription may name. */
 export const MAX_SUBSCRIBED_SENDERS = 256;

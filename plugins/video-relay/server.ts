@@ -15,7 +15,7 @@
 import { definePlugin } from '../../core/config.js';
 import { createMediaInbox } from '../../core/media-inbox.js';
 import { LayeredRelay } from '../../core/media-relay.js';
-import { MediaCodec, withSender } from '../../core/media.js';
+import { MediaCodec, withSender } from '../../core/wire.js';
 import { TokenBucket } from '../../core/limits.js';
 import { readOptions } from '../../core/options.js';
 import type { Plugin, Session } from '../../core/index.js';

@@ -3,7 +3,7 @@
  * senders, whose every frame is a keyframe) at most how many frames a second. Made from a `subscribe`
  * request that protocol.ts already checked, and turned into the highest layer to forward of one sender.
  */
-import { MAX_TEMPORAL_LAYER } from '../../core/media.js';
+import { MAX_TEMPORAL_LAYER } from '../../core/wire.js';
 import type { VideoSubscription } from './protocol.js';
 
 /** A receiver's pacing of one JPEG sender, for `maxFps`. */

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin as EsbuildPlugin } from 'esbuild';
-import { ConfabError } from '../../core/errors.js';
+import { ConfabError } from '../../core/wire.js';
 
 /** The built files, by URL path. */
 export type Bundle = Map<string, Uint8Array>;

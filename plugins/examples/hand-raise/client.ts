@@ -9,7 +9,7 @@
  *   await client.connect();
  *   hands.raise();
  */
-import type { ConfabError } from '../../../core/errors.js';
+import type { ConfabError } from '../../../core/wire.js';
 import type { ClientPlugin } from '../../../core/client/types.js';
 import { Emitter } from '../../../core/client/emitter.js';
 import { HANDS, type HandEntry } from './protocol.js';

@@ -9,9 +9,7 @@
  *                  {"op":"called","entry":HandEntry,"by":{"id","name"}}   who was called by `next`
  * errors           ERROR frames with "channel":"hands" (codes in HANDS_ERRORS)
  */
-import { jsonChannel, requestRef } from '../../../core/channel-def.js';
-import { defineErrors } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
+import { defineErrors, jsonChannel, requestRef, type JsonObject } from '../../../core/wire.js';
 
 /** A raised hand. */
 export interface HandEntry {

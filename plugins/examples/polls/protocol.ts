@@ -10,9 +10,7 @@
  *
  * The sender's own copy of the `poll` message that answers its request carries its `ref`.
  */
-import { jsonChannel, requestRef } from '../../../core/channel-def.js';
-import { defineErrors } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
+import { defineErrors, jsonChannel, requestRef, type JsonObject } from '../../../core/wire.js';
 
 /** A participant as polls shows it. */
 export interface PollParty {

@@ -9,7 +9,7 @@
  *   await client.connect();
  *   board.draw([0.1, 0.1, 0.5, 0.5], { color: '#ff0000', width: 4 });
  */
-import type { ConfabError } from '../../../core/errors.js';
+import type { ConfabError } from '../../../core/wire.js';
 import type { ClientPlugin } from '../../../core/client/types.js';
 import { Emitter } from '../../../core/client/emitter.js';
 import { WHITEBOARD, type Stroke } from './protocol.js';

@@ -10,9 +10,7 @@
  *
  * Coordinates are fractions of the board, 0 to 1 (0,0 top left), so boards of any size agree.
  */
-import { jsonChannel, requestRef } from '../../../core/channel-def.js';
-import { defineErrors } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/json.js';
+import { defineErrors, jsonChannel, requestRef, type JsonObject } from '../../../core/wire.js';
 
 /** A stroke as the server keeps and relays it. */
 export interface Stroke {

@@ -2,7 +2,7 @@
  * The whiteboard plugin, server half: strokes are checked, numbered and relayed to the whole room; each room
  * keeps its last `maxStrokes` strokes, so a late joiner gets the drawing; anyone (or only moderators) clears.
  */
-import { withLimits } from '../../../core/channel-def.js';
+import { withLimits } from '../../../core/wire.js';
 import { definePlugin } from '../../../core/config.js';
 import { readOptions } from '../../../core/options.js';
 import type { Plugin } from '../../../core/index.js';

@@ -123,14 +123,14 @@ export interface TestServer {
 
 /**
  * The store of a test server that names none: undefined (SQLite in its data directory) unless
- * `CONFAB_TEST_STORE=postgres`, then a fresh database on the test run's private PostgreSQL
- * (test/helpers/postgres.ts, loaded only then).
+ * `CONFAB_TEST_STORE=postgres`, then the data directory's database (fresh the first time) on the test run's
+ * private PostgreSQL (test/helpers/postgres.ts, loaded only then).
  */
-async function testStoreUrl(): Promise<string | undefined> {
+async function testStoreUrl(dataDir: string): Promise<string | undefined> {
   if (process.env.CONFAB_TEST_STORE !== 'postgres') return undefined;
   const helper = new URL('../test/helpers/postgres.js', import.meta.url).href;
-  const { testStoreUrl: fresh } = (await import(helper)) as { testStoreUrl(): Promise<string | undefined> };
-  return fresh();
+  const { testStoreUrl: forDataDir } = (await import(helper)) as { testStoreUrl(dataDir: string): Promise<string | undefined> };
+  return forDataDir(dataDir);
 }
 
 /**
@@ -146,7 +146,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   let server: ConfabServer;
   try {
-    const store = given.store ?? await testStoreUrl();
+    const store = given.store ?? await testStoreUrl(dataDir);
     server = await createServer({
       server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...given, dataDir, ...(store !== undefined ? { store } : {}) },
       plugins: options.plugins ?? [],

@@ -16,6 +16,12 @@
  *   CONFAB_TEST_TIMEOUT_MS     per-file time limit, default 120000; the file's process group is then killed
  *   CONFAB_TEST_EXIT_GRACE_MS  how long a file may keep running after uvu printed its summary, default 10000
  *   CONFAB_TEST_COVERAGE=0     skip coverage collection and the c8 report
+ *   CONFAB_TEST_POSTGRES=0     skip the second pass against PostgreSQL (below)
+ *
+ * The PostgreSQL pass: after every selected file ran, the selected ones of POSTGRES_PASS (the store-touching
+ * files) run again with CONFAB_TEST_STORE=postgres, under `# <file> (postgres)` headers, each file on its
+ * own private PostgreSQL (test/helpers/postgres.ts); their results count in the same final line. Without
+ * PostgreSQL's binaries the pass is left out with a note.
  *
  * How a file counts (uvu 0.5's summary: Total = tests that ran, Passed, Skipped = test.skip()s and the tests
  * left out by test.only(); skipped tests are not part of Total):
@@ -44,6 +50,20 @@ const CLOSE_GRACE_MS = 2_000;
 const LEFTOVER_GRACE_MS = 1_000;
 /** After SIGTERM to a process group, how long before SIGKILL. */
 const KILL_GRACE_MS = 3_000;
+/**
+ * The store-touching test files, run a second time with CONFAB_TEST_STORE=postgres: their test servers then
+ * keep their store in a private PostgreSQL (test/helpers/postgres.ts) instead of SQLite. Short on purpose.
+ */
+const POSTGRES_PASS = [
+  'test/core/store.test.ts',
+  'test/plugins/chat.test.ts',
+  'test/plugins/scheduler.test.ts',
+  'test/plugins/files.test.ts',
+  'test/plugins/files-client.test.ts',
+  'test/security/revocation.test.ts',
+  'test/security/auth.test.ts',
+];
+const POSTGRES = process.env.CONFAB_TEST_POSTGRES !== '0';
 
 // uvu 0.5 ends a run with exactly this block (see node_modules/uvu/dist/index.mjs, exec()).
 const SUMMARY = /^[ \t]*Total:[ \t]+(\d+)[ \t]*\r?\n[ \t]*Passed:[ \t]+(\d+)[ \t]*\r?\n[ \t]*Skipped:[ \t]+(\d+)[ \t]*\r?\n[ \t]*Duration:/gm;
@@ -65,6 +85,12 @@ let atLineStart = true;
 function out(line) {
   process.stdout.write((atLineStart ? '' : '\n') + line + '\n');
   atLineStart = true;
+}
+
+/** True when Debian's PostgreSQL server binaries are installed (what test/helpers/postgres.ts starts). */
+function postgresInstalled() {
+  const root = '/usr/lib/postgresql';
+  return fs.existsSync(root) && fs.readdirSync(root).some((major) => fs.existsSync(path.join(root, major, 'bin', 'postgres')));
 }
 
 /** Every `*.test.ts` under dir, as sorted paths relative to ROOT with forward slashes. */
@@ -260,42 +286,50 @@ async function main() {
     out(filters.length ? `no test file under test/ matches: ${filters.join(', ')}` : 'no test files under test/');
   }
 
-  for (const file of files) {
-    out(`# ${file}`);
-    const r = await runFile(file, env);
-    const summary = parseSummary(r.stdout);
-    let fileFailed = 0;
-    if (summary) {
-      passed += summary.passed;
-      skipped += summary.skipped;
-      fileFailed += Math.max(0, summary.total - summary.passed);
-    }
-    if (summary && fileFailed > 0 && r.code === 0) {
-      // uvu's runner returns from a `finally`, which swallows an error thrown by a suite's before() hook: the
-      // suite's tests then count as not passed, with no FAIL block and exit code 0.
-      out(`FAIL ${file}: ${fileFailed} test(s) did not pass but uvu printed no failure for them (did a before() hook throw?)`);
-    }
-    if (r.timedOut) {
-      out(`TIMEOUT ${file} (a test left a handle open or hung): ${r.timedOut}`);
-      if (!summary) {
-        // uvu prints "• " (passed) or "✘ " (failed) as each test ends, so the count names the test that hung.
-        const ended = (r.stdout.replace(ANSI, '').match(/[•✘] /g) ?? []).length;
-        out(`  ${ended} test(s) had ended: the one that hung is test ${ended + 1} in the file's order (or a hook around it)`);
+  const passes = [{ label: '', files, env }];
+  const storeFiles = files.filter((file) => POSTGRES_PASS.includes(file));
+  if (POSTGRES && storeFiles.length > 0) {
+    if (postgresInstalled()) passes.push({ label: ' (postgres)', files: storeFiles, env: { ...env, CONFAB_TEST_STORE: 'postgres' } });
+    else out('note: no PostgreSQL under /usr/lib/postgresql/<major>/bin: the store-touching tests did not run a second time against PostgreSQL (apt-get install postgresql)');
+  }
+  for (const pass of passes) {
+    for (const file of pass.files) {
+      out(`# ${file}${pass.label}`);
+      const r = await runFile(file, pass.env);
+      const summary = parseSummary(r.stdout);
+      let fileFailed = 0;
+      if (summary) {
+        passed += summary.passed;
+        skipped += summary.skipped;
+        fileFailed += Math.max(0, summary.total - summary.passed);
       }
-      fileFailed += 1;
-    } else if (r.signal) {
-      out(`FAIL ${file}: the process was killed by ${r.signal}`);
-      fileFailed += 1;
-    } else if (!summary) {
-      out(`FAIL ${file}: exited with code ${r.code} without a uvu summary (did it throw before the tests ran, or never call test.run()?)`);
-      fileFailed += 1;
-    } else if (r.code !== 0 && fileFailed === 0) {
-      out(`FAIL ${file}: exited with code ${r.code} although all its tests passed (an error after the tests?)`);
-      fileFailed += 1;
+      if (summary && fileFailed > 0 && r.code === 0) {
+        // uvu's runner returns from a `finally`, which swallows an error thrown by a suite's before() hook: the
+        // suite's tests then count as not passed, with no FAIL block and exit code 0.
+        out(`FAIL ${file}: ${fileFailed} test(s) did not pass but uvu printed no failure for them (did a before() hook throw?)`);
+      }
+      if (r.timedOut) {
+        out(`TIMEOUT ${file} (a test left a handle open or hung): ${r.timedOut}`);
+        if (!summary) {
+          // uvu prints "• " (passed) or "✘ " (failed) as each test ends, so the count names the test that hung.
+          const ended = (r.stdout.replace(ANSI, '').match(/[•✘] /g) ?? []).length;
+          out(`  ${ended} test(s) had ended: the one that hung is test ${ended + 1} in the file's order (or a hook around it)`);
+        }
+        fileFailed += 1;
+      } else if (r.signal) {
+        out(`FAIL ${file}: the process was killed by ${r.signal}`);
+        fileFailed += 1;
+      } else if (!summary) {
+        out(`FAIL ${file}: exited with code ${r.code} without a uvu summary (did it throw before the tests ran, or never call test.run()?)`);
+        fileFailed += 1;
+      } else if (r.code !== 0 && fileFailed === 0) {
+        out(`FAIL ${file}: exited with code ${r.code} although all its tests passed (an error after the tests?)`);
+        fileFailed += 1;
+      }
+      if (r.leftovers) out(`note: ${file} left processes running in its process group; they were killed`);
+      if (fileFailed > 0) failures.push(`${file}${pass.label} (${fileFailed})`);
+      failed += fileFailed;
     }
-    if (r.leftovers) out(`note: ${file} left processes running in its process group; they were killed`);
-    if (fileFailed > 0) failures.push(`${file} (${fileFailed})`);
-    failed += fileFailed;
   }
 
   if (failures.length) {

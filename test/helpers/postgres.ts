@@ -172,16 +172,26 @@ export async function startPostgres(): Promise<PrivatePostgres> {
 }
 
 let shared: Promise<PrivatePostgres> | undefined;
+/** The database of each data directory, so that a server restarted on the same directory finds its store again. */
+const byDataDir = new Map<string, Promise<string>>();
 
 /**
  * The store URL a test server should use: undefined (the SQLite default) unless `CONFAB_TEST_STORE=postgres`,
- * then a fresh database on this process's private PostgreSQL, started on first use and stopped when the
- * process exits.
+ * then the database of `dataDir` (a fresh one the first time) on this process's private PostgreSQL, started
+ * on first use and stopped when the process exits. The URL is also put in `CONFAB_STORE_URL`, so that a
+ * child process the test starts on that data directory (`confab token revoke`) writes the same store.
  */
-export async function testStoreUrl(): Promise<string | undefined> {
+export async function testStoreUrl(dataDir?: string): Promise<string | undefined> {
   if (process.env.CONFAB_TEST_STORE !== 'postgres') return undefined;
   shared ??= startPostgres();
-  return (await shared).createDatabase();
+  const instance = await shared;
+  let url = dataDir === undefined ? undefined : byDataDir.get(dataDir);
+  if (!url) {
+    url = instance.createDatabase();
+    if (dataDir !== undefined) byDataDir.set(dataDir, url);
+  }
+  process.env.CONFAB_STORE_URL = await url;
+  return url;
 }
 
 /** A TCP port of 127.0.0.1 that was free a moment ago. */

@@ -152,6 +152,9 @@ function compareLoad(a: NodeInfo, b: NodeInfo): number {
 
 /**
  * The cluster directory on Redis: registers this node and renews its entry and leases every `renewMs`.
+ * When `start` fails (Redis unreachable at start) the directory is closed: make a new one to try again.
+ * `release` resolves even while Redis is unreachable: the lease is no longer renewed, so it expires by itself
+ * within `leaseTtlMs`.
  *
  * @example
  *   const directory = createRedisDirectory({

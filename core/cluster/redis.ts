@@ -186,15 +186,17 @@ export function connectRedis(url: string, options: RedisConnectOptions = {}): Re
     if (client.status === 'wait' || client.status === 'end') return client.connect();
     return new Promise((resolve, reject) => {
       const onReady = () => {
-        client.off('close', onClose);
+        client.off('close', onClose).off('end', onClose);
         resolve();
       };
+      // 'end' too: a connection closed while it waits to reconnect ends without another 'close'.
       const onClose = () => {
-        client.off('ready', onReady);
+        client.off('ready', onReady).off('close', onClose).off('end', onClose);
         reject(new Error(`connection ${client.status}`));
       };
       client.once('ready', onReady);
       client.once('close', onClose);
+      client.once('end', onClose);
     });
   };
 

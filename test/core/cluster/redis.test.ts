@@ -74,6 +74,16 @@ test('connectRedis(): run() waits for the first connection, then answers', async
   }
 });
 
+test('connectRedis(): a start() waiting for a reconnection rejects when the connection is closed', async () => {
+  const conn = connectRedis('redis://127.0.0.1:1');
+  await unavailable(conn.start());
+  assert.is(conn.client.status, 'reconnecting');
+  const waiting = conn.start().then(() => undefined, (error: unknown) => error);
+  await conn.close();
+  const error = await waiting;
+  assert.ok(isConfabError(error) && error.code === 'CLUSTER_UNAVAILABLE');
+});
+
 test('defineScript() runs again after Redis forgot it (a restart)', async () => {
   const script = defineScript("return ARGV[1] .. '!'");
   const conn = connectRedis(redis.url);

@@ -23,6 +23,9 @@ Options:
   --port <n>           port to listen on (default 5000; 0 picks a free one, printed once listening)
   --config <file>      config file (default ./${DEFAULT_CONFIG_FILE}; without one, the built-in plugins)
   --data-dir <dir>     directory for the store and plugin files (default ./.confab)
+  --store-url <url>    the store: postgres://user:password@host:5432/db (PostgreSQL), or
+                       sqlite:<file> (default: $CONFAB_STORE_URL, else <data-dir>/confab.db);
+                       the password is never printed or logged (docs/store.md)
   --log-level <level>  debug, info, warn, error or silent (default info)
   --tls <mode>         self-signed (generate one, kept in <data-dir>/tls/) or off
                        (default: self-signed when --host is not loopback, else off)
@@ -36,7 +39,7 @@ a second Ctrl-C exits at once.
 `;
 
 /** Flag name → server option it sets. */
-const FLAGS = { host: 'host', port: 'port', 'data-dir': 'dataDir', 'log-level': 'logLevel' } as const;
+const FLAGS = { host: 'host', port: 'port', 'data-dir': 'dataDir', 'store-url': 'store', 'log-level': 'logLevel' } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +49,7 @@ export async function run(args: string[]): Promise<number> {
       port: { type: 'string' },
       config: { type: 'string', short: 'c' },
       'data-dir': { type: 'string' },
+      'store-url': { type: 'string' },
       'log-level': { type: 'string' },
       tls: { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -75,6 +79,8 @@ export async function run(args: string[]): Promise<number> {
   }
   const stopped = untilSignal(() => server.close());
   process.stdout.write(`${listeningLine(listening, options, config)}\n`);
+  // Only the redacted form of a PostgreSQL URL is ever shown (the SQLite default says nothing new).
+  if (server.readiness.store !== 'unused' && server.store.dialect === 'postgres') process.stdout.write(`store: ${server.store.location}\n`);
   if (server.tls) {
     const scheme = `https://${listening.host.includes(':') ? `[${listening.host}]` : listening.host}:${listening.port}`;
     process.stdout.write(`TLS on the same port (${scheme}, wss, tls://), ${server.tls.source} certificate ${server.tls.certPath}\n`

@@ -5,11 +5,14 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { resolveServerOptions } from '../core/config.js';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../core/config-loader.js';
 import { ConfabError, isConfabError } from '../core/errors.js';
 import { createServer } from '../core/server.js';
+import type { ClusterOptions } from '../core/cluster/types.js';
+import { runPrimary, workerNumber } from '../core/cluster/workers.js';
 import type { ConfabConfig, ResolvedServerOptions, ServerOptions } from '../core/types.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { cliError } from './errors.js';
@@ -31,9 +34,16 @@ Options:
                        (default: self-signed when --host is not loopback, else off)
   --tls-cert <file>    PEM certificate for TLS; needs --tls-key, not --tls
   --tls-key <file>     PEM private key of --tls-cert
+  --workers <n>        cluster mode: n node processes behind the one port (needs --redis-url); worker i
+                       takes UDP media on port+1+i
+  --redis-url <url>    cluster mode: the Redis of the room directory and the bus (or CONFAB_REDIS_URL)
+  --cluster-secret <s> the secret every node shares, 16+ characters (or CONFAB_CLUSTER_SECRET)
+  --advertise <host>   the address other machines reach this node at (default --host)
+  --link-port <n>      the node link's port (default: a free one; worker i takes n+i)
   -h, --help           show this help
 
 TLS (https, wss, tls://) shares the port with plain traffic; LAN browsers need it for camera and mic.
+Cluster mode (docs/cluster.md): run the same command with the same Redis and secret on each machine.
 Flags override the server options of the config file. Ctrl-C closes the server (every session gets BYE);
 a second Ctrl-C exits at once.
 `;
@@ -54,6 +64,11 @@ export async function run(args: string[]): Promise<number> {
       tls: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      workers: { type: 'string' },
+      'redis-url': { type: 'string' },
+      'cluster-secret': { type: 'string' },
+      advertise: { type: 'string' },
+      'link-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -66,8 +81,14 @@ export async function run(args: string[]): Promise<number> {
   if (values.host !== undefined) checkHost(values.host);
   const overrides = { ...readFlags(values), ...readTlsFlags(values) };
   const config = await loadServeConfig(values.config);
+  const clusterFlags = readClusterFlags(values, { ...config.server, ...overrides });
   // Checked here as well as in createServer so that a wrong option fails before anything is opened.
-  const options = resolveServerOptions({ ...config.server, ...overrides });
+  const options = resolveServerOptions({ ...config.server, ...overrides, ...clusterFlags.server });
+  if (clusterFlags.workers !== undefined && cluster.isPrimary) {
+    const { redactUrl } = await import('../core/cluster/redis.js');
+    process.stdout.write(`Confab primary: ${clusterFlags.workers} workers on port ${options.port}, cluster on ${redactUrl(options.cluster!.redis)}\n`);
+    return runPrimary(clusterFlags.workers, (line) => process.stderr.write(`${line}\n`));
+  }
   const server = await createServer({ ...config, server: options });
 
   let listening;
@@ -77,10 +98,13 @@ export async function run(args: string[]): Promise<number> {
     await server.close();
     throw error;
   }
-  const stopped = untilSignal(() => server.close());
+  // A worker stops when its primary tells it (SIGTERM); the terminal's Ctrl-C reaches the primary too.
+  if (workerNumber() !== undefined) process.on('SIGINT', () => undefined);
+  const stopped = untilSignal(() => server.close(), workerNumber() !== undefined ? ['SIGTERM'] : ['SIGINT', 'SIGTERM']);
   process.stdout.write(`${listeningLine(listening, options, config)}\n`);
   // Only the redacted form of a PostgreSQL URL is ever shown (the SQLite default says nothing new).
   if (server.readiness.store !== 'unused' && server.store.dialect === 'postgres') process.stdout.write(`store: ${server.store.location}\n`);
+  if (server.cluster) process.stdout.write(`Cluster node ${server.cluster.id} (pid ${process.pid}), link port ${server.cluster.self.linkPort}\n`);
   if (server.tls) {
     const scheme = `https://${listening.host.includes(':') ? `[${listening.host}]` : listening.host}:${listening.port}`;
     process.stdout.write(`TLS on the same port (${scheme}, wss, tls://), ${server.tls.source} certificate ${server.tls.certPath}\n`
@@ -164,7 +188,7 @@ function listeningLine(at: { host: string; port: number }, options: ResolvedServ
  * Resolves with the exit code once SIGINT or SIGTERM has closed the server: 0, or 1 if closing failed.
  * A second signal while closing exits at once.
  */
-function untilSignal(close: () => Promise<void>): Promise<number> {
+function untilSignal(close: () => Promise<void>, signals: NodeJS.Signals[]): Promise<number> {
   return new Promise((done) => {
     let closing = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -182,7 +206,37 @@ function untilSignal(close: () => Promise<void>): Promise<number> {
         },
       );
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of signals) process.on(signal, onSignal);
   });
+}
+
+/**
+ * The cluster flags (and CONFAB_REDIS_URL, CONFAB_CLUSTER_SECRET) as the `cluster` and `udpPort` server
+ * options, and the worker count. Nothing when neither a Redis URL nor `--workers` is given. In a worker of
+ * `--workers`, its number sets its UDP port (port+1+i) and link port.
+ */
+function readClusterFlags(values: { workers?: string; 'redis-url'?: string; 'cluster-secret'?: string; advertise?: string; 'link-port'?: string },
+  server: ServerOptions): { workers?: number; server: ServerOptions } {
+  const redis = values['redis-url'] ?? process.env.CONFAB_REDIS_URL ?? server.cluster?.redis;
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) {
+    throw cliError('CLI_OPTION_INVALID', `--workers must be a whole number from 1 to 64, got "${values.workers}"`);
+  }
+  if (redis === undefined) {
+    if (workers !== undefined) throw cliError('CLI_OPTION_INVALID', '--workers needs the cluster\'s Redis: --redis-url redis://127.0.0.1:6379 (or CONFAB_REDIS_URL); see docs/cluster.md');
+    return { server: {} };
+  }
+  const port = server.port ?? 5000;
+  if (workers !== undefined && port === 0) throw cliError('CLI_OPTION_INVALID', '--workers needs a fixed --port: worker i takes UDP port+1+i');
+  const linkPort = values['link-port'] === undefined ? server.cluster?.linkPort : Number(values['link-port']);
+  const worker = workerNumber();
+  const options: ClusterOptions = {
+    ...server.cluster,
+    redis,
+    secret: values['cluster-secret'] ?? process.env.CONFAB_CLUSTER_SECRET ?? server.cluster?.secret ?? '',
+    ...(values.advertise !== undefined ? { advertise: values.advertise } : {}),
+    ...(linkPort !== undefined ? { linkPort: worker !== undefined && linkPort !== 0 ? linkPort + worker : linkPort } : {}),
+    ...(worker !== undefined ? { worker } : {}),
+  };
+  return { workers, server: { cluster: options, ...(worker !== undefined ? { udpPort: port + 1 + worker } : {}) } };
 }

@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { resolveClusterOptions } from './cluster/options.js';
 import { ConfabError } from './errors.js';
 import { checkOptions, describeValue, didYouMean, type OptionSpec } from './options.js';
 import { DEFAULT_MAX_PAYLOAD } from './protocol.js';
@@ -86,7 +87,8 @@ function serverSchema() {
     maxJsonDepth: { type: 'integer', min: 1, max: 1000, default: 32 },
     logLevel: { type: 'string', values: LOG_LEVELS, default: 'info' },
     metricsPerRoom: { type: 'boolean', default: false },
-  } as const satisfies Record<Exclude<keyof ServerOptions, 'tls'>, OptionSpec>;
+    udpPort: { type: 'integer', min: 0, max: 65535 },
+  } as const satisfies Record<Exclude<keyof ServerOptions, 'tls' | 'cluster'>, OptionSpec>;
 }
 
 /**
@@ -101,7 +103,7 @@ function serverSchema() {
 export function resolveServerOptions(options: ServerOptions | undefined): ResolvedServerOptions {
   const fail = (message: string) => new ConfabError('CONFIG_INVALID', message);
   // `tls` is an object or a word, which the flat schema cannot describe: it is checked on its own.
-  const { tls, ...rest }: ServerOptions = isPlainObject(options) ? options : {};
+  const { tls, cluster, ...rest }: ServerOptions = isPlainObject(options) ? options : {};
   const read = checkOptions(serverSchema(), isPlainObject(options) ? rest : options, {
     fail,
     subject: (key) => `server.${key}`,
@@ -114,7 +116,10 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
     store: resolveStoreOption(read.store, resolve(process.cwd(), read.dataDir)),
     idleTimeoutMs: read.idleTimeoutMs ?? Math.min(5 * read.heartbeatMs, MAX_TIMER_MS),
     tls: resolveTlsOption(tls, read.host, fail),
+    ...(cluster !== undefined ? { cluster: resolveClusterOptions(cluster) } : {}),
   };
+  // Unset optional options stay absent, as they were not given.
+  if (resolved.udpPort === undefined) delete resolved.udpPort;
   if (resolved.idleTimeoutMs <= resolved.heartbeatMs) {
     throw fail(
       `server.idleTimeoutMs (${resolved.idleTimeoutMs}) must be greater than server.heartbeatMs ` +

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ChannelDef } from './channel-def.js';
 import { createChannel, type ChannelRegistry } from './channels.js';
 import { ConfabError } from './errors.js';
+import type { ClusterNode } from './cluster/node.js';
 import type { Grant } from './grants.js';
 import type { ServerHooks } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -25,6 +26,8 @@ export interface PluginHost {
   channels: ChannelRegistry;
   storeFor(plugin: string): PluginStore;
   rooms: Map<string, Room>;
+  /** The server's cluster node, once it listens in cluster mode. */
+  cluster(): ClusterNode | undefined;
   accept(connection: Connection): void;
   /** Names of every plugin, in order. */
   plugins: readonly string[];
@@ -83,6 +86,10 @@ export function createPluginContext(plugin: Plugin, host: PluginHost): PluginCon
     grants: host.grants,
     room: (name: string) => host.rooms.get(name),
     rooms: () => host.rooms.values(),
+    get cluster() {
+      const node = host.cluster();
+      return node && { rooms: () => node.directory.rooms(), bus: node.bus };
+    },
     accept: (connection: Connection) => host.accept(connection),
     plugins: host.plugins,
     plugin: (name: string) => host.plugin(name),

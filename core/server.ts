@@ -37,6 +37,8 @@ import { createOnePortListener } from './transports/one-port.js';
 import { TcpConnection } from './transports/tcp-connection.js';
 import { UdpEndpoint } from './transports/udp.js';
 import { WsConnection } from './transports/ws-connection.js';
+import { CpuMeter } from './cluster/cpu.js';
+import { ClusterNode } from './cluster/node.js';
 import type { ConfabConfig, Connection, Plugin, ResolvedServerOptions, ValidHello } from './types.js';
 
 /** Frames a client may send between HELLO and WELCOME; they are handled once it has joined. */
@@ -100,6 +102,10 @@ export class ConfabServer implements SessionHost {
   #connectionLimits: ConnectionLimiter;
   /** True once every plugin's setup ran and the `listen` hook finished. */
   #started = false;
+  /** This server's side of cluster mode, when the `cluster` option is set. */
+  #cluster: ClusterNode | undefined;
+  /** The CPU share the node reports to the cluster's directory. */
+  readonly #cpu = new CpuMeter();
 
   constructor(options: ResolvedServerOptions, plugins: Plugin[]) {
     this.options = options;
@@ -168,6 +174,7 @@ export class ConfabServer implements SessionHost {
       channels: this.channels,
       storeFor: (name: string) => this.store.forPlugin(name),
       rooms: this.rooms,
+      cluster: () => this.#cluster,
       accept: (connection: Connection) => this.accept(connection),
       plugins: this.plugins.map((plugin) => plugin.name),
       plugin: (name: string) => this.plugins.find((plugin) => plugin.name === name),
@@ -184,6 +191,11 @@ export class ConfabServer implements SessionHost {
       const missing = plugin.provides?.find((key) => !host.services.has(key.name));
       if (missing) throw new ConfabError('PLUGIN_INVALID', `plugin "${plugin.name}" declares it provides service "${missing.name}" but did not call ctx.provide for it in setup`);
     }
+  }
+
+  /** This server as a node of its cluster (its directory and bus), when the `cluster` option is set. */
+  get cluster(): ClusterNode | undefined {
+    return this.#cluster;
   }
 
   /** Listens on the TCP port (and UDP, unless disabled) and runs the `listen` hook. */
@@ -247,7 +259,13 @@ export class ConfabServer implements SessionHost {
           this.metrics.add(this.metrics.mediaRefused, `udp-${reason}`);
         },
       });
-      await this.#udp.listen(host, bound.port);
+      await this.#udp.listen(host, this.options.udpPort ?? bound.port);
+    }
+    if (this.options.cluster) {
+      // Loaded only in cluster mode: the embedded default never loads the Redis client.
+      const { connectRedisCluster } = await import('./cluster/connect.js');
+      this.#cluster = new ClusterNode(this.#clusterHost(), { ...this.options.cluster, machine: this.options.cluster.machine ?? this.options.name }, connectRedisCluster);
+      await this.#cluster.start({ host, ...(this.#udp ? { udpPort: this.options.udpPort ?? bound.port } : {}) });
     }
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.floor(this.options.heartbeatMs / 2)));
     this.#probes = setInterval(() => this.#probeLinks(), PROBE_INTERVAL_MS);
@@ -264,9 +282,10 @@ export class ConfabServer implements SessionHost {
 
   /**
    * Takes a new transport connection through HELLO to a session. Transports call this; a plugin that adds a
-   * transport builds a Connection and calls it too.
+   * transport builds a Connection and calls it too. In cluster mode a connection whose room another node
+   * hosts is sent there, unless it is `relayed` (it came from another node or worker).
    */
-  accept(connection: Connection): void {
+  accept(connection: Connection, { relayed = false }: { relayed?: boolean } = {}): void {
     this.metrics.add(this.metrics.connections, connection.transport);
     if (this.#closing) {
       this.#refuse(connection, new ConfabError('SERVER_CLOSING'));
@@ -297,7 +316,12 @@ export class ConfabServer implements SessionHost {
         }
         queued = [];
         const helloAt = performance.now();
-        this.#handshake(connection, payload, closed.signal, helloAt).then((joined) => {
+        const handOff = () => {
+          const frames = [encodeFrame(FrameType.HELLO, payload), ...(queued ?? []).map(([t, p]) => encodeFrame(t, p))];
+          queued = undefined;
+          return frames;
+        };
+        this.#admit(connection, payload, closed.signal, helloAt, relayed, handOff).then((joined) => {
           session = joined;
           const frames = queued ?? [];
           queued = undefined;
@@ -368,6 +392,7 @@ export class ConfabServer implements SessionHost {
     if (room.size === 0 && this.rooms.get(room.name) === room) {
       this.rooms.delete(room.name);
       this.hooks.roomDisposed.call(room);
+      this.#cluster?.roomDisposed(room.name);
     }
   }
 
@@ -396,9 +421,48 @@ export class ConfabServer implements SessionHost {
     for (const socket of this.#sockets) socket.destroy();
     await tcpClosed;
     await this.#udp?.close();
+    await this.#cluster?.close();
     await this.hooks.close.promise();
     await this.#store?.close();
     if (this.#address) this.log.info('closed');
+  }
+
+  /**
+   * In cluster mode, sends the connection to its room's node when that is not this one (core/cluster/node.ts);
+   * then HELLO to WELCOME here.
+   */
+  async #admit(connection: Connection, payload: Uint8Array, signal: AbortSignal, helloAt: number, relayed: boolean,
+    handOff: () => Uint8Array[]): Promise<Session | undefined> {
+    const hello = this.#cluster ? parseHello(payload) : undefined;
+    if (this.#cluster && hello && !(hello instanceof ConfabError)) {
+      const route = await this.#cluster.route(connection, hello, relayed, handOff).catch((error: unknown) => {
+        if (isConfabError(error)) return error;
+        throw error;
+      });
+      if (route instanceof ConfabError) return this.#refuse(connection, route);
+      if (route === 'moved' || signal.aborted) return undefined;
+    }
+    return this.#handshake(connection, payload, signal, helloAt);
+  }
+
+  /** What the cluster node needs of this server. */
+  #clusterHost() {
+    return {
+      log: this.log,
+      maxPayload: this.options.maxPayload,
+      tls: this.#tls?.context,
+      hostsRoom: (room: string) => this.rooms.has(room),
+      hasResumeToken: (token: string) => this.#byResumeToken.has(token),
+      report: () => ({
+        load: { sessions: this.#sessions.size, rooms: this.rooms.size, cpu: this.#cpu.sample() },
+        rooms: [...this.rooms.values()].map((room) => ({ name: room.name, participants: room.peers().length })),
+      }),
+      adopt: (connection: Connection) => this.accept(connection, { relayed: true }),
+      linkRefused: (reason: string, remoteAddress: string) => {
+        this.metrics.add(this.metrics.errors, 'NODE_LINK_REFUSED');
+        this.log.warn('node link refused', { from: remoteAddress, reason });
+      },
+    };
   }
 
   /** HELLO to WELCOME. `signal` is aborted when the connection closes during the async handshake taps. */
@@ -484,7 +548,16 @@ export class ConfabServer implements SessionHost {
       resume: session.resumeToken,
       heartbeatMs: this.options.heartbeatMs,
       resumed,
+      ...this.#udpWelcome(),
     };
+  }
+
+  /** WELCOME's `udpPort` and `udpHost`, when media goes elsewhere than the dialed port (a cluster node). */
+  #udpWelcome(): Pick<Welcome, 'udpPort' | 'udpHost'> {
+    if (!this.#udp || (!this.#cluster && this.options.udpPort === undefined)) return {};
+    const udpPort = this.options.udpPort ?? this.#address!.port;
+    const advertise = this.options.cluster?.advertise;
+    return { udpPort, ...(advertise !== undefined ? { udpHost: advertise } : {}) };
   }
 
   /** Sends a fatal ERROR to a connection that has no session, and closes it. */

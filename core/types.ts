@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { AnyChannelDef, ChannelDef } from './channel-def.js';
 import type { ConfabError, PluginErrorSpec } from './errors.js';
+import type { ClusterBus, ClusterOptions, RoomListing } from './cluster/types.js';
 import type { Grant, PluginGrant } from './grants.js';
 import type { JsonObject } from './json.js';
 import type { Logger, LogLevel } from './logger.js';
@@ -86,13 +87,17 @@ export interface ServerOptions {
    * (browsers give camera and microphone only to secure pages), else `'off'`. See core/tls.ts.
    */
   tls?: TlsOption;
+  /** UDP port for media when it is not the TCP port's number (each worker of `--workers` has its own). */
+  udpPort?: number;
+  /** Cluster mode: this server is one node of a cluster on Redis (core/cluster/, docs/cluster.md). */
+  cluster?: ClusterOptions;
 }
 
 /** The `tls` server option: PEM file paths, a generated self-signed certificate, or none. */
 export type TlsOption = { cert: string; key: string } | 'self-signed' | 'off';
 
 /** Server options with every default filled in. */
-export type ResolvedServerOptions = Required<ServerOptions>;
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'udpPort' | 'cluster'>> & Pick<ServerOptions, 'udpPort' | 'cluster'>;
 
 /** The whole configuration: what `plugins.config.ts` exports through `defineConfig`. */
 export interface ConfabConfig {
@@ -235,7 +240,7 @@ export interface PluginContext {
   readonly log: Logger;
   /** The server's counters, rendered at `/metrics`; a plugin may add to them. */
   readonly metrics: Metrics;
-  /** The embedded store. */
+  /** The store, SQLite by default or PostgreSQL (`server.store`): an async Kysely interface, see PluginStore and docs/store.md. */
   readonly store: PluginStore;
   /** Directory where this plugin may keep files (created on demand). */
   readonly dataDir: string;
@@ -270,6 +275,11 @@ export interface PluginContext {
   room(name: string): Room | undefined;
   /** Every room that exists now. */
   rooms(): Iterable<Room>;
+  /**
+   * In cluster mode, the cluster as this node sees it: `rooms()` lists every node's rooms (the join screen,
+   * discovery), `bus` carries what crosses nodes. Undefined on a server alone, and until it listens.
+   */
+  readonly cluster: { rooms(): Promise<RoomListing[]>; readonly bus: ClusterBus } | undefined;
   /**
    * Hands the server a connection of a transport the plugin provides (a serial line, an in-process pipe,
    * QUIC…): from here on it goes through HELLO, WELCOME and the hooks like a TCP or WebSocket client.

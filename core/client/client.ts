@@ -41,7 +41,7 @@ const UNCOUNTED_TYPES: ReadonlySet<number> = new Set([
 /** The reason of the server's BYE when it shuts down (core/server.ts): a rejoining client comes back. */
 const SERVER_CLOSING_REASON = 'server closing';
 /** Fatal handshake errors that say "not now" rather than "never": a reconnecting client tries again. */
-const RETRY_LATER: ReadonlySet<string> = new Set(['SERVER_CLOSING', 'CONNECTION_LIMIT', 'HELLO_TIMEOUT']);
+const RETRY_LATER: ReadonlySet<string> = new Set(['SERVER_CLOSING', 'CONNECTION_LIMIT', 'HELLO_TIMEOUT', 'CLUSTER_UNAVAILABLE', 'ROOM_UNREACHABLE']);
 
 type ResolvedOptions = Required<Omit<ClientOptions, 'token' | 'password' | 'clientKind' | 'backoff' | 'tls'>> &
   Pick<ClientOptions, 'token' | 'password' | 'clientKind' | 'tls'>;

@@ -193,6 +193,7 @@ class LineReader {
   #buffer = Buffer.alloc(0);
   #waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
   #failure: Error | undefined;
+  #stopped = false;
   readonly #socket: Socket;
   readonly #onData = (chunk: Buffer) => {
     this.#buffer = Buffer.concat([this.#buffer, chunk]);
@@ -220,8 +221,10 @@ class LineReader {
     this.#deliver();
   }
 
-  /** Stops reading (the socket is paused) and returns the bytes read after the last line. */
+  /** Stops reading (the socket is paused) and returns the bytes read after the last line; later calls do nothing. */
   stop(): Buffer {
+    if (this.#stopped) return Buffer.alloc(0);
+    this.#stopped = true;
     this.#socket.pause();
     this.#socket.off('data', this.#onData);
     this.#socket.off('close', this.#onClose);

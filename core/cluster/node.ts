@@ -48,6 +48,8 @@ export interface HandoverMessage {
   confab: 'handover';
   /** The worker number the socket goes to. */
   to: number;
+  /** The node id the directory gave for that worker: a worker started again since then has another, and gets nothing. */
+  node: string;
   /** The bytes already read from the socket (its HELLO first), base64. */
   bytes: string;
 }
@@ -56,7 +58,19 @@ export interface HandoverMessage {
 export function isHandoverMessage(value: unknown): value is HandoverMessage {
   const message = value as Partial<HandoverMessage> | null;
   return typeof message === 'object' && message !== null && message.confab === 'handover'
-    && typeof message.to === 'number' && typeof message.bytes === 'string';
+    && typeof message.to === 'number' && typeof message.node === 'string' && typeof message.bytes === 'string';
+}
+
+/** A worker tells its primary that it takes passed sockets now, as this node. */
+export interface ReadyMessage {
+  confab: 'ready';
+  node: string;
+}
+
+/** True for a ReadyMessage. */
+export function isReadyMessage(value: unknown): value is ReadyMessage {
+  const message = value as Partial<ReadyMessage> | null;
+  return typeof message === 'object' && message !== null && message.confab === 'ready' && typeof message.node === 'string';
 }
 
 /** Opens the directory and the bus for a node (on Redis: core/cluster/redis-*.ts). */
@@ -133,7 +147,11 @@ export class ClusterNode {
     };
     ({ directory: this.#directory, bus: this.#bus } = this.#connect(self, this.#options));
     await this.#directory.start(() => this.#host.report());
-    if (this.#options.worker !== undefined && process.send) process.on('message', this.#onWorkerMessage);
+    if (this.#options.worker !== undefined && process.send) {
+      process.on('message', this.#onWorkerMessage);
+      const ready: ReadyMessage = { confab: 'ready', node: this.id };
+      process.send(ready);
+    }
   }
 
   /** Stops taking connections from other nodes, ends the relays, leaves the directory. Idempotent. */
@@ -169,7 +187,7 @@ export class ClusterNode {
     if (this.#canPass(connection, target)) {
       const { socket, pending } = connection.detach();
       const bytes = Buffer.concat([...handOff(), pending]);
-      const message: HandoverMessage = { confab: 'handover', to: target.worker!, bytes: bytes.toString('base64') };
+      const message: HandoverMessage = { confab: 'handover', to: target.worker!, node: target.id, bytes: bytes.toString('base64') };
       process.send!(message, socket);
       return 'moved';
     }

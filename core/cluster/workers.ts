@@ -5,7 +5,7 @@
  * on SIGINT or SIGTERM.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { isHandoverMessage } from './node.js';
+import { isHandoverMessage, isReadyMessage } from './node.js';
 
 /** The environment variable that tells a worker its number. */
 export const WORKER_ENV = 'CONFAB_WORKER';
@@ -25,19 +25,27 @@ export function workerNumber(): number | undefined {
  */
 export function runPrimary(count: number, say: (line: string) => void): Promise<number> {
   const workers: Array<Worker | undefined> = [];
+  /** Worker number → the node id it said it is ready as. */
+  const ready = new Map<number, string>();
   let stopping = false;
   const start = (index: number) => {
     const worker = cluster.fork({ [WORKER_ENV]: String(index) });
     workers[index] = worker;
     worker.on('message', (message: unknown, handle: unknown) => {
+      if (isReadyMessage(message)) ready.set(index, message.node);
       if (!isHandoverMessage(message)) return;
+      // Only to the very node the directory named, once it takes sockets; else the client's socket is closed
+      // and the client tries again (by then the directory knows better).
       const target = workers[message.to];
       const socket = handle as { destroy(): void } | undefined;
-      if (target?.isConnected()) target.send(message, socket as never);
+      if (target?.isConnected() && ready.get(message.to) === message.node) target.send(message, socket as never);
       else socket?.destroy();
     });
     worker.on('exit', (code, signal) => {
-      if (workers[index] === worker) workers[index] = undefined;
+      if (workers[index] === worker) {
+        workers[index] = undefined;
+        ready.delete(index);
+      }
       if (stopping) return;
       say(`confab: worker ${index} exited (${signal ?? `code ${code}`}); starting it again`);
       setTimeout(() => {

@@ -43,12 +43,19 @@ export function discovery(options: DiscoveryOptions = {}): Plugin {
       const failedTargets = new Set<string>();
       const name = [...ctx.options.name].slice(0, MAX_NAME_LENGTH).join('') || 'confab';
 
-      const send = (closing: boolean): Promise<void> => {
+      // In cluster mode every node announces the whole cluster's rooms (any node takes any room).
+      const roomCount = async () => {
+        const here = [...ctx.rooms()].length;
+        return ctx.cluster ? ctx.cluster.rooms().then((rooms) => rooms.length, () => here) : here;
+      };
+
+      const send = async (closing: boolean): Promise<void> => {
+        const rooms = await roomCount();
         const open = socket;
-        if (!open) return Promise.resolve();
+        if (!open) return;
         // A server that runs auth (it provides the token service) needs a token to join.
         const auth = ctx.optionalService(TOKENS) !== undefined;
-        const beacon: Beacon = { name, version: VERSION, port: serverPort, auth, rooms: [...ctx.rooms()].length };
+        const beacon: Beacon = { name, version: VERSION, port: serverPort, auth, rooms };
         if (closing) beacon.closing = true;
         const datagram = encodeBeacon(beacon);
         // Interfaces come and go (a laptop joins a network): look again at every beacon.

@@ -120,7 +120,7 @@ export function web(options: WebOptions = {}): Plugin {
         const path = new URL(request.url ?? '/', 'http://localhost').pathname;
         if (path === '/api/config') return sendJson(response, config);
         if (path === '/api/media') return sendJson(response, media);
-        if (path === '/api/rooms') return sendJson(response, readDirectory(ctx));
+        if (path === '/api/rooms') return sendJson(response, await readDirectory(ctx));
         const found = assets.get(path);
         if (!found) return undefined;
         if (path === '/' && tlsOn && needsHttps(request)) return redirectToHttps(request, response);

@@ -1,0 +1,163 @@
+/**
+ * Cluster mode with two nodes in this process on a private Redis, one on 127.0.0.1 and one on 127.0.0.2:
+ * a client that reaches the node not hosting its room is relayed to the one that does (TCP and WebSocket),
+ * chat crosses, the room lives on one node only; a node that stops frees its rooms and its clients rejoin on
+ * the other; while Redis is down running rooms keep working and a new room is refused with a retryable
+ * CLUSTER_UNAVAILABLE; a forged node is refused at the link.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dialNodeLink } from '../../core/cluster/node-link.js';
+import { isConfabError } from '../../core/errors.js';
+import { startTestServer, type TestServer } from '../../core/testing.js';
+import { chatClient } from '../../plugins/chat/client.js';
+import { chat } from '../../plugins/chat/server.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+const SECRET = 'the cluster secret for tests';
+
+let redis: TestRedis;
+let shared = '';
+test.before(async () => {
+  redis = await startRedis();
+});
+test.after(async () => {
+  await redis.stop();
+});
+test.before.each(() => {
+  shared = mkdtempSync(join(tmpdir(), 'confab-cluster-'));
+});
+test.after.each(() => {
+  rmSync(shared, { recursive: true, force: true });
+});
+
+/**
+ * A node of the test cluster on `host`, with chat. The nodes of a test share one data directory, so one
+ * store (as the workers of one machine share theirs, and the machines of a cluster their PostgreSQL); a
+ * node's close leaves it to the others.
+ */
+async function startNode(host: string): Promise<TestServer> {
+  const node = await startTestServer({ plugins: [chat()], server: { host, dataDir: shared, cluster: { redis: redis.url, secret: SECRET } } });
+  return { ...node, close: () => node.close({ keepData: true }) };
+}
+
+const withChat = { chat: chatClient() };
+
+/** The node of the two that hosts `room`, and the other one. */
+function hostOf(room: string, nodes: TestServer[]): { host: TestServer; other: TestServer } {
+  const host = nodes.find((node) => node.server.rooms.has(room));
+  assert.ok(host, `a node hosts room "${room}"`);
+  return { host: host!, other: nodes.find((node) => node !== host)! };
+}
+
+test('a client that reaches the other node is relayed to its room; chat crosses; the room lives on one node', async () => {
+  const a = await startNode('127.0.0.1');
+  const b = await startNode('127.0.0.2');
+  try {
+    const alice = await a.connect('alice', { room: 'lab', plugins: withChat });
+    const bob = await b.connect('bob', { room: 'lab', plugins: { chat: chatClient() } });
+    const carol = await b.connect('carol', { room: 'lab', transport: 'ws', plugins: { chat: chatClient() } });
+    const dave = await a.connect('dave', { room: 'lab', transport: 'ws' });
+    assert.equal([...dave.client.peers.values()].map((peer) => peer.name).sort(), ['alice', 'bob', 'carol']);
+    const { host, other } = hostOf('lab', [a, b]);
+    assert.is(host.server.rooms.get('lab')?.size, 4);
+    assert.not.ok(other.server.rooms.has('lab'), 'the other node hosts no copy of the room');
+    const transports = [...host.server.rooms.get('lab')!.sessions].map((session) => session.connection?.transport).sort();
+    assert.equal(transports, ['tcp', 'tcp', 'ws', 'ws'], 'a relayed session keeps the transport its client dialed');
+
+    await bob.chat.send('hello from b');
+    await alice.waitForMessage('chat', { op: 'message', text: 'hello from b' });
+    await carol.waitForMessage('chat', { op: 'message', text: 'hello from b' });
+    await alice.chat.send('hello from a');
+    await bob.waitForMessage('chat', { op: 'message', text: 'hello from a' });
+
+    // Both nodes list the room, on its node, from the directory (renewed every second).
+    for (const node of [a, b]) {
+      assert.equal(await listing(node, 1), [['lab', 4, host.server.cluster!.id]]);
+    }
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+/** The cluster-wide room list as `node` reads it, once it has `count` rooms (the nodes renew every second). */
+async function listing(node: TestServer, count: number): Promise<Array<[string, number, string]>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const rooms = await node.server.cluster!.directory.rooms();
+    if (rooms.length === count || Date.now() > deadline) return rooms.map((room) => [room.name, room.participants, room.node]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('the node hosting a room stops: the room frees itself, and a client relayed through the other node rejoins there within 10 s', async () => {
+  const a = await startNode('127.0.0.1');
+  const b = await startNode('127.0.0.2');
+  try {
+    await a.connect('alice', { room: 'rescue', plugins: withChat });
+    await b.connect('bob', { room: 'rescue', plugins: withChat });
+    const { host, other } = hostOf('rescue', [a, b]);
+    const throughOther = await other.connect('carol', { room: 'rescue', plugins: { chat: chatClient() }, client: { backoff: { initialMs: 100, maxMs: 500 } } });
+    await throughOther.chat.send('acknowledged before');
+    const rejoined = throughOther.waitForEvent('rejoined', undefined, 10_000);
+    await host.close();
+    await rejoined;
+    await other.waitFor(() => other.server.rooms.get('rescue') !== undefined, 'room "rescue" placed on the live node', 10_000);
+    // The message acknowledged before the crash is in the room's history on its new node.
+    const history = await throughOther.waitForMessage('chat', (message) => message.op === 'history' && message.messages.length > 0, 5000);
+    assert.equal(history.messages.map((message: { text: string }) => message.text), ['acknowledged before']);
+    const ack = await throughOther.chat.send('still here');
+    assert.is(ack.text, 'still here');
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+test('Redis down: running rooms keep working, a new room is refused with retryable CLUSTER_UNAVAILABLE; then it works again', async () => {
+  const a = await startNode('127.0.0.1');
+  const b = await startNode('127.0.0.2');
+  try {
+    const alice = await a.connect('alice', { room: 'steady', plugins: withChat });
+    const bob = await b.connect('bob', { room: 'steady', plugins: { chat: chatClient() } });
+    await redis.restart(async () => {
+      await bob.chat.send('during the outage');
+      await alice.waitForMessage('chat', { op: 'message', text: 'during the outage' });
+      const refused = await b.connect('dave', { room: 'brand-new', client: { reconnect: false } }).catch((error: unknown) => error);
+      assert.ok(isConfabError(refused), String(refused));
+      assert.match(refused.message, /CLUSTER_UNAVAILABLE|cannot|Redis/);
+      assert.ok(refused.code === 'CLUSTER_UNAVAILABLE' || refused.cause !== undefined, refused.code);
+    });
+    await b.waitFor(() => b.server.cluster!.directory.status().state === 'connected', 'node b reconnected to Redis', 10_000);
+    const dave = await b.connect('dave', { room: 'brand-new' });
+    assert.ok(dave.id);
+    await bob.chat.send('after the outage');
+    await alice.waitForMessage('chat', { op: 'message', text: 'after the outage' });
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+test('a forged node (wrong secret) is refused at the link and counted; nothing reaches a room', async () => {
+  const a = await startNode('127.0.0.1');
+  try {
+    const self = a.server.cluster!.self;
+    const forged = await dialNodeLink({
+      host: self.linkHost, port: self.linkPort, secret: 'a guessed secret, not ours', node: 'intruder', expect: self.id,
+      client: { remoteAddress: '127.0.0.1', transport: 'tcp' },
+    }).catch((error: unknown) => error);
+    assert.ok(isConfabError(forged));
+    assert.is(forged.code, 'NODE_LINK_REFUSED');
+    const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    assert.match(metrics, /confab_errors_total\{code="NODE_LINK_REFUSED"\} 1/);
+    assert.is(a.server.sessions.size, 0);
+  } finally {
+    await a.close();
+  }
+});
+
+test.run();

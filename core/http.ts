@@ -4,10 +4,12 @@
  *
  * - `/health/live` (liveness): 200 while the process answers at all;
  * - `/health/ready` (readiness): 200 when the server can take sessions, else 503 with what is missing;
- * - `/health`: the server's summary (name, version, sessions…), 200 like liveness, with `ready` in it;
+ * - `/health`: the server's summary (name, version, sessions…), 200 like liveness, with `ready` in it and,
+ *   on a cluster node, `cluster`: the node, the directory's state and every live node with its load;
  * - `/metrics`: Prometheus text format (core/metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterNode } from './cluster/node.js';
 import type { ConfabServer } from './server.js';
 import { VERSION } from './version.js';
 
@@ -36,12 +38,24 @@ export async function handleHttpRequest(server: ConfabServer, request: IncomingM
         sessions: server.sessions.size,
         rooms: server.rooms.size,
         plugins: server.plugins.map((plugin) => plugin.name),
+        ...(server.cluster ? { cluster: clusterView(server.cluster) } : {}),
       }));
     case '/metrics':
       return send(response, 200, server.metrics.contentType, await server.metrics.render());
     default:
       send(response, 404, 'text/plain', `no route for ${path}: this Confab server answers /health, /health/live, /health/ready, /metrics and WebSocket at /ws\n`);
   }
+}
+
+/** `/health`'s `cluster`: this node and the cluster as its directory saw it at the last renewal. */
+function clusterView(node: ClusterNode) {
+  const { state, nodes, renewedAt } = node.directory.status();
+  return {
+    node: node.self,
+    directory: state,
+    ...(renewedAt !== undefined ? { renewedAt } : {}),
+    nodes: nodes.map(({ id, linkHost, linkPort, machine, worker, load }) => ({ id, linkHost, linkPort, machine, ...(worker !== undefined ? { worker } : {}), load })),
+  };
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

@@ -266,6 +266,8 @@ export class ConfabServer implements SessionHost {
       const { connectRedisCluster } = await import('./cluster/connect.js');
       this.#cluster = new ClusterNode(this.#clusterHost(), { ...this.options.cluster, machine: this.options.cluster.machine ?? this.options.name }, connectRedisCluster);
       await this.#cluster.start({ host, ...(this.#udp ? { udpPort: this.options.udpPort ?? bound.port } : {}) });
+      // Each node's series carry its id: the workers of one machine are scraped on their link ports.
+      this.metrics.registry.setDefaultLabels({ node: this.#cluster.id });
     }
     this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(50, Math.floor(this.options.heartbeatMs / 2)));
     this.#probes = setInterval(() => this.#probeLinks(), PROBE_INTERVAL_MS);
@@ -458,6 +460,7 @@ export class ConfabServer implements SessionHost {
         rooms: [...this.rooms.values()].map((room) => ({ name: room.name, participants: room.peers().length })),
       }),
       adopt: (connection: Connection) => this.accept(connection, { relayed: true }),
+      http: (socket: Socket) => this.#http?.emit('connection', socket),
       linkRefused: (reason: string, remoteAddress: string) => {
         this.metrics.add(this.metrics.errors, 'NODE_LINK_REFUSED');
         this.log.warn('node link refused', { from: remoteAddress, reason });

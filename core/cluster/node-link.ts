@@ -11,7 +11,8 @@
  *   dialer   → {"proof":HMAC("dialer", nA, nB, "A"),"client":{"remoteAddress":…,"transport":…}}
  *
  * A listener that receives a wrong proof (or garbage, or nothing within the time limit) answers
- * {"error":"NODE_LINK_REFUSED"} and closes. With TLS (the cluster's `tls`), the link is encrypted and the
+ * {"error":"NODE_LINK_REFUSED"} and closes. A connection to the link port that starts with an HTTP GET or
+ * HEAD is this node's HTTP instead (its /health and /metrics, for a scraper). With TLS (the cluster's `tls`), the link is encrypted and the
  * proofs also bind the TLS session's exported keying material, so a man in the middle cannot forward them.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -40,6 +41,11 @@ export interface NodeLinkListenerOptions {
   accept(socket: Socket, rest: Buffer, client: LinkClient, from: string): void;
   /** A dialer failed the handshake (counted and logged by the caller). */
   refused?(reason: string, remoteAddress: string): void;
+  /**
+   * Takes a connection that starts with an HTTP GET or HEAD: the link port also answers this node's
+   * /health and /metrics, so each worker of `--workers` can be scraped on its own.
+   */
+  http?(socket: Socket): void;
 }
 
 /** Options of `dialNodeLink`. */
@@ -66,6 +72,21 @@ const MAX_LINE_BYTES = 2048;
 export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<Server> {
   const onSocket = (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    // An HTTP request (GET or HEAD: a scrape of this node's /metrics or /health) goes to the node's HTTP server.
+    const http = options.http;
+    if (http) {
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        socket.unshift(chunk);
+        if (chunk[0] === 0x47 || chunk[0] === 0x48) http(socket);
+        else handshake(socket);
+        socket.resume();
+      });
+    } else {
+      handshake(socket);
+    }
+  };
+  const handshake = (socket: Socket) => {
     answerHandshake(socket, options).catch((error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);
       options.refused?.(reason, socket.remoteAddress ?? '');

@@ -38,6 +38,8 @@ export interface ClusterHost {
   adopt(connection: Connection): void;
   /** Counts a refused node link. */
   linkRefused(reason: string, remoteAddress: string): void;
+  /** Serves an HTTP connection that reached the link port (a scrape of this node's /metrics or /health). */
+  http(socket: Socket): void;
 }
 
 /** What `route` decided: go on here, or the connection was handed to another node. */
@@ -135,6 +137,7 @@ export class ClusterNode {
       tls: this.#host.tls,
       accept: (socket, rest, client) => this.#adoptLinked(socket, rest, client),
       refused: (reason, from) => this.#host.linkRefused(reason, from),
+      http: (socket) => this.#host.http(socket),
     });
     const self: Omit<NodeInfo, 'load'> = {
       id: this.id,

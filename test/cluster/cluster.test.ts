@@ -13,8 +13,10 @@ import * as assert from 'uvu/assert';
 import { dialNodeLink } from '../../core/cluster/node-link.js';
 import { isConfabError } from '../../core/errors.js';
 import { startTestServer, type TestServer } from '../../core/testing.js';
+import type { Plugin } from '../../core/types.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
+import { web } from '../../plugins/web/server.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const SECRET = 'the cluster secret for tests';
@@ -39,8 +41,8 @@ test.after.each(() => {
  * store (as the workers of one machine share theirs, and the machines of a cluster their PostgreSQL); a
  * node's close leaves it to the others.
  */
-async function startNode(host: string): Promise<TestServer> {
-  const node = await startTestServer({ plugins: [chat()], server: { host, dataDir: shared, cluster: { redis: redis.url, secret: SECRET } } });
+async function startNode(host: string, plugins: Plugin[] = []): Promise<TestServer> {
+  const node = await startTestServer({ plugins: [chat(), ...plugins], server: { host, dataDir: shared, cluster: { redis: redis.url, secret: SECRET } } });
   return { ...node, close: () => node.close({ keepData: true }) };
 }
 
@@ -55,7 +57,7 @@ function hostOf(room: string, nodes: TestServer[]): { host: TestServer; other: T
 
 test('a client that reaches the other node is relayed to its room; chat crosses; the room lives on one node', async () => {
   const a = await startNode('127.0.0.1');
-  const b = await startNode('127.0.0.2');
+  const b = await startNode('127.0.0.2', [web()]);
   try {
     const alice = await a.connect('alice', { room: 'lab', plugins: withChat });
     const bob = await b.connect('bob', { room: 'lab', plugins: { chat: chatClient() } });
@@ -78,6 +80,17 @@ test('a client that reaches the other node is relayed to its room; chat crosses;
     for (const node of [a, b]) {
       assert.equal(await listing(node, 1), [['lab', 4, host.server.cluster!.id]]);
     }
+    const rooms = await (await fetch(`http://127.0.0.2:${b.port}/api/rooms`)).json() as { rooms: unknown };
+    assert.equal(rooms.rooms, [{ name: 'lab', participants: 4 }], 'the join screen lists rooms of every node');
+
+    // /health is the node's view of the cluster; the link port answers its /health and /metrics too.
+    const health = await (await fetch(`http://127.0.0.1:${a.port}/health`)).json() as { cluster: { node: { id: string }; directory: string; nodes: Array<{ id: string; load: { sessions: number } }> } };
+    assert.is(health.cluster.node.id, a.server.cluster!.id);
+    assert.is(health.cluster.directory, 'connected');
+    assert.equal(health.cluster.nodes.map((node) => node.id).sort(), [a.server.cluster!.id, b.server.cluster!.id].sort());
+    const link = host.server.cluster!.self;
+    const metrics = await (await fetch(`http://${link.linkHost}:${link.linkPort}/metrics`)).text();
+    assert.match(metrics, new RegExp(`confab_connections_total\\{transport="tcp",node="${link.id}"\\} \\d+`));
   } finally {
     await b.close();
     await a.close();
@@ -153,7 +166,7 @@ test('a forged node (wrong secret) is refused at the link and counted; nothing r
     assert.ok(isConfabError(forged));
     assert.is(forged.code, 'NODE_LINK_REFUSED');
     const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
-    assert.match(metrics, /confab_errors_total\{code="NODE_LINK_REFUSED"\} 1/);
+    assert.match(metrics, new RegExp(`confab_errors_total\\{code="NODE_LINK_REFUSED",node="${self.id}"\\} 1`));
     assert.is(a.server.sessions.size, 0);
   } finally {
     await a.close();

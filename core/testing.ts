@@ -146,9 +146,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   let server: ConfabServer;
   try {
-    const store = given.store ?? await testStoreUrl(dataDir);
+    // Never the CONFAB_STORE_URL of the shell that runs the tests: SQLite in the data directory, or the test PostgreSQL.
+    const store = given.store ?? await testStoreUrl(dataDir) ?? join(dataDir, 'confab.db');
     server = await createServer({
-      server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...given, dataDir, ...(store !== undefined ? { store } : {}) },
+      server: { host: '127.0.0.1', port: 0, logLevel: 'silent', ...given, dataDir, store },
       plugins: options.plugins ?? [],
     });
   } catch (error) {

@@ -280,6 +280,8 @@ async function main() {
 
   const covDir = COVERAGE ? fs.mkdtempSync(path.join(os.tmpdir(), 'confab-coverage-')) : null;
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  // The tests choose their store (SQLite, or the PostgreSQL pass's own): never the one of this shell.
+  delete env.CONFAB_STORE_URL;
   if (covDir) env.NODE_V8_COVERAGE = covDir;
 
   if (files.length === 0) {

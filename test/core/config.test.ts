@@ -37,6 +37,7 @@ test('resolveServerOptions(undefined) fills every default', () => {
     host: '127.0.0.1',
     port: 5000,
     dataDir: resolve(process.cwd(), '.confab'),
+    store: resolve(process.cwd(), '.confab', 'confab.db'),
     name: hostname(),
     maxPayload: DEFAULT_MAX_PAYLOAD,
     heartbeatMs: 3000,
@@ -70,6 +71,21 @@ test('resolveServerOptions() keeps given values and derives idleTimeoutMs from h
   assert.is(options.logLevel, 'silent');
   assert.is(options.host, '::1');
   assert.is(resolveServerOptions({ heartbeatMs: 1000, idleTimeoutMs: 1500 }).idleTimeoutMs, 1500);
+});
+
+test('resolveServerOptions() takes the store from server.store, else CONFAB_STORE_URL, else <dataDir>/confab.db', () => {
+  const saved = process.env.CONFAB_STORE_URL;
+  try {
+    delete process.env.CONFAB_STORE_URL;
+    assert.is(resolveServerOptions({ dataDir: '/srv/confab' }).store, '/srv/confab/confab.db');
+    assert.is(resolveServerOptions({ dataDir: '/srv/confab', store: 'sqlite:other.db' }).store, '/srv/confab/other.db');
+    process.env.CONFAB_STORE_URL = 'postgres://confab:pw@db.lan/confab';
+    assert.is(resolveServerOptions({ dataDir: '/srv/confab' }).store, 'postgres://confab:pw@db.lan/confab');
+    assert.is(resolveServerOptions({ store: 'postgresql://a@b/c' }).store, 'postgresql://a@b/c', 'the option wins over the environment');
+  } finally {
+    if (saved === undefined) delete process.env.CONFAB_STORE_URL;
+    else process.env.CONFAB_STORE_URL = saved;
+  }
 });
 
 test('resolveServerOptions() resolves a relative dataDir against the working directory', () => {

@@ -24,6 +24,9 @@ import { TOKENS, type TokenAuthority, type TokenRef } from './service.js';
 import { openRevocations } from './revocations.js';
 import { loadOrCreateSecret, verifyToken } from './token.js';
 
+/** The bus topic of a revocation, for the other nodes of a cluster: `{ jti, reason }`. */
+export const REVOKED_TOPIC = 'auth.revoked';
+
 /** Options of the auth plugin. */
 export interface AuthOptions {
   /** Room name → password, for quick meetings without tokens. A room not listed needs a token. */
@@ -193,6 +196,13 @@ export function auth(options: AuthOptions = {}): Plugin {
       const revokeNow = async (jti: string, { expiresAt, reason = '' }: { expiresAt?: number; reason?: string } = {}) => {
         await revocations.revoke(jti, { expiresAt, reason });
         ctx.log.info('token revoked', { jti, reason });
+        // The other nodes of a cluster end their sessions with it now (their sweep would, within checkIntervalMs).
+        ctx.cluster?.bus.publish(REVOKED_TOPIC, { jti, reason })
+          .catch((error: unknown) => ctx.log.warn('revocation not spread; the other nodes find it in the store', { jti, error: String(error) }));
+        return closeRevoked(jti, reason);
+      };
+      /** Closes this node's sessions that hold the token; returns how many. */
+      const closeRevoked = (jti: string, reason: string) => {
         let closed = 0;
         for (const [session, token] of tokenSessions()) {
           if (token.jti !== jti) continue;
@@ -201,6 +211,11 @@ export function auth(options: AuthOptions = {}): Plugin {
         }
         return closed;
       };
+      ctx.hooks.listen.tap('auth', () => {
+        ctx.cluster?.bus.subscribe(REVOKED_TOPIC, ({ data }) => {
+          if (typeof data.jti === 'string') closeRevoked(data.jti, typeof data.reason === 'string' ? data.reason : '');
+        });
+      });
 
       /** Closes sessions whose token expired or was revoked (by any process); warns those about to expire. */
       let lastPrune = 0;

@@ -115,14 +115,20 @@ export class MeetingStore {
 
   /**
    * The meetings that have started by `now`, have not ended and were not announced yet, marked announced
-   * in the same transaction: each is announced once, even across restarts.
+   * in the same transaction: each is announced once, even across restarts and by one node of a cluster.
    */
   takeDue(now: number): Promise<Meeting[]> {
     return this.#store.db.transaction().execute(async (trx) => {
       const due = (await trx.selectFrom('scheduler_meetings').select(COLUMNS)
         .where('announced', '=', 0).where('start_ms', '<=', now).where('end_ms', '>', now).orderBy('start_ms').execute()).map(toMeeting);
-      if (due.length > 0) await trx.updateTable('scheduler_meetings').set({ announced: 1 }).where('id', 'in', due.map((m) => m.id)).execute();
-      return due;
+      // One row at a time, still unannounced: of two nodes taking the same meeting at once, the second
+      // updates nothing (it waits for the first's row lock, then sees announced = 1) and does not announce it.
+      const taken: Meeting[] = [];
+      for (const meeting of due) {
+        const result = await trx.updateTable('scheduler_meetings').set({ announced: 1 }).where('id', '=', meeting.id).where('announced', '=', 0).executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 1) taken.push(meeting);
+      }
+      return taken;
     });
   }
 

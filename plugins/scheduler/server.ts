@@ -23,6 +23,9 @@ export interface SchedulerOptions {
 
 /** Replies to changes remembered per session, so a change re-sent after a reconnect is answered, not done twice. */
 const REMEMBERED_REPLIES = 64;
+/** Bus topics of a cluster: a meeting started (`{ meeting }`), a meeting changed (`{ change, meeting }`). */
+const STARTED_TOPIC = 'scheduler.started';
+const CHANGED_TOPIC = 'scheduler.changed';
 
 /**
  * Creates the scheduler plugin.
@@ -68,11 +71,21 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
         view.nextStart = await meetings.nextStart(now);
       };
 
+      /** Sends the `started` notice to the meeting's room, if it is here. */
+      const notifyStarted = (meeting: Meeting) => {
+        const room = ctx.room(meeting.room);
+        if (room) channel.broadcast(room, { op: 'started', meeting });
+      };
       const announce = async () => {
         for (const meeting of await meetings.takeDue(Date.now())) {
-          const room = ctx.room(meeting.room);
-          ctx.log.info('meeting started', { id: meeting.id, room: meeting.room, participants: room?.size ?? 0 });
-          if (room) channel.broadcast(room, { op: 'started', meeting });
+          ctx.log.info('meeting started', { id: meeting.id, room: meeting.room, participants: ctx.room(meeting.room)?.size ?? 0 });
+          // In a cluster the node that took the meeting is not always the one hosting its room: the bus tells every node.
+          if (ctx.cluster) {
+            await ctx.cluster.bus.publish(STARTED_TOPIC, { meeting: { ...meeting } })
+              .catch((error: unknown) => ctx.log.error('meeting start not announced: the bus is down', { id: meeting.id, error: String(error) }));
+          } else {
+            notifyStarted(meeting);
+          }
         }
         await meetings.dropEnded(Date.now());
         await refresh();
@@ -83,7 +96,16 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
       const dropped = await meetings.dropEnded(Date.now());
       if (dropped > 0) ctx.log.info('dropped meetings that ended while the server was down', { count: dropped });
       await refresh();
-      ctx.hooks.listen.tap('scheduler', () => timer.arm());
+      ctx.hooks.listen.tap('scheduler', () => {
+        timer.arm();
+        // Meetings are our own messages on the bus, published by this plugin on some node.
+        ctx.cluster?.bus.subscribe(STARTED_TOPIC, ({ data }) => notifyStarted(data.meeting as unknown as Meeting));
+        ctx.cluster?.bus.subscribe(CHANGED_TOPIC, ({ data }) => {
+          tellRooms(data.change as MeetingChange, data.meeting as unknown as Meeting);
+          // Another node changed the table: this node's view and timer follow.
+          void serial(rearm);
+        });
+      });
       ctx.hooks.close.tap('scheduler', () => timer.stop());
       /** After a change committed: the view again, then the timer for what starts next. */
       const rearm = async () => {
@@ -92,9 +114,15 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
         timer.arm();
       };
 
-      /** Tells every session in every room that a meeting changed. */
-      const changed = (change: MeetingChange, meeting: Meeting) => {
+      /** Tells every session in every room here that a meeting changed. */
+      const tellRooms = (change: MeetingChange, meeting: Meeting) => {
         for (const room of ctx.rooms()) channel.broadcast(room, { op: 'changed', change, meeting });
+      };
+      /** Tells every room, on every node of a cluster, that a meeting changed. */
+      const changed = (change: MeetingChange, meeting: Meeting) => {
+        if (!ctx.cluster) return tellRooms(change, meeting);
+        ctx.cluster.bus.publish(CHANGED_TOPIC, { change, meeting: { ...meeting } })
+          .catch((error: unknown) => ctx.log.warn('meeting change not spread: the bus is down', { id: meeting.id, error: String(error) }));
       };
 
       const mayChange = (session: Session, meeting: Meeting) =>

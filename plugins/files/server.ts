@@ -11,6 +11,7 @@
  * session), sweep.ts (stalls and expiry). The plugin's own hooks are per server: `getFilesHooks` (hooks.ts).
  */
 import { definePlugin } from '../../core/config.js';
+import { isConfabError } from '../../core/wire.js';
 import type { Session } from '../../core/session.js';
 import type { Plugin, PluginContext } from '../../core/types.js';
 import { Catalog } from './catalog.js';
@@ -20,6 +21,7 @@ import { getFilesHooks } from './hooks.js';
 import { readFilesOptions, type FilesOptions, type FilesSettings } from './options.js';
 import { decodeChunk, FILES, FILES_DATA, FILES_ERRORS, type FilesRequest } from './protocol.js';
 import { throughputHistogram, type FilesServerContext } from './server-context.js';
+import { storageError } from './server-errors.js';
 import { FileStore } from './store.js';
 import { startSweep } from './sweep.js';
 import { Transfers } from './transfers.js';
@@ -56,7 +58,7 @@ async function setupFiles(ctx: PluginContext, settings: FilesSettings): Promise<
     hooks,
     control: ctx.channel(FILES),
     data: ctx.channel(FILES_DATA),
-    store: await FileStore.open(ctx.store, ctx.dataDir),
+    store: await FileStore.open(ctx.store, ctx.dataDir, { shared: ctx.options.cluster !== undefined }),
     transfers: new Transfers(ctx, hooks, settings.maxTransfersPerSession),
     throughput: throughputHistogram(ctx),
   };
@@ -94,9 +96,26 @@ async function setupFiles(ctx: PluginContext, settings: FilesSettings): Promise<
     }
   };
 
+  /**
+   * In a cluster, a room that comes to this node has its files read again first (it may have lived on
+   * another node); its requests wait for that, in order. Alone, there is nothing to read.
+   */
+  const roomFiles = ctx.perRoom((room) => ctx.options.cluster ? files.store.refreshRoom(room.name).catch((error: unknown) => {
+    ctx.log.warn('the room\'s files could not be read again; listing what this node knew', { room: room.name, error: String(error) });
+  }) : undefined);
+  ctx.hooks.roomCreated.tap('files', (room) => void roomFiles.get(room));
+
   control.onMessage((session, request) => {
     if (!session.grants.has('files')) throw FILES_ERRORS.FILES_FORBIDDEN();
-    handle(session, request);
+    const loading = roomFiles.get(session.room);
+    if (!loading) return handle(session, request);
+    void loading.then(() => {
+      if (session.state !== 'closed') handle(session, request);
+    }).catch((error: unknown) => {
+      const failure = isConfabError(error) ? error : storageError(error);
+      if ('ref' in request && request.ref !== undefined) failure.ref = request.ref;
+      if (session.state !== 'closed') session.sendError(failure);
+    });
   });
 
   data.onMessage((session, payload) => {

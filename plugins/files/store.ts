@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { MigrationStep, PluginStore } from '../../core/index.js';
 import type { FileInfo } from './protocol.js';
@@ -69,21 +70,36 @@ export class FileStore {
    * @example
    *   const store = await FileStore.open(ctx.store, ctx.dataDir);
    */
-  static async open(store: PluginStore, dataDir: string): Promise<FileStore> {
-    const files = new FileStore(store, dataDir);
+  static async open(store: PluginStore, dataDir: string, { shared = false }: { shared?: boolean } = {}): Promise<FileStore> {
+    const files = new FileStore(store, dataDir, shared);
     await files.#store.migrate(FILES_MIGRATIONS);
     rmSync(files.tmpDir, { recursive: true, force: true });
     mkdirSync(files.tmpDir, { recursive: true });
     mkdirSync(files.contentDir, { recursive: true });
     for (const row of await files.#store.db.selectFrom('files_entries').selectAll().execute()) files.#files.set(row.id, fromRow(row));
-    await files.#removeLeftovers();
+    // Other nodes sharing the directory may be between moving a file in and recording it: only a server alone cleans up.
+    if (!shared) await files.#removeLeftovers();
     return files;
   }
 
-  private constructor(store: PluginStore, dataDir: string) {
+  /**
+   * With `shared` (the nodes of a cluster share the data directory), uploads in progress go to a folder of
+   * this process's own under tmp/, so that a node starting does not remove another node's.
+   */
+  private constructor(store: PluginStore, dataDir: string, shared: boolean) {
     this.#store = store as PluginStore<FilesTables>;
     this.contentDir = join(dataDir, 'content');
-    this.tmpDir = join(dataDir, 'tmp');
+    this.tmpDir = shared ? join(dataDir, 'tmp', `${hostname()}-${process.pid}`) : join(dataDir, 'tmp');
+  }
+
+  /**
+   * Reads a room's files from the table again: in a cluster, a room that comes to this node may have had
+   * files added or removed on the node that hosted it before.
+   */
+  async refreshRoom(room: string): Promise<void> {
+    const rows = await this.#store.db.selectFrom('files_entries').selectAll().where('room', '=', room).execute();
+    for (const file of this.list(room)) this.#files.delete(file.id);
+    for (const row of rows) this.#files.set(row.id, fromRow(row));
   }
 
   /** A new path for an upload in progress. */

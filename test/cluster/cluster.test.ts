@@ -5,17 +5,22 @@
  * the other; while Redis is down running rooms keep working and a new room is refused with a retryable
  * CLUSTER_UNAVAILABLE; a forged node is refused at the link.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dialNodeLink } from '../../core/cluster/node-link.js';
 import { isConfabError } from '../../core/errors.js';
-import { startTestServer, type TestServer } from '../../core/testing.js';
+import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
 import type { Plugin } from '../../core/types.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
+import { filesClient } from '../../plugins/files/client-node.js';
+import { files } from '../../plugins/files/server.js';
+import { videoClient } from '../../plugins/video-relay/client.js';
+import { videoRelay } from '../../plugins/video-relay/server.js';
 import { web } from '../../plugins/web/server.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -129,6 +134,52 @@ test('the node hosting a room stops: the room frees itself, and a client relayed
     await a.close();
   }
 });
+
+test('files and video across nodes: an upload through one node, a download through the other; frames relayed both ways; the file outlives its node', async () => {
+  const a = await startNode('127.0.0.1', [files(), videoRelay()]);
+  const b = await startNode('127.0.0.2', [files(), videoRelay()]);
+  const work = mkdtempSync(join(tmpdir(), 'confab-cluster-files-'));
+  try {
+    const alice = await a.connect('alice', { room: 'studio', plugins: { files: filesClient(), video: videoClient() } });
+    const bob = await b.connect('bob', { room: 'studio', plugins: { files: filesClient(), video: videoClient() } });
+    const frames: Array<{ from: string; mark: number }> = [];
+    for (const [member, name] of [[alice, 'alice'], [bob, 'bob']] as const) {
+      member.video.on('frame', (frame) => frames.push({ from: name, mark: frame.data[2]! }));
+    }
+    alice.video.publish(picture(7));
+    bob.video.publish(picture(9));
+    await waitFor(() => frames.some((f) => f.from === 'bob' && f.mark === 7) && frames.some((f) => f.from === 'alice' && f.mark === 9), 'video both ways', 5000);
+
+    const data = randomBytes(300 * 1024 + 7);
+    const source = join(work, 'notes.bin');
+    writeFileSync(source, data);
+    const stored = await bob.files.upload(source).done;
+    const out = join(work, 'alice.bin');
+    assert.equal(await alice.files.download(stored.id, out).done, stored);
+    assert.ok(readFileSync(out).equals(data));
+
+    // The room's node stops; its room is placed on the other node, where the file is still there.
+    const { host, other } = hostOf('studio', [a, b]);
+    await host.close();
+    const carol = await other.connect('carol', { room: 'studio', plugins: { files: filesClient() } });
+    assert.equal((await carol.files.list()).map((file) => [file.id, file.sha256]), [[stored.id, stored.sha256]]);
+    const again = join(work, 'carol.bin');
+    await carol.files.download(stored.id, again).done;
+    assert.ok(readFileSync(again).equals(data));
+  } finally {
+    await b.close();
+    await a.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+/** A recognisable fake JPEG whose bytes after the marker are `mark`. */
+function picture(mark: number): Uint8Array {
+  const bytes = new Uint8Array(1000).fill(mark);
+  bytes[0] = 0xff;
+  bytes[1] = 0xd8;
+  return bytes;
+}
 
 test('Redis down: running rooms keep working, a new room is refused with retryable CLUSTER_UNAVAILABLE; then it works again', async () => {
   const a = await startNode('127.0.0.1');

@@ -559,8 +559,10 @@ export class ConfabServer implements SessionHost {
   #udpWelcome(): Pick<Welcome, 'udpPort' | 'udpHost'> {
     if (!this.#udp || (!this.#cluster && this.options.udpPort === undefined)) return {};
     const udpPort = this.options.udpPort ?? this.#address!.port;
-    const advertise = this.options.cluster?.advertise;
-    return { udpPort, ...(advertise !== undefined ? { udpHost: advertise } : {}) };
+    // A client relayed from another node dialed that node: its media goes to this one's address.
+    const { host } = this.options;
+    const udpHost = this.options.cluster?.advertise ?? (this.#cluster && !isWildcard(host) ? host : undefined);
+    return { udpPort, ...(udpHost !== undefined ? { udpHost } : {}) };
   }
 
   /** Sends a fatal ERROR to a connection that has no session, and closes it. */
@@ -614,6 +616,11 @@ export interface Readiness {
   store: 'open' | 'closed' | 'unused';
   /** True once `close()` was called. */
   closing: boolean;
+}
+
+/** True for an address that binds every interface (0.0.0.0, ::), which no client can send to. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
 function randomId(bytes: number): string {

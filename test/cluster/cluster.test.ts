@@ -64,8 +64,8 @@ test('a client that reaches the other node is relayed to its room; chat crosses;
   const a = await startNode('127.0.0.1');
   const b = await startNode('127.0.0.2', [web()]);
   try {
-    const alice = await a.connect('alice', { room: 'lab', plugins: withChat });
-    const bob = await b.connect('bob', { room: 'lab', plugins: { chat: chatClient() } });
+    const alice = await a.connect('alice', { room: 'lab', plugins: withChat, client: { udp: true } });
+    const bob = await b.connect('bob', { room: 'lab', plugins: { chat: chatClient() }, client: { udp: true } });
     const carol = await b.connect('carol', { room: 'lab', transport: 'ws', plugins: { chat: chatClient() } });
     const dave = await a.connect('dave', { room: 'lab', transport: 'ws' });
     assert.equal([...dave.client.peers.values()].map((peer) => peer.name).sort(), ['alice', 'bob', 'carol']);
@@ -75,6 +75,8 @@ test('a client that reaches the other node is relayed to its room; chat crosses;
     const transports = [...host.server.rooms.get('lab')!.sessions].map((session) => session.connection?.transport).sort();
     assert.equal(transports, ['tcp', 'tcp', 'ws', 'ws'], 'a relayed session keeps the transport its client dialed');
 
+    // Media over UDP goes to the node of the session, not the node its client dialed.
+    await waitFor(() => bob.client.mediaOverUdp && alice.client.mediaOverUdp, 'UDP media bound for bob (relayed) and alice', 5000);
     await bob.chat.send('hello from b');
     await alice.waitForMessage('chat', { op: 'message', text: 'hello from b' });
     await carol.waitForMessage('chat', { op: 'message', text: 'hello from b' });

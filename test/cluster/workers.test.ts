@@ -61,7 +61,7 @@ function workers(): Map<string, number> {
 
 async function joinRoom(port: number, name: string, room: string): Promise<{ client: ConfabClient; chat: ChatApi; udpPort: () => number }> {
   let welcome: { udpPort?: number } = {};
-  const client = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name, room, backoff: { initialMs: 100, maxMs: 500 } });
+  const client = new ConfabClient({ url: `tcp://127.0.0.1:${port}`, name, room, udp: true, backoff: { initialMs: 100, maxMs: 500 } });
   clients.push(client);
   const chat = client.use(chatClient());
   client.on('welcome', (w) => (welcome = w));
@@ -91,6 +91,7 @@ test('confab serve --workers 2: clients meet in their room whichever worker they
   assert.is(udpPorts.size, 1, 'one worker hosts the room');
   const hostUdp = [...udpPorts][0]!;
   assert.ok(hostUdp === port + 1 || hostUdp === port + 2, `the room's UDP port ${hostUdp} is its worker's`);
+  await waitFor(() => people.every(({ client }) => client.mediaOverUdp), 'media over UDP to the worker hosting the room', 5000);
 
   // A message acknowledged before the crash is kept.
   await people[5]!.chat.send('before the crash');

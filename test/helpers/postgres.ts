@@ -140,7 +140,16 @@ export async function startPostgres(): Promise<PrivatePostgres> {
     rmSync(dir, { recursive: true, force: true });
   };
   const onExit = () => stopSync();
+  // Killed by a signal (test/run.mjs ends a hung file with SIGTERM), Node runs no 'exit' handler: stop the
+  // server and remove its directory, then die of the same signal as before.
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopSync();
+    process.off('exit', onExit);
+    process.kill(process.pid, signal);
+  };
   process.once('exit', onExit);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   await launch();
 
   return {
@@ -166,6 +175,8 @@ export async function startPostgres(): Promise<PrivatePostgres> {
       stopped = true;
       await halt();
       process.off('exit', onExit);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,9 +9,7 @@
  *   await server.close();
  */
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
+import type { Socket } from 'node:net';
 import { ChannelRegistry } from './channels.js';
 import { FrameDispatcher } from './dispatch.js';
 import { resolveServerOptions, validatePlugins } from './config.js';
@@ -21,7 +19,6 @@ import { parseHello } from './handshake.js';
 import { createServerHooks, type ListenInfo, type ServerHooks } from './hooks.js';
 import { allGrants, type Grant } from './grants.js';
 import { handleHttpRequest } from './http.js';
-import { ConnectionLimiter } from './limits.js';
 import { PROBE_INTERVAL_MS } from './link-probe.js';
 import { MEDIA_KEY_BYTES } from './media-crypto.js';
 import { createLogger, type Logger } from './logger.js';
@@ -33,10 +30,8 @@ import type { ServiceKey } from './services.js';
 import { Session, type SessionHost } from './session.js';
 import { openStore, type Store } from './store.js';
 import { loadServerTls, type ServerTls } from './tls.js';
-import { createOnePortListener } from './transports/one-port.js';
-import { TcpConnection } from './transports/tcp-connection.js';
+import { ServerPort } from './transports/server-port.js';
 import { UdpEndpoint } from './transports/udp.js';
-import { WsConnection } from './transports/ws-connection.js';
 import { CpuMeter } from './cluster/cpu.js';
 import { ClusterNode } from './cluster/node.js';
 import type { ConfabConfig, Connection, Plugin, ResolvedServerOptions, ValidHello } from './types.js';
@@ -86,10 +81,8 @@ export class ConfabServer implements SessionHost {
   #sessions = new Map<string, Session>();
   #byResumeToken = new Map<string, Session>();
   #byMediaToken = new Map<string, Session>();
-  #sockets = new Set<Socket>();
-  #tcp: NetServer | undefined;
-  #http: HttpServer | undefined;
-  #wss: WebSocketServer | undefined;
+  /** The one TCP port (HTTP, WebSocket, framed TCP), once listening. */
+  #port: ServerPort | undefined;
   #udp: UdpEndpoint | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #probes: NodeJS.Timeout | undefined;
@@ -99,7 +92,6 @@ export class ConfabServer implements SessionHost {
   #tls: ServerTls | undefined;
   #closing: Promise<void> | undefined;
   #dispatcher = new FrameDispatcher(this);
-  #connectionLimits: ConnectionLimiter;
   /** True once every plugin's setup ran and the `listen` hook finished. */
   #started = false;
   /** This server's side of cluster mode, when the `cluster` option is set. */
@@ -117,7 +109,6 @@ export class ConfabServer implements SessionHost {
       errorCodes: [...Object.keys(ERRORS), ...plugins.flatMap((plugin) => plugin.errors?.specs.map((spec) => spec.code) ?? [])],
     });
     this.log = createLogger({ level: options.logLevel, scope: 'confab' });
-    this.#connectionLimits = new ConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress);
     this.channels = new ChannelRegistry(plugins, options.maxPayload);
   }
 
@@ -203,50 +194,14 @@ export class ConfabServer implements SessionHost {
     if (this.#address) return this.#address;
     const { host, port } = this.options;
     this.#tls = await loadServerTls(this.options);
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload + 5, perMessageDeflate: false });
-    // A client that dribbles its HTTP headers (slowloris) is cut off like a framed client without HELLO.
-    const { helloTimeoutMs } = this.options;
-    this.#http = createHttpServer({ headersTimeout: helloTimeoutMs, connectionsCheckingInterval: Math.min(1000, helloTimeoutMs) }, (request, response) => {
-      handleHttpRequest(this, request, response).catch((error: unknown) => {
-        this.log.error('http handler failed', { error: String(error) });
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-    });
-    // The one-port listener hands this server its sockets, so it never listens itself: start Node's connection
-    // tracking by hand, which is what enforces headersTimeout (and requestTimeout) on those sockets.
-    this.#http.emit('listening');
-    this.#http.on('upgrade', (request, socket, head) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname !== '/ws') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      this.#wss!.handleUpgrade(request, socket, head, (ws) => this.accept(new WsConnection(ws, socket as Socket)));
-    });
-    this.#tcp = createOnePortListener({
-      framed: (socket, firstChunk) => this.accept(new TcpConnection(socket, { maxPayload: this.options.maxPayload, firstChunk })),
-      http: (socket) => this.#http!.emit('connection', socket),
-    }, this.options.helloTimeoutMs, this.#tls?.context);
-    this.#tcp.on('connection', (socket: Socket) => {
-      const address = socket.remoteAddress ?? '';
-      if (!this.#connectionLimits.admit(address)) {
-        this.metrics.add(this.metrics.errors, 'CONNECTION_LIMIT');
-        socket.destroy();
-        return;
-      }
-      this.#sockets.add(socket);
-      socket.on('close', () => {
-        this.#sockets.delete(socket);
-        this.#connectionLimits.release(address);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.#tcp!.once('error', reject);
-      this.#tcp!.listen(port, host, () => {
-        this.#tcp!.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.#tcp.address() as AddressInfo;
+    this.#port = new ServerPort({
+      options: this.options,
+      accept: (connection) => this.accept(connection),
+      handleHttp: (request, response) => handleHttpRequest(this, request, response),
+      limited: () => this.metrics.add(this.metrics.errors, 'CONNECTION_LIMIT'),
+      httpFailed: (error) => this.log.error('http handler failed', { error: String(error) }),
+    }, this.#tls?.context);
+    const bound = await this.#port.listen(port, host);
     if (this.options.udp) {
       this.#udp = new UdpEndpoint(host, {
         sessionByMediaToken: (token) => {
@@ -415,13 +370,7 @@ export class ConfabServer implements SessionHost {
       session.sendUncounted(bye);
       this.endSession(session, 'shutdown');
     }
-    this.#wss?.close();
-    const tcpClosed = this.#tcp?.listening ? new Promise<void>((resolve) => this.#tcp!.close(() => resolve())) : Promise.resolve();
-    this.#http?.closeAllConnections();
-    this.#http?.close();
-    await waitUntil(() => this.#sockets.size === 0, 1000);
-    for (const socket of this.#sockets) socket.destroy();
-    await tcpClosed;
+    await this.#port?.close();
     await this.#udp?.close();
     await this.#cluster?.close();
     await this.hooks.close.promise();
@@ -460,7 +409,7 @@ export class ConfabServer implements SessionHost {
         rooms: [...this.rooms.values()].map((room) => ({ name: room.name, participants: room.peers().length })),
       }),
       adopt: (connection: Connection) => this.accept(connection, { relayed: true }),
-      http: (socket: Socket) => this.#http?.emit('connection', socket),
+      http: (socket: Socket) => this.#port?.serveHttp(socket),
       linkRefused: (reason: string, remoteAddress: string) => {
         this.metrics.add(this.metrics.errors, 'NODE_LINK_REFUSED');
         this.log.warn('node link refused', { from: remoteAddress, reason });
@@ -625,9 +574,4 @@ function isWildcard(host: string): boolean {
 
 function randomId(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }

@@ -26,6 +26,17 @@ const REMEMBERED_REPLIES = 64;
 /** Bus topics of a cluster: a meeting started (`{ meeting }`), a meeting changed (`{ change, meeting }`). */
 const STARTED_TOPIC = 'scheduler.started';
 const CHANGED_TOPIC = 'scheduler.changed';
+const CHANGES: readonly MeetingChange[] = ['created', 'updated', 'removed'];
+
+/** A meeting as another node of the cluster published it, checked field by field; undefined if it is not one. */
+function meetingOnBus(value: unknown): Meeting | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, title, room, start, startMs, durationMinutes, description, organiser, createdAt, updatedAt } = value as Partial<Record<keyof Meeting, unknown>>;
+  if (typeof id !== 'string' || typeof title !== 'string' || typeof room !== 'string' || typeof start !== 'string'
+    || typeof description !== 'string' || typeof organiser !== 'string' || typeof startMs !== 'number'
+    || typeof durationMinutes !== 'number' || typeof createdAt !== 'number' || typeof updatedAt !== 'number') return undefined;
+  return { id, title, room, start, startMs, durationMinutes, description, organiser, createdAt, updatedAt };
+}
 
 /**
  * Creates the scheduler plugin.
@@ -98,10 +109,14 @@ export function scheduler(options: SchedulerOptions = {}): Plugin {
       await refresh();
       ctx.hooks.listen.tap('scheduler', () => {
         timer.arm();
-        // Meetings are our own messages on the bus, published by this plugin on some node.
-        ctx.cluster?.bus.subscribe(STARTED_TOPIC, ({ data }) => notifyStarted(data.meeting as unknown as Meeting));
+        ctx.cluster?.bus.subscribe(STARTED_TOPIC, ({ data }) => {
+          const meeting = meetingOnBus(data.meeting);
+          if (meeting) notifyStarted(meeting);
+        });
         ctx.cluster?.bus.subscribe(CHANGED_TOPIC, ({ data }) => {
-          tellRooms(data.change as MeetingChange, data.meeting as unknown as Meeting);
+          const meeting = meetingOnBus(data.meeting);
+          const change = CHANGES.find((known) => known === data.change);
+          if (meeting && change) tellRooms(change, meeting);
           // Another node changed the table: this node's view and timer follow.
           void serial(rearm);
         });

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../core/config-loader.js';
 import { ConfabError } from '../core/errors.js';
 import { GRANTS, isGrant, type Grant } from '../core/grants.js';
 import { MAX_NAME_LENGTH } from '../core/room.js';
@@ -15,6 +16,7 @@ import { readTokenClaims } from '../plugins/auth/client.js';
 import { openRevocations } from '../plugins/auth/revocations.js';
 import { secretPath } from '../plugins/auth/server.js';
 import { loadOrCreateSecret, signToken, verifyToken } from '../plugins/auth/token.js';
+import { builtinPlugins } from '../plugins/index.js';
 import { cliError } from './errors.js';
 
 /** How `confab token` mints a token id (jti): 9 random bytes in base64url. */
@@ -39,8 +41,10 @@ Options:
   --room <room>        the room it admits to (required)
   --name <name>        the display name it is for (the HELLO must ask for exactly this name); default any
   --grant <grants>     what the session may do, comma-separated or repeated; "all" for every grant.
-                       Grants: ${GRANTS.join(', ')}.
-                       Default: every grant except moderate.
+                       Grants: ${GRANTS.join(', ')}, and those the config's plugins
+                       declare (plugin:action, e.g. countdown:start). Default: every built-in grant except moderate.
+  --config <file>      the config whose plugins' grants --grant may name (default ./${DEFAULT_CONFIG_FILE} if
+                       there is one, else the built-in plugins)
   --ttl <time>         lifetime: 90s, 30m, 1h, 1d (default 1h); at most --max-ttl
   --max-ttl <time>     the longest lifetime the server accepts: its auth({ maxTtlSeconds }) (default ${SERVER_MAX_TTL})
   --data-dir <dir>     the server's data directory, where the secret and the store are (default ./.confab)
@@ -62,6 +66,7 @@ export async function run(args: string[]): Promise<number> {
       'data-dir': { type: 'string', default: '.confab' },
       init: { type: 'boolean', default: false },
       reason: { type: 'string', default: '' },
+      config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -80,7 +85,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`confab token: --room is required (1 to ${MAX_NAME_LENGTH} characters); run confab token --help\n`);
     return 2;
   }
-  const grants = parseGrants(values.grant);
+  const grants = parseGrants(values.grant, await configGrants(values.grant, values.config));
   const ttlSeconds = parseDuration(values.ttl);
   const maxTtlSeconds = parseDuration(values['max-ttl'], '--max-ttl');
   if (ttlSeconds > maxTtlSeconds) {
@@ -159,15 +164,36 @@ async function revoke(args: string[], dataDir: string, reason: string): Promise<
 }
 
 /** `--grant join,chat --grant publish:audio` → the grants; `all` is every grant. Throws CONFIG_INVALID. */
-export function parseGrants(values: string[] | undefined): Grant[] {
+export function parseGrants(values: string[] | undefined, pluginGrants: readonly Grant[] = []): Grant[] {
   if (values === undefined || values.length === 0) return GRANTS.filter((grant) => grant !== 'moderate');
-  const names = values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
-  if (names.includes('all')) return [...GRANTS];
-  const unknown = names.filter((name) => !isGrant(name));
-  if (unknown.length > 0) throw new ConfabError('CONFIG_INVALID', `unknown grant ${unknown.join(', ')}; the grants are ${GRANTS.join(', ')}`);
-  const grants = [...new Set(names)] as Grant[];
+  const names = grantNames(values);
+  if (names.includes('all')) return [...GRANTS, ...pluginGrants];
+  const known = (name: string): name is Grant => isGrant(name) || (pluginGrants as readonly string[]).includes(name);
+  const unknown = names.filter((name) => !known(name));
+  if (unknown.length > 0) {
+    const theirs = pluginGrants.length > 0 ? `; the plugins' grants are ${pluginGrants.join(', ')}` : '; the plugins of the config declare none';
+    throw new ConfabError('CONFIG_INVALID', `unknown grant ${unknown.join(', ')}; the grants are ${GRANTS.join(', ')}${theirs} (--config)`);
+  }
+  const grants = [...new Set(names.filter(known))];
   if (!grants.includes('join')) grants.unshift('join');
   return grants;
+}
+
+/** The grant names of the --grant flags, split at commas. */
+function grantNames(values: readonly string[]): string[] {
+  return values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+}
+
+/**
+ * The grants the plugins declare, of `--config`, else ./plugins.config.ts when there is one, else the
+ * built-in plugins: read only when a --grant names something other than a built-in grant.
+ */
+async function configGrants(values: string[] | undefined, configPath: string | undefined): Promise<Grant[]> {
+  if (configPath === undefined && grantNames(values ?? []).every((name) => isGrant(name))) return [];
+  const plugins = configPath !== undefined || existsSync(resolve(process.cwd(), DEFAULT_CONFIG_FILE))
+    ? (await loadConfigFile(configPath)).config.plugins ?? []
+    : builtinPlugins();
+  return plugins.flatMap((plugin) => plugin.grants ?? []);
 }
 
 /** `90s`, `30m`, `1h`, `2d` or plain seconds → seconds. Throws CLI_OPTION_INVALID naming `flag`. */

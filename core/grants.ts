@@ -51,6 +51,11 @@ export function isGrant(value: unknown): value is BuiltinGrant {
   return typeof value === 'string' && (GRANTS as readonly string[]).includes(value);
 }
 
+/** True when `value` is a built-in grant or spelled as a plugin's (`<plugin>:<action>`), known or not. */
+export function isGrantName(value: unknown): value is Grant {
+  return isGrant(value) || (typeof value === 'string' && PLUGIN_GRANT.test(value));
+}
+
 /** True when `value` is spelled as a grant of plugin `plugin` (`<plugin>:<action>`). */
 export function isPluginGrant(value: unknown, plugin: string): value is PluginGrant {
   return typeof value === 'string' && PLUGIN_GRANT.test(value) && value.startsWith(`${plugin}:`);

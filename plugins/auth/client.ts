@@ -13,7 +13,7 @@ import { decodeJwt } from 'jose';
 import type { ClientPlugin } from '../../core/client/types.js';
 import { Emitter } from '../../core/client/emitter.js';
 import { ConfabError } from '../../core/errors.js';
-import { isGrant, type Grant } from '../../core/grants.js';
+import { isGrantName, type Grant } from '../../core/grants.js';
 import { AUTH, type TokenClaims } from './protocol.js';
 
 /** Events of the auth client half. */
@@ -85,6 +85,6 @@ export function readTokenClaims(token: string): TokenClaims | undefined {
   }
   const { room, name, grants, iat, exp, jti } = claims;
   if (typeof room !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-  if (!Array.isArray(grants) || !grants.every(isGrant)) return undefined;
+  if (!Array.isArray(grants) || !grants.every(isGrantName)) return undefined;
   return { room, ...(typeof name === 'string' ? { name } : {}), grants, iat, exp, jti: typeof jti === 'string' ? jti : '' };
 }

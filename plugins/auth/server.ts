@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/config.js';
 import { ConfabError, isConfabError } from '../../core/errors.js';
-import { GRANTS, isGrant, type Grant } from '../../core/grants.js';
+import { GRANTS, isGrantName, type Grant } from '../../core/grants.js';
 import { readOptions } from '../../core/options.js';
 import type { Session } from '../../core/session.js';
 import type { Connection, HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
@@ -94,6 +94,8 @@ export function auth(options: AuthOptions = {}): Plugin {
     errors: AUTH_ERRORS,
     provides: [TOKENS],
     async setup(ctx) {
+      const unknown = passwordGrants.filter((grant) => !ctx.grants.has(grant));
+      if (unknown.length > 0) throw new ConfabError('CONFIG_INVALID', `plugin "auth": option passwordGrants names ${unknown.join(', ')}, which no plugin of this server declares`);
       const secret = loadOrCreateSecret(secretPath(ctx.options.dataDir));
       const revocations = await openRevocations(ctx.store);
       const channel = ctx.channel(AUTH);
@@ -128,7 +130,7 @@ export function auth(options: AuthOptions = {}): Plugin {
 
       const check = async (hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> => {
         if (hello.token !== undefined) {
-          const claims = await verifyToken(hello.token, secret, { maxTtlSeconds });
+          const claims = await verifyToken(hello.token, secret, { maxTtlSeconds, knownGrants: ctx.grants });
           if (claims instanceof ConfabError) return refused(info, claims);
           if (claims.room !== hello.room) {
             return refused(info, AUTH_ERRORS.AUTH_WRONG_ROOM({ message: `the access token is for room "${claims.room}", not "${hello.room}"` }));
@@ -267,7 +269,7 @@ export function auth(options: AuthOptions = {}): Plugin {
 
       /** A session's `refresh`: checks the new token, then takes its expiry and grants. Rejects with the refusal. */
       async function refresh(session: Session, token: string, ref: string | undefined): Promise<void> {
-        const claims = await verifyToken(token, secret, { maxTtlSeconds });
+        const claims = await verifyToken(token, secret, { maxTtlSeconds, knownGrants: ctx.grants });
         if (session.state === 'closed') return;
         const credential = credentials.get(session);
         if (claims instanceof ConfabError) throw claims;
@@ -311,8 +313,8 @@ function checkPasswords(passwords: unknown): Map<string, Buffer> {
 }
 
 function checkGrants(grants: unknown): void {
-  if (!Array.isArray(grants) || !grants.every(isGrant)) {
-    throw new ConfabError('CONFIG_INVALID', `plugin "auth": option passwordGrants must be a list of grants (${GRANTS.join(', ')})`);
+  if (!Array.isArray(grants) || !grants.every(isGrantName)) {
+    throw new ConfabError('CONFIG_INVALID', `plugin "auth": option passwordGrants must be a list of grants (${GRANTS.join(', ')}, or a plugin's plugin:action)`);
   }
 }
 

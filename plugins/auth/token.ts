@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { dirname } from 'node:path';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ConfabError } from '../../core/errors.js';
-import { isGrant, type Grant } from '../../core/grants.js';
+import { isGrantName, type Grant } from '../../core/grants.js';
 import { AUTH_ERRORS, TOKEN_ALGORITHM, type TokenClaims } from './protocol.js';
 
 /** Bytes of a generated secret. */
@@ -58,6 +58,8 @@ export interface VerifyOptions {
   clockSkewSeconds?: number;
   /** Longest lifetime (exp − iat) accepted, in seconds. */
   maxTtlSeconds: number;
+  /** The grants this server knows (built-in and its plugins'); a token granting another is refused. Default: any well-formed grant. */
+  knownGrants?: ReadonlySet<string>;
 }
 
 /**
@@ -86,7 +88,9 @@ export async function verifyToken(token: string, secret: Uint8Array, options: Ve
   const { room, name, grants, iat, exp, jti } = payload as Record<'room' | 'name' | 'grants' | 'jti', unknown> & { iat: number; exp: number };
   if (typeof room !== 'string' || room === '') return invalid('it names no room');
   if (name !== undefined && typeof name !== 'string') return invalid('its "name" is not a string');
-  if (!Array.isArray(grants) || !grants.every(isGrant)) return invalid('its "grants" must be a list of known grants (core/grants.ts)');
+  if (!Array.isArray(grants) || !grants.every(isGrantName)) return invalid('its "grants" must be a list of grants (core/grants.ts)');
+  const unknown = options.knownGrants ? grants.filter((grant) => !options.knownGrants!.has(grant)) : [];
+  if (unknown.length > 0) return invalid(`it grants ${unknown.join(', ')}, which no plugin of this server declares`);
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) return invalid('it has no "jti" (token id), which revocation needs');
   const skew = options.clockSkewSeconds ?? 30;
   if (iat > now / 1000 + skew) return invalid('it was issued in the future (check the clocks)');

@@ -28,6 +28,7 @@ import { FrameType, PROTOCOL_VERSION, QUIET_CLIENT_KIND, type Welcome } from './
 import { Room } from './room.js';
 import type { ServiceKey } from './services.js';
 import { Session, type SessionHost } from './session.js';
+import { randomToken, SessionRegistry } from './session-registry.js';
 import { openStore, type Store } from './store.js';
 import { loadServerTls, type ServerTls } from './tls.js';
 import { ServerPort } from './transports/server-port.js';
@@ -78,9 +79,7 @@ export class ConfabServer implements SessionHost {
   /** When the server was created (ms since epoch). */
   readonly startedAt = Date.now();
   #store: Store | undefined;
-  #sessions = new Map<string, Session>();
-  #byResumeToken = new Map<string, Session>();
-  #byMediaToken = new Map<string, Session>();
+  readonly #sessions = new SessionRegistry();
   /** The one TCP port (HTTP, WebSocket, framed TCP), once listening. */
   #port: ServerPort | undefined;
   #udp: UdpEndpoint | undefined;
@@ -104,7 +103,7 @@ export class ConfabServer implements SessionHost {
     this.plugins = plugins;
     this.grants = new Set<Grant>([...allGrants(), ...plugins.flatMap((plugin) => plugin.grants ?? [])]);
     this.metrics = new Metrics({
-      source: { sessions: () => this.#sessions.values(), roomCount: () => this.rooms.size },
+      source: { sessions: () => this.#sessions.byId.values(), roomCount: () => this.rooms.size },
       perRoom: options.metricsPerRoom,
       errorCodes: [...Object.keys(ERRORS), ...plugins.flatMap((plugin) => plugin.errors?.specs.map((spec) => spec.code) ?? [])],
     });
@@ -114,7 +113,7 @@ export class ConfabServer implements SessionHost {
 
   /** Sessions by id (active and detached). */
   get sessions(): ReadonlyMap<string, Session> {
-    return this.#sessions;
+    return this.#sessions.byId;
   }
 
   /** Where the server listens, once it does. */
@@ -204,10 +203,7 @@ export class ConfabServer implements SessionHost {
     const bound = await this.#port.listen(port, host);
     if (this.options.udp) {
       this.#udp = new UdpEndpoint(host, {
-        sessionByMediaToken: (token) => {
-          const session = this.#byMediaToken.get(token);
-          return session?.state === 'active' ? session : undefined;
-        },
+        sessionByMediaToken: (token) => this.#sessions.activeByMediaToken(token),
         frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
         ignored: (reason) => {
           this.metrics.add(this.metrics.framesIn, 'udp_ignored');
@@ -335,11 +331,8 @@ export class ConfabServer implements SessionHost {
    * closed, and the room disposed if it was the last member. Idempotent.
    */
   endSession(session: Session, reason: string): void {
-    if (this.#sessions.get(session.id) !== session) return;
+    if (!this.#sessions.remove(session)) return;
     const room = session.room;
-    this.#sessions.delete(session.id);
-    this.#byResumeToken.delete(session.resumeToken);
-    this.#byMediaToken.delete(session.mediaToken);
     session.stopGrace();
     this.#udp?.unbind(session);
     room.remove(session);
@@ -366,7 +359,7 @@ export class ConfabServer implements SessionHost {
     clearInterval(this.#sweep);
     clearInterval(this.#probes);
     const bye = encodeJsonFrame(FrameType.BYE, { reason: 'server closing' });
-    for (const session of [...this.#sessions.values()]) {
+    for (const session of [...this.#sessions.byId.values()]) {
       session.sendUncounted(bye);
       this.endSession(session, 'shutdown');
     }
@@ -403,7 +396,7 @@ export class ConfabServer implements SessionHost {
       maxPayload: this.options.maxPayload,
       tls: this.#tls?.context,
       hostsRoom: (room: string) => this.rooms.has(room),
-      hasResumeToken: (token: string) => this.#byResumeToken.has(token),
+      hasResumeToken: (token: string) => this.#sessions.byResumeToken(token) !== undefined,
       report: () => ({
         load: { sessions: this.#sessions.size, rooms: this.rooms.size, cpu: this.#cpu.sample() },
         rooms: [...this.rooms.values()].map((room) => ({ name: room.name, participants: room.peers().length })),
@@ -434,21 +427,19 @@ export class ConfabServer implements SessionHost {
       this.hooks.roomCreated.call(room);
     }
     const session = new Session({
-      id: randomId(9),
+      id: randomToken(9),
       name: room.uniqueName(hello.name),
       room,
-      mediaToken: randomId(18),
+      mediaToken: randomToken(18),
       mediaKey: randomBytes(MEDIA_KEY_BYTES),
       grants: info.grants,
-      resumeToken: randomId(24),
+      resumeToken: randomToken(24),
       clientKind: hello.client,
       connection,
       host: this,
     });
     room.add(session);
-    this.#sessions.set(session.id, session);
-    this.#byResumeToken.set(session.resumeToken, session);
-    this.#byMediaToken.set(session.mediaToken, session);
+    this.#sessions.add(session);
     session.sendUncounted(encodeJsonFrame(FrameType.WELCOME, this.#welcome(session, false)));
     this.metrics.observeJoin('join', helloAt);
     if (session.clientKind !== QUIET_CLIENT_KIND) room.sendCore(FrameType.PEER_JOINED, session.info, session);
@@ -458,7 +449,7 @@ export class ConfabServer implements SessionHost {
   }
 
   #resume(connection: Connection, hello: ValidHello, helloAt: number): Session | undefined {
-    const session = this.#byResumeToken.get(hello.resume!);
+    const session = this.#sessions.byResumeToken(hello.resume!);
     if (!session) return this.#refuse(connection, new ConfabError('RESUME_FAILED', 'no session has this resume token (it expired or was already used)'));
     const received = hello.received ?? 0;
     const replay = session.framesToReplay(received);
@@ -470,9 +461,7 @@ export class ConfabServer implements SessionHost {
       return undefined;
     }
     const previous = session.connection;
-    this.#byResumeToken.delete(session.resumeToken);
-    session.resumeToken = randomId(24);
-    this.#byResumeToken.set(session.resumeToken, session);
+    this.#sessions.renewResumeToken(session);
     session.stopGrace();
     this.#udp?.unbind(session);
     session.attach(connection);
@@ -533,7 +522,7 @@ export class ConfabServer implements SessionHost {
   /** Sends a link probe (a PING) to each session that is being sent data (core/link-probe.ts). */
   #probeLinks(): void {
     const now = performance.now();
-    for (const session of this.#sessions.values()) {
+    for (const session of this.#sessions.byId.values()) {
       if (session.state !== 'active') continue;
       const payload = session.link.probe(now, session.bytesWritten);
       if (payload) session.sendUncounted(encodeFrame(FrameType.PING, payload));
@@ -542,7 +531,7 @@ export class ConfabServer implements SessionHost {
 
   #sweepIdle(): void {
     const now = Date.now();
-    for (const session of this.#sessions.values()) {
+    for (const session of this.#sessions.byId.values()) {
       if (session.state !== 'active' || now - session.lastSeen <= this.options.idleTimeoutMs) continue;
       const error = new ConfabError('IDLE_TIMEOUT', `nothing arrived for ${now - session.lastSeen} ms; the limit is ${this.options.idleTimeoutMs} ms`);
       // Counted and kept like any non-fatal ERROR: a client that resumes is told (again) why it was cut.
@@ -570,8 +559,4 @@ export interface Readiness {
 /** True for an address that binds every interface (0.0.0.0, ::), which no client can send to. */
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '[::]';
-}
-
-function randomId(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
 }

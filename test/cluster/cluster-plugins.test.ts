@@ -4,49 +4,28 @@
  * hosts it at once, through the bus, not at the next sweep; a meeting's start is announced once to its room,
  * whichever node's timer takes it; a meeting created on one node is told to the rooms of the other.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, waitFor, type TestClient, type TestServer } from '../../core/testing.js';
+import { waitFor, type TestClient, type TestServer } from '../../core/testing.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { TOKENS } from '../../plugins/auth/service.js';
 import { signToken } from '../../plugins/auth/token.js';
 import { schedulerClient } from '../../plugins/scheduler/client.js';
 import type { Meeting, MeetingChange } from '../../plugins/scheduler/protocol.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useTestCluster } from './nodes.js';
 
-const SECRET = 'the cluster secret for tests';
+const cluster = useTestCluster(test);
 
-let redis: TestRedis;
-let shared = '';
-test.before(async () => {
-  redis = await startRedis();
-});
-test.after(async () => {
-  await redis.stop();
-});
-test.before.each(() => {
-  shared = mkdtempSync(join(tmpdir(), 'confab-cluster-'));
-});
-test.after.each(() => {
-  rmSync(shared, { recursive: true, force: true });
-});
-
-/** A node with auth (its sweep too slow to matter here) and the scheduler; the nodes share the data directory. */
-async function startNode(host: string): Promise<TestServer> {
-  const node = await startTestServer({
-    plugins: [auth({ checkIntervalMs: 600_000 }), scheduler()],
-    server: { host, dataDir: shared, cluster: { redis: redis.url, secret: SECRET } },
-  });
-  return { ...node, close: () => node.close({ keepData: true }) };
+/** A node with auth (its sweep too slow to matter here) and the scheduler. */
+function startNode(host: string): Promise<TestServer> {
+  return cluster.startNode(host, [auth({ checkIntervalMs: 600_000 }), scheduler()]);
 }
 
 /** A token for `room`, signed with the cluster's shared auth secret. */
 function token(name: string, room: string): Promise<string> {
-  const secret = Buffer.from(readFileSync(secretPath(shared), 'utf8').trim(), 'base64url');
+  const secret = Buffer.from(readFileSync(secretPath(cluster.dataDir), 'utf8').trim(), 'base64url');
   return signToken(secret, { room, name, grants: ['join', 'chat', 'subscribe'], ttlSeconds: 600 });
 }
 

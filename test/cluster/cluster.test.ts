@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dialNodeLink } from '../../core/cluster/node-link.js';
 import { isConfabError } from '../../core/errors.js';
-import { startTestServer, waitFor, type TestServer } from '../../core/testing.js';
+import { waitFor, type TestServer } from '../../core/testing.js';
 import type { Plugin } from '../../core/types.js';
 import { chatClient } from '../../plugins/chat/client.js';
 import { chat } from '../../plugins/chat/server.js';
@@ -22,33 +22,13 @@ import { files } from '../../plugins/files/server.js';
 import { videoClient } from '../../plugins/video-relay/client.js';
 import { videoRelay } from '../../plugins/video-relay/server.js';
 import { web } from '../../plugins/web/server.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useTestCluster } from './nodes.js';
 
-const SECRET = 'the cluster secret for tests';
+const cluster = useTestCluster(test);
 
-let redis: TestRedis;
-let shared = '';
-test.before(async () => {
-  redis = await startRedis();
-});
-test.after(async () => {
-  await redis.stop();
-});
-test.before.each(() => {
-  shared = mkdtempSync(join(tmpdir(), 'confab-cluster-'));
-});
-test.after.each(() => {
-  rmSync(shared, { recursive: true, force: true });
-});
-
-/**
- * A node of the test cluster on `host`, with chat. The nodes of a test share one data directory, so one
- * store (as the workers of one machine share theirs, and the machines of a cluster their PostgreSQL); a
- * node's close leaves it to the others.
- */
-async function startNode(host: string, plugins: Plugin[] = []): Promise<TestServer> {
-  const node = await startTestServer({ plugins: [chat(), ...plugins], server: { host, dataDir: shared, cluster: { redis: redis.url, secret: SECRET } } });
-  return { ...node, close: () => node.close({ keepData: true }) };
+/** A node of the test cluster on `host`, with chat and `plugins`. */
+function startNode(host: string, plugins: Plugin[] = []): Promise<TestServer> {
+  return cluster.startNode(host, [chat(), ...plugins]);
 }
 
 const withChat = { chat: chatClient() };
@@ -189,7 +169,7 @@ test('Redis down: running rooms keep working, a new room is refused with retryab
   try {
     const alice = await a.connect('alice', { room: 'steady', plugins: withChat });
     const bob = await b.connect('bob', { room: 'steady', plugins: { chat: chatClient() } });
-    await redis.restart(async () => {
+    await cluster.redis.restart(async () => {
       await bob.chat.send('during the outage');
       await alice.waitForMessage('chat', { op: 'message', text: 'during the outage' });
       const refused = await b.connect('dave', { room: 'brand-new', client: { reconnect: false } }).catch((error: unknown) => error);

@@ -20,6 +20,17 @@ import { AUTH_ERRORS, TOKEN_ALGORITHM, type TokenClaims } from './protocol.js';
 const SECRET_BYTES = 32;
 /** Shortest secret accepted (bytes). */
 export const MIN_SECRET_BYTES = 32;
+/**
+ * A random token id: 12 base64url characters (72 bits) that never start with `-`, so that
+ * `confab token revoke <jti>` never reads it as an option.
+ */
+function newJti(): string {
+  for (;;) {
+    const jti = randomBytes(9).toString('base64url');
+    if (!jti.startsWith('-')) return jti;
+  }
+}
+
 /** Longest jti accepted (the revocation list keeps it). */
 const MAX_JTI_LENGTH = 64;
 
@@ -46,7 +57,7 @@ export async function signToken(secret: Uint8Array, options: SignOptions): Promi
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT' })
     .setIssuedAt(iat)
     .setExpirationTime(iat + options.ttlSeconds)
-    .setJti(randomBytes(9).toString('base64url'))
+    .setJti(newJti())
     .sign(secret);
 }
 

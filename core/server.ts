@@ -37,6 +37,9 @@ import { CpuMeter } from './cluster/cpu.js';
 import { ClusterNode } from './cluster/node.js';
 import type { ConfabConfig, Connection, Plugin, ResolvedServerOptions, ValidHello } from './types.js';
 
+/** How many free TCP ports `listen` tries, with port 0, before giving up on one whose UDP number is free too. */
+const MAX_PORT_ATTEMPTS = 5;
+
 /** Frames a client may send between HELLO and WELCOME; they are handled once it has joined. */
 const MAX_FRAMES_DURING_HANDSHAKE = 64;
 
@@ -191,27 +194,9 @@ export class ConfabServer implements SessionHost {
   /** Listens on the TCP port (and UDP, unless disabled) and runs the `listen` hook. */
   async listen(): Promise<ListenInfo> {
     if (this.#address) return this.#address;
-    const { host, port } = this.options;
+    const { host } = this.options;
     this.#tls = await loadServerTls(this.options);
-    this.#port = new ServerPort({
-      options: this.options,
-      accept: (connection) => this.accept(connection),
-      handleHttp: (request, response) => handleHttpRequest(this, request, response),
-      limited: () => this.metrics.add(this.metrics.errors, 'CONNECTION_LIMIT'),
-      httpFailed: (error) => this.log.error('http handler failed', { error: String(error) }),
-    }, this.#tls?.context);
-    const bound = await this.#port.listen(port, host);
-    if (this.options.udp) {
-      this.#udp = new UdpEndpoint(host, {
-        sessionByMediaToken: (token) => this.#sessions.activeByMediaToken(token),
-        frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
-        ignored: (reason) => {
-          this.metrics.add(this.metrics.framesIn, 'udp_ignored');
-          this.metrics.add(this.metrics.mediaRefused, `udp-${reason}`);
-        },
-      });
-      await this.#udp.listen(host, this.options.udpPort ?? bound.port);
-    }
+    const bound = await this.#listenPorts();
     if (this.options.cluster) {
       // Loaded only in cluster mode: the embedded default never loads the Redis client.
       const { connectRedisCluster } = await import('./cluster/connect.js');
@@ -231,6 +216,42 @@ export class ConfabServer implements SessionHost {
       this.log.info(generated ? 'tls certificate generated' : 'tls on', { source, cert: certPath, sha256: fingerprint });
     }
     return this.#address;
+  }
+
+  /**
+   * Binds the TCP port and the UDP port of the same number (or `udpPort`). With port 0, a free TCP port
+   * whose number another program already uses for UDP is given up for another one, a few times.
+   */
+  async #listenPorts(): Promise<{ port: number }> {
+    const { host, port, udp, udpPort } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      this.#port = new ServerPort({
+        options: this.options,
+        accept: (connection) => this.accept(connection),
+        handleHttp: (request, response) => handleHttpRequest(this, request, response),
+        limited: () => this.metrics.add(this.metrics.errors, 'CONNECTION_LIMIT'),
+        httpFailed: (error) => this.log.error('http handler failed', { error: String(error) }),
+      }, this.#tls?.context);
+      const bound = await this.#port.listen(port, host);
+      if (!udp) return bound;
+      this.#udp = new UdpEndpoint(host, {
+        sessionByMediaToken: (token) => this.#sessions.activeByMediaToken(token),
+        frame: (session, type, payload) => this.#dispatcher.udpFrame(session, type, payload),
+        ignored: (reason) => {
+          this.metrics.add(this.metrics.framesIn, 'udp_ignored');
+          this.metrics.add(this.metrics.mediaRefused, `udp-${reason}`);
+        },
+      });
+      try {
+        await this.#udp.listen(host, udpPort ?? bound.port);
+        return bound;
+      } catch (error) {
+        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (!taken || port !== 0 || udpPort !== undefined || attempt >= MAX_PORT_ATTEMPTS) throw error;
+        await this.#udp.close();
+        await this.#port.close();
+      }
+    }
   }
 
   /**

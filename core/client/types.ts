@@ -234,12 +234,14 @@ export interface ClientPluginContext {
  * The client half of a plugin: attached once to a client, it returns the API the app uses.
  *
  * @example
+ *   // CHAT = jsonChannel<ChatSend, ChatServerMessage>('chat', …), the definition in plugins/chat/protocol.ts
  *   export function chatClient(): ClientPlugin<ChatApi> {
  *     return {
  *       name: 'chat',
  *       attach(ctx) {
- *         ctx.onMessage('chat', (message) => …);
- *         return { send: (text: string) => ctx.send('chat', { op: 'send', text }) };
+ *         const channel = ctx.channel(CHAT);
+ *         channel.onMessage((message) => …);
+ *         return { send: async (text: string) => replyOf(await channel.request({ op: 'send', text }), 'ack') };
  *       },
  *     };
  *   }

@@ -1,14 +1,20 @@
 /**
- * The node-to-node link: how a node relays a client whose room another node hosts. The entry node dials the
- * host node's link port once per relayed client; both prove they know the cluster secret before a single
- * Confab frame crosses, then the connection carries the client's frames both ways (core/cluster/relay.ts).
+ * The node-to-node link: how a node relays a client whose room another node hosts. Each relayed client has a
+ * link connection of its own to the host node's link port; both nodes prove they know the cluster secret
+ * before a single Confab frame crosses, then the connection carries the client's frames both ways
+ * (core/cluster/relay.ts).
  *
  * The handshake is three JSON lines, each a challenge answered with an HMAC-SHA256 of the secret, so the
- * secret never crosses and neither side can replay an old answer:
+ * secret never crosses and neither side can replay an old answer; a fourth line names the client:
  *
  *   dialer   → {"link":1,"node":"A","nonce":nA}
  *   listener → {"node":"B","nonce":nB,"proof":HMAC("listener", nA, nB, "B")}
- *   dialer   → {"proof":HMAC("dialer", nA, nB, "A"),"client":{"remoteAddress":…,"transport":…}}
+ *   dialer   → {"proof":HMAC("dialer", nA, nB, "A")}
+ *   dialer   → {"client":{"remoteAddress":…,"transport":…}}          (then the client's frames)
+ *
+ * The dialer may send the client line later: a link proven in advance waits for its client as a spare
+ * (core/cluster/link-pool.ts), so a relayed join does not wait for a TCP connect and two round trips. A spare
+ * waits at most SPARE_WAIT_MS for its client line, then the listener closes it.
  *
  * A listener that receives a wrong proof (or garbage, or nothing within the time limit) answers
  * {"error":"NODE_LINK_REFUSED"} and closes. A connection to the link port that starts with an HTTP GET or
@@ -16,7 +22,7 @@
  * proofs also bind the TLS session's exported keying material, so a man in the middle cannot forward them.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { connect as connectTcp, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { connect as connectTcp, createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as connectTls, TLSSocket, type SecureContext } from 'node:tls';
 import { ConfabError } from '../errors.js';
 
@@ -24,6 +30,13 @@ import { ConfabError } from '../errors.js';
 export interface LinkClient {
   readonly remoteAddress: string;
   readonly transport: string;
+}
+
+/** A listening node link: its port, and `close`, which also ends the links still in their handshake. */
+export interface NodeLinkListener {
+  readonly port: number;
+  /** Stops listening and destroys every connection not yet handed to `accept`. */
+  close(): Promise<void>;
 }
 
 /** Options of `listenNodeLink`. */
@@ -37,6 +50,8 @@ export interface NodeLinkListenerOptions {
   node: string;
   /** With a TLS context, the link listens with TLS (and expects dialers to use it). */
   tls?: SecureContext;
+  /** How long a proven link may wait for its client line. Default SPARE_WAIT_MS. */
+  spareWaitMs?: number;
   /** A dialer proved itself: its socket (paused), the bytes after the handshake, and the client it relays. */
   accept(socket: Socket, rest: Buffer, client: LinkClient, from: string): void;
   /** A dialer failed the handshake (counted and logged by the caller). */
@@ -57,7 +72,6 @@ export interface NodeLinkDialOptions {
   node: string;
   /** The node expected at the other end. */
   expect: string;
-  client: LinkClient;
   /** Dial the link over TLS (the cluster uses TLS). */
   tls?: boolean;
   /** Default 5000. */
@@ -68,8 +82,13 @@ export interface NodeLinkDialOptions {
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const MAX_LINE_BYTES = 2048;
 
+/** How long a proven link waits for its client line (a spare) before the listener closes it. */
+export const SPARE_WAIT_MS = 60_000;
+
 /** Starts the link listener; resolves once it listens. */
-export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<Server> {
+export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<NodeLinkListener> {
+  /** Connections not yet handed to `accept` or `http`: `close` destroys them. */
+  const waiting = new Set<Socket>();
   const onSocket = (socket: Socket) => {
     socket.on('error', () => socket.destroy());
     // An HTTP request (GET or HEAD: a scrape of this node's /metrics or /health) goes to the node's HTTP server.
@@ -78,8 +97,12 @@ export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<
       socket.once('data', (chunk: Buffer) => {
         socket.pause();
         socket.unshift(chunk);
-        if (chunk[0] === 0x47 || chunk[0] === 0x48) http(socket);
-        else handshake(socket);
+        if (chunk[0] === 0x47 || chunk[0] === 0x48) {
+          waiting.delete(socket);
+          http(socket);
+        } else {
+          handshake(socket);
+        }
         socket.resume();
       });
     } else {
@@ -87,7 +110,11 @@ export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<
     }
   };
   const handshake = (socket: Socket) => {
-    answerHandshake(socket, options).catch((error: unknown) => {
+    answerHandshake(socket, options).then((outcome) => {
+      waiting.delete(socket);
+      if (outcome === 'unused') socket.destroy();
+    }, (error: unknown) => {
+      waiting.delete(socket);
       const reason = error instanceof Error ? error.message : String(error);
       options.refused?.(reason, socket.remoteAddress ?? '');
       if (!socket.destroyed) socket.end(`${JSON.stringify({ error: 'NODE_LINK_REFUSED' })}\n`);
@@ -96,6 +123,8 @@ export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<
   };
   const tls = options.tls;
   const server = createTcpServer({ noDelay: true }, (socket) => {
+    waiting.add(socket);
+    socket.once('close', () => waiting.delete(socket));
     if (!tls) return onSocket(socket);
     socket.on('error', () => socket.destroy());
     const secure = new TLSSocket(socket, { isServer: true, secureContext: tls });
@@ -110,13 +139,19 @@ export async function listenNodeLink(options: NodeLinkListenerOptions): Promise<
       resolve();
     });
   });
-  return server;
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of waiting) socket.destroy();
+    }),
+  };
 }
 
 /**
- * Dials another node's link and proves this node to it. Resolves with the connected socket, ready for the
- * client's frames; rejects with NODE_LINK_REFUSED when the other end is not a node of this cluster (or
- * refuses this one), and with ROOM_UNREACHABLE when it cannot be reached.
+ * Dials another node's link and proves this node to it. Resolves with the connected socket (paused), ready
+ * for `sendLinkClient` and then the client's frames; rejects with NODE_LINK_REFUSED when the other end is
+ * not a node of this cluster (or refuses this one), and with ROOM_UNREACHABLE when it cannot be reached.
  */
 export async function dialNodeLink(options: NodeLinkDialOptions): Promise<Socket> {
   const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -146,7 +181,7 @@ export async function dialNodeLink(options: NodeLinkDialOptions): Promise<Socket
       || !sameProof(answer.proof, proof(options.secret, 'listener', nonceA, answer.nonce, options.expect, binding))) {
       throw new Error(`the answer from ${where} does not prove node ${options.expect} with this cluster's secret`);
     }
-    socket.write(`${JSON.stringify({ proof: proof(options.secret, 'dialer', nonceA, answer.nonce, options.node, binding), client: options.client })}\n`);
+    socket.write(`${JSON.stringify({ proof: proof(options.secret, 'dialer', nonceA, answer.nonce, options.node, binding) })}\n`);
     const rest = lines.stop();
     if (rest.length > 0) socket.unshift(rest);
     return socket;
@@ -159,10 +194,19 @@ export async function dialNodeLink(options: NodeLinkDialOptions): Promise<Socket
   }
 }
 
-/** The listener's half of the handshake; rejects with a reason when the dialer does not prove itself. */
-async function answerHandshake(socket: Socket, options: NodeLinkListenerOptions): Promise<void> {
+/** Names the client a proven link relays (the fourth line); its frames follow. */
+export function sendLinkClient(link: Socket, client: LinkClient): void {
+  link.write(`${JSON.stringify({ client })}\n`);
+}
+
+/**
+ * The listener's half of the handshake: 'accepted' once the link is handed to `accept`, 'unused' when a proven
+ * link closed or waited `spareWaitMs` without naming a client. Rejects with a reason when the dialer does not
+ * prove itself or sends something else than a client line.
+ */
+async function answerHandshake(socket: Socket, options: NodeLinkListenerOptions): Promise<'accepted' | 'unused'> {
   const lines = new LineReader(socket);
-  const timer = setTimeout(() => lines.fail(new Error(`no handshake within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
+  let timer = setTimeout(() => lines.fail(new Error(`no handshake within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
   try {
     const hello = parseLine(await lines.next());
     if (hello.link !== 1 || typeof hello.node !== 'string' || typeof hello.nonce !== 'string') throw new Error('not a node link handshake');
@@ -173,10 +217,25 @@ async function answerHandshake(socket: Socket, options: NodeLinkListenerOptions)
     if (typeof answer.proof !== 'string' || !sameProof(answer.proof, proof(options.secret, 'dialer', hello.nonce, nonceB, hello.node, binding))) {
       throw new Error(`node "${hello.node}" did not prove the cluster secret`);
     }
-    const client = answer.client as Partial<LinkClient> | undefined;
+    // Proven: from here on the link may wait as a spare for its client line.
+    clearTimeout(timer);
+    let unused = false;
+    timer = setTimeout(() => {
+      unused = true;
+      lines.fail(new Error('the spare link was not used'));
+    }, options.spareWaitMs ?? SPARE_WAIT_MS);
+    let line: string;
+    try {
+      line = await lines.next();
+    } catch (error) {
+      if (unused || lines.closed) return 'unused';
+      throw error;
+    }
+    const client = parseLine(line).client as Partial<LinkClient> | undefined;
     if (typeof client?.remoteAddress !== 'string' || typeof client.transport !== 'string') throw new Error('the handshake names no client');
     socket.pause();
     options.accept(socket, lines.stop(), { remoteAddress: client.remoteAddress, transport: client.transport }, hello.node);
+    return 'accepted';
   } finally {
     clearTimeout(timer);
     lines.stop();
@@ -215,17 +274,26 @@ class LineReader {
   #waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
   #failure: Error | undefined;
   #stopped = false;
+  #closed = false;
   readonly #socket: Socket;
   readonly #onData = (chunk: Buffer) => {
     this.#buffer = Buffer.concat([this.#buffer, chunk]);
     this.#deliver();
   };
-  readonly #onClose = () => this.fail(new Error('the link closed during the handshake'));
+  readonly #onClose = () => {
+    this.#closed = true;
+    this.fail(new Error('the link closed during the handshake'));
+  };
 
   constructor(socket: Socket) {
     this.#socket = socket;
     socket.on('data', this.#onData);
     socket.on('close', this.#onClose);
+  }
+
+  /** True once the socket closed while this reader was reading. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** The next line, without its newline. */

@@ -12,13 +12,14 @@
  * with ROOM_UNREACHABLE, which the client's rejoin retries.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { ConfabError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { TcpConnection } from '../transports/tcp-connection.js';
 import type { Connection, ValidHello } from '../types.js';
-import { dialNodeLink, listenNodeLink, type LinkClient } from './node-link.js';
+import { LinkPool } from './link-pool.js';
+import { dialNodeLink, listenNodeLink, sendLinkClient, type LinkClient, type NodeLinkListener } from './node-link.js';
 import { relayOverLink } from './relay.js';
 import type { ClusterBus, ClusterDirectory, ClusterOptions, NodeInfo, NodeReport } from './types.js';
 
@@ -95,8 +96,16 @@ export class ClusterNode {
   readonly #connect: ClusterConnector;
   #directory: ClusterDirectory | undefined;
   #bus: ClusterBus | undefined;
-  #link: Server | undefined;
+  #link: NodeLinkListener | undefined;
   readonly #links = new Set<Socket>();
+  readonly #spares = new LinkPool((target) => dialNodeLink({
+    host: target.linkHost,
+    port: target.linkPort,
+    secret: this.#options.secret,
+    node: this.self.id,
+    expect: target.id,
+    tls: this.#host.tls !== undefined,
+  }));
   readonly #onWorkerMessage = (message: unknown, handle: unknown) => this.#takeHandover(message, handle);
 
   constructor(host: ClusterHost, options: ClusterOptions & { machine: string }, connect: ClusterConnector) {
@@ -142,7 +151,7 @@ export class ClusterNode {
     const self: Omit<NodeInfo, 'load'> = {
       id: this.id,
       linkHost: this.#options.advertise ?? address.host,
-      linkPort: (this.#link.address() as { port: number }).port,
+      linkPort: this.#link.port,
       machine: this.#options.machine,
       startedAt: Date.now(),
       ...(address.udpPort !== undefined ? { udpPort: address.udpPort } : {}),
@@ -162,8 +171,9 @@ export class ClusterNode {
     process.off('message', this.#onWorkerMessage);
     const link = this.#link;
     this.#link = undefined;
-    await new Promise<void>((resolve) => (link?.listening ? link.close(() => resolve()) : resolve()));
+    this.#spares.close();
     for (const socket of this.#links) socket.destroy();
+    await link?.close();
     await this.#directory?.close();
     await this.#bus?.close();
   }
@@ -194,15 +204,8 @@ export class ClusterNode {
       process.send!(message, socket);
       return 'moved';
     }
-    const link = await dialNodeLink({
-      host: target.linkHost,
-      port: target.linkPort,
-      secret: this.#options.secret,
-      node: this.self.id,
-      expect: target.id,
-      client: { remoteAddress: connection.remoteAddress, transport: connection.transport },
-      tls: this.#host.tls !== undefined,
-    });
+    const link = await this.#spares.take(target);
+    sendLinkClient(link, { remoteAddress: connection.remoteAddress, transport: connection.transport });
     this.#links.add(link);
     link.once('close', () => this.#links.delete(link));
     relayOverLink(connection, link, handOff(), this.#host.maxPayload);

@@ -194,7 +194,6 @@ test('a forged node (wrong secret) is refused at the link and counted; nothing r
     const self = a.server.cluster!.self;
     const forged = await dialNodeLink({
       host: self.linkHost, port: self.linkPort, secret: 'a guessed secret, not ours', node: 'intruder', expect: self.id,
-      client: { remoteAddress: '127.0.0.1', transport: 'tcp' },
     }).catch((error: unknown) => error);
     assert.ok(isConfabError(forged));
     assert.is(forged.code, 'NODE_LINK_REFUSED');

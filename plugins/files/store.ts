@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { MigrationStep, PluginStore } from '../../core/index.js';
+import { removeDeadNodesUploads } from './dead-uploads.js';
 import type { FileInfo } from './protocol.js';
 
 /** The files plugin's table. */
@@ -77,8 +78,10 @@ export class FileStore {
     mkdirSync(files.tmpDir, { recursive: true });
     mkdirSync(files.contentDir, { recursive: true });
     for (const row of await files.#store.db.selectFrom('files_entries').selectAll().execute()) files.#files.set(row.id, fromRow(row));
-    // Other nodes sharing the directory may be between moving a file in and recording it: only a server alone cleans up.
+    // Other nodes sharing the directory may be between moving a file in and recording it: only a server alone
+    // cleans up content; a node of a cluster removes the upload folders of nodes that are gone.
     if (!shared) await files.#removeLeftovers();
+    else removeDeadNodesUploads(dirname(files.tmpDir), files.tmpDir);
     return files;
   }
 

@@ -4,14 +4,20 @@
  *
  * - `/health/live` (liveness): 200 while the process answers at all;
  * - `/health/ready` (readiness): 200 when the server can take sessions, else 503 with what is missing;
- * - `/health`: the server's summary (name, version, sessions…), 200 like liveness, with `ready` in it and,
- *   on a cluster node, `cluster`: the node, the directory's state and every live node with its load;
+ * - `/health`: the server's summary (name, version, sessions…), 200 like liveness, with `ready` in it;
+ *   `store` when a plugin uses the store: its dialect, its location (password hidden) and whether it
+ *   answered a trivial query within STORE_PING_TIMEOUT_MS; on a cluster node, `cluster`: the node, the
+ *   directory's state and every live node with its load;
  * - `/metrics`: Prometheus text format (core/metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterNode } from './cluster/node.js';
 import type { ConfabServer } from './server.js';
+import type { Store } from './store.js';
 import { VERSION } from './version.js';
+
+/** How long `/health` waits for the store's answer before it reports it unreachable. */
+const STORE_PING_TIMEOUT_MS = 1000;
 
 /** Answers one HTTP request. */
 export async function handleHttpRequest(server: ConfabServer, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -38,6 +44,7 @@ export async function handleHttpRequest(server: ConfabServer, request: IncomingM
         sessions: server.sessions.size,
         rooms: server.rooms.size,
         plugins: server.plugins.map((plugin) => plugin.name),
+        ...(server.readiness.store !== 'unused' ? { store: await storeView(server.store) } : {}),
         ...(server.cluster ? { cluster: clusterView(server.cluster) } : {}),
       }));
     case '/metrics':
@@ -45,6 +52,12 @@ export async function handleHttpRequest(server: ConfabServer, request: IncomingM
     default:
       send(response, 404, 'text/plain', `no route for ${path}: this Confab server answers /health, /health/live, /health/ready, /metrics and WebSocket at /ws\n`);
   }
+}
+
+/** `/health`'s `store`: where it is, and whether it answers now (with PostgreSQL, it may not). */
+async function storeView(store: Store) {
+  const pingMs = await store.ping(STORE_PING_TIMEOUT_MS);
+  return { dialect: store.dialect, location: store.location, reachable: pingMs !== undefined, ...(pingMs !== undefined ? { pingMs: Math.round(pingMs * 100) / 100 } : {}) };
 }
 
 /** `/health`'s `cluster`: this node and the cluster as its directory saw it at the last renewal. */

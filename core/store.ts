@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { ConfabError } from './errors.js';
 import { isConnectionError, reason } from './store/errors.js';
@@ -33,6 +33,11 @@ export interface Store {
   readonly open: boolean;
   /** The plugin's view of the store; the same object for the same name. Throws STORE_CLOSED once closed. */
   forPlugin<Tables = any>(name: string): PluginStore<Tables>;
+  /**
+   * Asks the database a trivial query: resolves with how long it took, ms, or undefined when it did not
+   * answer within `timeoutMs` or failed (PostgreSQL unreachable, the store closed). Never rejects.
+   */
+  ping(timeoutMs: number): Promise<number | undefined>;
   /** Closes the database (the SQLite file, or the PostgreSQL pool). Idempotent. */
   close(): Promise<void>;
 }
@@ -169,6 +174,18 @@ function makeStore(parts: StoreParts): Store {
         views.set(name, view);
       }
       return view as PluginStore<Tables>;
+    },
+    async ping(timeoutMs) {
+      if (closing) return undefined;
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const answered = sql`select 1`.execute(parts.db).then(() => true, () => false);
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const ok = await Promise.race([answered, late]);
+      clearTimeout(timer);
+      return ok ? performance.now() - started : undefined;
     },
     close() {
       closing ??= parts.close();

@@ -48,7 +48,12 @@ test('/health/ready is 503 until every plugin started (the listen hook), then 20
     const ready = await get(port, '/health/ready');
     assert.is(ready.status, 200);
     assert.equal(ready.body, { status: 'ready', ready: true, plugins: 'started', store: 'open', closing: false });
-    assert.is((await get(port, '/health')).body.ready, true);
+    const healthy = (await get(port, '/health')).body as { ready: boolean; store: { dialect: string; location: string; reachable: boolean; pingMs: number } };
+    assert.is(healthy.ready, true);
+    assert.is(healthy.store.dialect, 'sqlite');
+    assert.is(healthy.store.location, join(dataDir, 'confab.db'));
+    assert.is(healthy.store.reachable, true);
+    assert.type(healthy.store.pingMs, 'number');
   } finally {
     release();
     await server.close();
@@ -70,6 +75,8 @@ test('/health/ready is 503 once the store is closed, and while the server closes
     const closed = await get(port, '/health/ready');
     assert.is(closed.status, 503);
     assert.is(closed.body.store, 'closed');
+    assert.equal((await get(port, '/health')).body.store, { dialect: 'sqlite', location: join(dataDir, 'confab.db'), reachable: false });
+    assert.is((await get(bare, '/health')).body.store, undefined, 'no store in use, none shown');
     assert.is((await get(port, '/health/live')).status, 200, 'alive all the same');
 
     const closing = storeless.close();

@@ -77,7 +77,13 @@ test('PostgreSQL stopped mid-run: chat and scheduler are refused with STORE_WRIT
   await alice.chat.send('before');
   await waitFor(() => bob.chat.messages.some((m) => m.text === 'before'), 'bob to get "before"');
 
+  const health = async () => (await (await fetch(`http://127.0.0.1:${lab.port}/health`)).json()) as { store: { dialect: string; location: string; reachable: boolean } };
+  assert.is((await health()).store.reachable, true);
   await pg.halt();
+  const down = (await health()).store;
+  assert.is(down.dialect, 'postgres');
+  assert.is(down.reachable, false, '/health shows the store unreachable');
+  assert.not.match(down.location, /:[^:@/]+@/, 'and not its password');
   const refused = await rejection(alice.chat.send('while down'));
   assert.is(refused.code, 'STORE_WRITE_FAILED');
   assert.is(refused.retryable, true);

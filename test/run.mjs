@@ -62,6 +62,7 @@ const POSTGRES_PASS = [
   'test/plugins/files-client.test.ts',
   'test/security/revocation.test.ts',
   'test/security/auth.test.ts',
+  'test/security/moderation.test.ts',
   // Cluster nodes on one PostgreSQL, as a cluster of several machines runs.
   'test/cluster/cluster.test.ts',
   'test/cluster/cluster-plugins.test.ts',

@@ -9,7 +9,8 @@
  *
  * Removing someone also bars them from the room: their name, and their access token (read from the auth
  * plugin, when it runs), are refused with MODERATION_BARRED until the token expires (`barMs` without a
- * token). Bars are kept in memory, per room name, so they outlive the room but not a restart. `revoke`
+ * token). Bars are kept in the store (plugins/moderation/bars.ts), so they outlive the room and a restart, and
+ * follow the room to another node of a cluster. `revoke`
  * revokes a participant's token through the auth plugin, for every room and every session holding it.
  *
  * The lobby holds newcomers in the handshake: when a room has its lobby on, a HELLO from someone without
@@ -26,6 +27,7 @@ import { readOptions } from '../../core/options.js';
 import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import type { HandshakeInfo, Plugin, ValidHello } from '../../core/types.js';
+import { Bars, type Bar } from './bars.js';
 import { ALLOWABLE_GRANTS, MODERATION, MODERATION_ERRORS, TAKES_GRANT, type ModerationAction, type ModerationParty } from './protocol.js';
 
 /** Options of the moderation plugin. */
@@ -40,15 +42,17 @@ export interface ModerationOptions {
   barMs?: number;
 }
 
-/** A removed participant, barred from a room until `untilMs`: by name, and by token id when it had one. */
-interface Bar {
-  name: string;
-  jti: string | undefined;
-  untilMs: number;
-}
+/** How long a join waits for the store's bars of its room before it goes on with those known here. */
+const BARS_READ_TIMEOUT_MS = 1000;
 
-/** Bars kept per room at most (the oldest go first), so a moderator script cannot grow memory. */
-const MAX_BARS_PER_ROOM = 1000;
+/** Resolves as `promise` does, or rejects after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /** A newcomer held in the handshake. */
 interface Waiting extends ModerationParty {
@@ -80,7 +84,7 @@ export function moderation(options: ModerationOptions = {}): Plugin {
     name: 'moderation',
     channels: [MODERATION],
     errors: MODERATION_ERRORS,
-    setup(ctx) {
+    async setup(ctx) {
       const channel = ctx.channel(MODERATION);
       // Lock and lobby go with the room: anyone still waiting is refused then.
       const rooms = ctx.perRoom((): RoomState => ({ locked: false, lobby: false, waiting: new Map() }), {
@@ -88,27 +92,31 @@ export function moderation(options: ModerationOptions = {}): Plugin {
           for (const waiting of [...state.waiting.values()]) waiting.settle(MODERATION_ERRORS.MODERATION_LOBBY_CLOSED());
         },
       });
-      const bars = new Map<string, Bar[]>();
+      const bars = new Bars(ctx.store);
+      await bars.migrate();
+      // The room may be hosted by another node before it comes back here: its bars are read again then.
+      ctx.hooks.roomDisposed.tap('moderation', (room) => bars.forget(room.name));
       /** The auth plugin's service, when the server runs auth (moderation works without it). */
       const authority = () => ctx.optionalService(TOKENS);
       const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
-      /** The bar that keeps this HELLO out of its room, if any; expired bars are forgotten on the way. */
-      const barFor = (hello: ValidHello): Bar | undefined => {
-        const list = bars.get(hello.room);
-        if (!list) return undefined;
-        const now = Date.now();
-        const live = list.filter((entry) => entry.untilMs > now);
-        if (live.length === 0) bars.delete(hello.room);
-        else if (live.length < list.length) bars.set(hello.room, live);
+      /**
+       * The bar that keeps this HELLO out of its room, if any. When the store does not answer within
+       * BARS_READ_TIMEOUT_MS (PostgreSQL down), joins go on with the bars this node has in memory, and a warning.
+       */
+      const barFor = async (hello: ValidHello): Promise<Bar | undefined> => {
+        const live = await withTimeout(bars.of(hello.room), BARS_READ_TIMEOUT_MS).catch((error: unknown) => {
+          ctx.log.warn('bars not read from the store: the room\'s bars known here apply', { room: hello.room, error: String(error) });
+          return bars.known(hello.room);
+        });
         const jti = authority()?.tokenOfHello(hello)?.jti;
         return live.find((entry) => sameName(entry.name, hello.name) || (jti !== undefined && entry.jti === jti));
       };
       /** Bars a removed session's name and token from its room until the token expires (`barMs` without one). */
       const bar = (session: Session) => {
         const token = authority()?.tokenOf(session);
-        const list = bars.get(session.room.name) ?? [];
-        list.push({ name: session.name, jti: token?.jti, untilMs: token ? token.exp * 1000 : Date.now() + barMs });
-        bars.set(session.room.name, list.slice(-MAX_BARS_PER_ROOM));
+        const room = session.room.name;
+        bars.add(room, { name: session.name, jti: token?.jti, untilMs: token ? token.exp * 1000 : Date.now() + barMs })
+          .catch((error: unknown) => ctx.log.warn('bar not stored: it holds on this node only', { room, name: session.name, error: String(error) }));
       };
       /** The grants each session joined with: `allow` never gives more. */
       const joinedWith = ctx.perSession((session) => new Set(session.grants));
@@ -124,8 +132,8 @@ export function moderation(options: ModerationOptions = {}): Plugin {
       ctx.hooks.handshake.tapPromise('moderation', (hello, info) => admission(hello, info));
 
       /** Locked rooms refuse newcomers; lobby rooms hold them until a moderator decides. Moderators pass. */
-      function admission(hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> {
-        const barred = barFor(hello);
+      async function admission(hello: ValidHello, info: HandshakeInfo): Promise<ConfabError | undefined> {
+        const barred = await barFor(hello);
         if (barred) {
           const until = new Date(barred.untilMs).toISOString();
           return Promise.resolve(MODERATION_ERRORS.MODERATION_BARRED({ message: `a moderator removed you from room "${hello.room}": you cannot join it again before ${until}` }));

@@ -2,15 +2,20 @@
  * Plugins across the nodes of a cluster (two nodes in this process on a private Redis, sharing one data
  * directory: one store and one auth secret): a token revoked on one node ends its session on the node that
  * hosts it at once, through the bus, not at the next sweep; a meeting's start is announced once to its room,
- * whichever node's timer takes it; a meeting created on one node is told to the rooms of the other.
+ * whichever node's timer takes it; a meeting created on one node is told to the rooms of the other; a
+ * moderator's bar follows its room to the next node that hosts it.
  */
 import { readFileSync } from 'node:fs';
+import type { Grant } from '../../core/grants.js';
+import { isConfabError } from '../../core/errors.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor, type TestClient, type TestServer } from '../../core/testing.js';
 import { auth, secretPath } from '../../plugins/auth/server.js';
 import { TOKENS } from '../../plugins/auth/service.js';
 import { signToken } from '../../plugins/auth/token.js';
+import { moderationClient } from '../../plugins/moderation/client.js';
+import { moderation } from '../../plugins/moderation/server.js';
 import { schedulerClient } from '../../plugins/scheduler/client.js';
 import type { Meeting, MeetingChange } from '../../plugins/scheduler/protocol.js';
 import { scheduler } from '../../plugins/scheduler/server.js';
@@ -24,9 +29,9 @@ function startNode(host: string): Promise<TestServer> {
 }
 
 /** A token for `room`, signed with the cluster's shared auth secret. */
-function token(name: string, room: string): Promise<string> {
+function token(name: string, room: string, grants: Grant[] = ['join', 'chat', 'subscribe']): Promise<string> {
   const secret = Buffer.from(readFileSync(secretPath(cluster.dataDir), 'utf8').trim(), 'base64url');
-  return signToken(secret, { room, name, grants: ['join', 'chat', 'subscribe'], ttlSeconds: 600 });
+  return signToken(secret, { room, name, grants, ttlSeconds: 600 });
 }
 
 function jtiOf(signed: string): string {
@@ -77,6 +82,36 @@ test('a meeting starts once for its room whichever node takes it; changes reach 
     for (const member of members) {
       assert.equal(member.seen.started.map((started) => started.id), member.room === 'lab' ? [meeting.id] : [], 'announced once, to its room only');
     }
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+test('a bar follows its room: removed on one node, the participant is refused by the next node that hosts the room', async () => {
+  const plugins = () => [auth({ checkIntervalMs: 600_000 }), moderation()];
+  const a = await cluster.startNode('127.0.0.1', plugins());
+  const b = await cluster.startNode('127.0.0.2', plugins());
+  try {
+    const mo = await a.connect('mo', {
+      room: 'lab', client: { token: await token('mo', 'lab', ['join', 'chat', 'moderate']), reconnect: false }, plugins: { mod: moderationClient() },
+    });
+    const troll = await a.connect('troll', { room: 'lab', client: { token: await token('troll', 'lab'), reconnect: false } });
+    const host = [a, b].find((node) => node.server.rooms.has('lab'))!;
+    const other = host === a ? b : a;
+    const closed = troll.waitForEvent('close', undefined, 3000);
+    mo.mod.remove(troll.id, 'spam');
+    const [event] = await closed;
+    assert.is(event.error?.code, 'MODERATION_REMOVED');
+    const bars = () => other.server.store.db.selectFrom('moderation_bars').select('name').execute();
+    for (const deadline = Date.now() + 3000; (await bars()).length === 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10));
+    await host.close(); // the room's node goes: the next join places the room on the other node
+
+    const refused = await other.connect('troll', { room: 'lab', client: { token: await token('troll', 'lab'), reconnect: false } }).catch((error: unknown) => error);
+    assert.ok(isConfabError(refused), String(refused));
+    assert.is(refused.code, 'MODERATION_BARRED');
+    const guest = await other.connect('guest', { room: 'lab', client: { token: await token('guest', 'lab'), reconnect: false } });
+    assert.ok(other.server.rooms.get('lab')?.get(guest.id), 'the room is on the other node now, and others join');
   } finally {
     await b.close();
     await a.close();

@@ -3,7 +3,9 @@
  * (and media frames are dropped from then on), remove ends the session with a code, lock refuses newcomers,
  * the lobby holds them in the handshake until a moderator admits or denies them.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfabClient } from '../../core/client/node.js';
@@ -223,6 +225,31 @@ test('remove bars the name and the token from the room until the token expires, 
   const back = await member(ts, 'troll');
   await back.client.connect();
   assert.is(back.client.state, 'open');
+});
+
+test('a bar is kept in the store: the removed participant is still barred after the room emptied and the server restarted', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'confab-bars-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const plugins = () => [auth({ checkIntervalMs: 100 }), moderation()];
+  const first = await startTestServer({ plugins: plugins(), server: { dataDir } });
+  const mo = await member(first, 'mo', MODERATOR);
+  await mo.client.connect();
+  const troll = await member(first, 'troll');
+  await troll.client.connect();
+  mo.mod.remove(troll.client.self!.id, 'spam');
+  assert.is((await troll.closed as { code: string }).code, 'MODERATION_REMOVED');
+  const bars = () => first.server.store.db.selectFrom('moderation_bars').select(['room', 'name']).execute();
+  for (const deadline = Date.now() + 3000; (await bars()).length === 0 && Date.now() < deadline;) await sleep(10);
+  assert.equal(await bars(), [{ room: ROOM, name: 'troll' }]);
+  await mo.client.close();
+  await first.close({ keepData: true });
+
+  const second = await startTestServer({ plugins: plugins(), server: { dataDir } });
+  cleanups.push(() => second.close({ keepData: true }));
+  await refusedWith(second, 'troll', 'MODERATION_BARRED', await token(second, 'troll', MEMBER));
+  const other = await member(second, 'other');
+  await other.client.connect();
+  assert.is(other.client.state, 'open', 'someone else joins');
 });
 
 test('revoke closes every session holding the participant\'s token with AUTH_TOKEN_REVOKED; the token is refused after; others keep working', async () => {

@@ -22,12 +22,13 @@
  *     `confab serve` nodes on 127.0.0.1 and 127.0.0.2, a join through the host against one relayed over the
  *     node link by the other.
  *
- *   node --import tsx bench/cluster.ts [--duration 8] [--warmup 3] [--tries 2] [--listeners 20] [--max-rooms 10]
+ *   node --import tsx bench/cluster.ts [--duration 8] [--warmup 3] [--tries 3] [--listeners 20] [--max-rooms 10]
  *        [--relay-rooms 8] [--subscribers 50] [--frame-bytes 4000] [--fps 30,60,120,180,240,320,400,500,600]
- *        [--joins 200] [--only mix,relay,join] [--json]
+ *        [--joins 600] [--only mix,relay,join] [--json]
  *
  * Placement (2 CPUs): the primary and worker 0 on CPU 0, worker 1 on CPU 1; the load generator (this process)
- * is not pinned, so with two workers it takes whatever the workers leave. The report says what was pinned.
+ * is not pinned and runs SCHED_IDLE, so with two workers it takes only what the workers leave. The report says
+ * what was pinned and how each process was scheduled.
  * On a machine with no core of its own for the load generator, a delivery costs the load generator about
  * what it costs the server, which bounds what the relay step can show: see bench/README.md.
  */
@@ -55,7 +56,7 @@ const args = parseArgs(process.argv.slice(2));
 const opts = {
   durationS: Number(args.get('duration') ?? 8),
   warmupS: Number(args.get('warmup') ?? 3),
-  tries: Number(args.get('tries') ?? 2),
+  tries: Number(args.get('tries') ?? 3),
   talkers: Number(args.get('talkers') ?? 20),
   listeners: Number(args.get('listeners') ?? 20),
   maxRooms: Number(args.get('max-rooms') ?? 10),
@@ -63,7 +64,7 @@ const opts = {
   subscribers: Number(args.get('subscribers') ?? 50),
   frameBytes: Number(args.get('frame-bytes') ?? 4000),
   fps: (args.get('fps') ?? '30,60,120,180,240,320,400,500,600').split(',').map(Number),
-  joins: Number(args.get('joins') ?? 200),
+  joins: Number(args.get('joins') ?? 600),
   only: new Set((args.get('only') ?? 'mix,relay,join').split(',')),
   json: args.has('json'),
 };
@@ -189,14 +190,37 @@ async function startServe(label: string, { workers, host, cpus }: { workers?: nu
 }
 
 /**
- * The load generator runs at the lowest priority (it stands for clients on other machines, which take no CPU
- * from the server): a server process is set back to the normal priority, which needs root or CAP_SYS_NICE.
+ * The load generator runs only on what the servers leave of the CPUs (it stands for clients on other
+ * machines, which take nothing from the server): this process is SCHED_IDLE (chrt --idle), or at nice 19
+ * where that fails. A process it starts inherits that, so each server process is set back to the normal
+ * policy and priority, which needs root or CAP_SYS_NICE.
  */
+function loadGeneratorPriority(): string {
+  try {
+    execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(process.pid)], { stdio: 'ignore' });
+    return 'SCHED_IDLE';
+  } catch {
+    setPriority(19);
+    return `nice ${getPriority()}`;
+  }
+}
+
 function serverPriority(pid: number): void {
   try {
+    execFileSync('chrt', ['--all-tasks', '--other', '--pid', '0', String(pid)], { stdio: 'ignore' });
     setPriority(pid, 0);
   } catch {
     // Left at the load generator's priority; the report shows it.
+  }
+}
+
+/** A process's scheduling policy and nice value, for the report. */
+function schedulingOf(pid: number): string {
+  try {
+    const policy = /policy: (\S+)/.exec(execFileSync('chrt', ['--pid', String(pid)], { encoding: 'utf8' }))?.[1] ?? '?';
+    return `${policy}, nice ${getPriority(pid)}`;
+  } catch {
+    return 'scheduling unknown';
   }
 }
 
@@ -712,19 +736,11 @@ function ratio(a: number, b: number): number {
 
 function describe(serve: Serve): string {
   const primary = serve.workers.length > 1 ? `primary on CPU ${serve.workers[0]?.cpu ?? 'any'}, ` : '';
-  const nice = (pid: number) => {
-    try {
-      return `nice ${getPriority(pid)}`;
-    } catch {
-      return 'nice ?';
-    }
-  };
-  return `${serve.label}: ${primary}${serve.workers.map((w) => `worker ${w.index} (pid ${w.pid}) ${w.cpu === undefined ? 'not pinned' : `on CPU ${w.cpu}`}, ${nice(w.pid)}`).join(', ')}`;
+  return `${serve.label}: ${primary}${serve.workers.map((w) => `worker ${w.index} (pid ${w.pid}) ${w.cpu === undefined ? 'not pinned' : `on CPU ${w.cpu}`}, ${schedulingOf(w.pid)}`).join(', ')}`;
 }
 
 const otherBefore = await backgroundLoad(1000);
-setPriority(19);
-const pinning: string[] = [`load generator (this process) not pinned, at nice ${getPriority()}; servers at nice 0 when this runs as root`];
+const pinning: string[] = [`load generator (this process) not pinned, ${loadGeneratorPriority()}; the servers SCHED_OTHER at nice 0 (as root)`];
 const mix: MixResult[] = [];
 const relay: RelayResult[] = [];
 const joins: JoinSeries[] = [];

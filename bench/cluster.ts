@@ -765,7 +765,7 @@ try {
   }
   if (opts.only.has('join')) {
     const a = await startServe('node A', { host: '127.0.0.1', cpus: [0] });
-    const b = await startServe('node B', { host: '127.0.0.2', cpus: [0] });
+    const b = await startServe('node B', { host: '127.0.0.2', cpus: [1] });
     pinning.push(describe(a), describe(b));
     try {
       joins.push(...(await measureJoinsLink(a, b)));

@@ -1,7 +1,8 @@
 /**
  * A private Redis for a test: `redis-server` (Debian's package, which .ci/run installs) on 127.0.0.1 and a
- * free port, with no persistence and a temporary directory, stopped by its PID. `restart()` stops it and
- * starts it again on the same port with nothing in it, as a real Redis restart without persistence does.
+ * free port below the ephemeral range, with no persistence and a temporary directory, stopped by its PID.
+ * `restart()` stops it and starts it again on the same port with nothing in it, as a real Redis restart
+ * without persistence does.
  *
  * @example
  *   const redis = await startRedis();
@@ -13,7 +14,7 @@
  *   }
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,16 +93,33 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   };
 }
 
-/** A port that was free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/** The lowest port of the kernel's ephemeral range, from which it picks the source ports of connections. */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port that was free on 127.0.0.1 a moment ago, below the ephemeral range. While Redis is down, its clients
+ * keep reconnecting; to a port inside that range, one attempt in many thousands gets that very port as its
+ * source port and connects to itself (a TCP self-connect), and a Redis client takes its own echoed commands
+ * for answers: "connected" to a Redis that is down.
+ */
+async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow());
+  for (;;) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 /** Starts redis-server on `port`; resolves once it answers PING, rejects (and kills it) if it exits or never answers. */
